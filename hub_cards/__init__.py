@@ -1,0 +1,1 @@
+"""Card templates for mubench-hf (shipped inside the wheel as ``mubench_hf.hub_cards``)."""

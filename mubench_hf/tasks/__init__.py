@@ -1,0 +1,17 @@
+"""Benchmark tasks: what data a task uses and how it maps onto canonical columns."""
+
+from . import builtin  # noqa: F401  (registers the shipped tasks)
+from .base import LABEL_COLUMN, SAMPLE_ID_COLUMN, HubSource, OODSource, Task
+from .registry import TASKS, get_task, list_tasks, register_task
+
+__all__ = [
+    "LABEL_COLUMN",
+    "SAMPLE_ID_COLUMN",
+    "TASKS",
+    "HubSource",
+    "OODSource",
+    "Task",
+    "get_task",
+    "list_tasks",
+    "register_task",
+]

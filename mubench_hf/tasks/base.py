@@ -1,0 +1,217 @@
+"""What a benchmark task is: where its data comes from and how it maps onto canonical columns."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from ..errors import MubenchError
+
+# Canonical input column per modality: every task's data is renamed onto these.
+INPUT_COLUMNS = {"image": "image", "text": "text"}
+LABEL_COLUMN = "label"
+SAMPLE_ID_COLUMN = "sample_id"
+
+# MU-Bench's convention: the deletion order lists 10 % of the training set; ratio p % forgets the
+# first p/10 of that order.
+DEFAULT_DELETION_FRACTION = 0.1
+
+SourceLike = str | os.PathLike | datasets.DatasetDict | None
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A dataset on the Hugging Face Hub and how its columns map onto the canonical names."""
+
+    repo_id: str
+    revision: str | None = None
+    column_mapping: Mapping[str, str] = field(default_factory=dict)
+    config_name: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.repo_id}@{self.revision or 'main'}"
+
+
+@dataclass(frozen=True)
+class OODSource(HubSource):
+    """An out-of-distribution evaluation set: one split of another dataset."""
+
+    split: str = "test"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark task.
+
+    A task knows where its data comes from (a Hub dataset, or an offline ``loader``), how to
+    rename that data onto the canonical columns (``image`` or ``text``, ``label``), the class
+    names, which source splits serve as validation and test, an optional OOD set, and the size of
+    its deletion order (``deletion_fraction`` of the train split).
+    """
+
+    name: str
+    modality: str
+    class_names: tuple[str, ...]
+    description: str = ""
+    hub: HubSource | None = None
+    loader: Callable[[], datasets.DatasetDict] | None = None
+    train_split: str = "train"
+    validation_split: str | None = None
+    test_split: str = "test"
+    ood: OODSource | None = None
+    deletion_fraction: float = DEFAULT_DELETION_FRACTION
+    license: str = "unknown"
+    source_citation: str = ""
+    split_note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.modality not in INPUT_COLUMNS:
+            raise MubenchError(f"task {self.name!r}: modality must be one of {sorted(INPUT_COLUMNS)}")
+        if (self.hub is None) == (self.loader is None):
+            raise MubenchError(f"task {self.name!r}: give exactly one of hub= or loader=")
+
+    @property
+    def input_column(self) -> str:
+        return INPUT_COLUMNS[self.modality]
+
+    @property
+    def label_column(self) -> str:
+        return LABEL_COLUMN
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.class_names))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.class_names)}
+
+    @property
+    def features(self) -> datasets.Features:
+        """Canonical features of every stored split."""
+        input_feature = datasets.Image() if self.modality == "image" else datasets.Value("string")
+        return datasets.Features(
+            {
+                self.input_column: input_feature,
+                LABEL_COLUMN: datasets.ClassLabel(names=list(self.class_names)),
+                SAMPLE_ID_COLUMN: datasets.Value("int64"),
+            }
+        )
+
+    def deletion_order_size(self, num_train: int) -> int:
+        """Length m of the task's deletion order; ratio p % forgets the first floor(p/10 * m)."""
+        return int(num_train * self.deletion_fraction)
+
+    def source_description(self) -> str:
+        if self.hub is not None:
+            return self.hub.describe()
+        return f"offline loader ({self.split_note or 'built in'})"
+
+    # ------------------------------------------------------------------ loading
+    def load(self, source: SourceLike = None, ood_source: SourceLike | bool = None) -> datasets.DatasetDict:
+        """Load the task as canonical splits ``train``, ``test`` and, where the task has them,
+        ``validation`` and ``ood``.
+
+        ``source`` replaces the Hub dataset (a local path or a ``DatasetDict`` with the upstream
+        schema); ``ood_source`` does the same for the OOD set, and ``False`` skips it.
+        Each split gets a ``sample_id`` column: the row's index in its split of the source.
+        """
+        raw = self._load_raw(source)
+        splits = {"train": self.train_split, "test": self.test_split}
+        if self.validation_split:
+            splits["validation"] = self.validation_split
+        out = {}
+        mapping = dict(self.hub.column_mapping) if self.hub else {}
+        for canonical, upstream in splits.items():
+            if upstream not in raw:
+                raise MubenchError(
+                    f"task {self.name!r}: the source has no {upstream!r} split (it has {sorted(raw)}); "
+                    f"the task reads {canonical} from {upstream!r}"
+                )
+            out[canonical] = self._canonicalise(raw[upstream], mapping, f"split {upstream!r}")
+        if self.ood is not None and ood_source is not False:
+            out["ood"] = self._load_ood(ood_source)
+        return datasets.DatasetDict(out)
+
+    def _load_raw(self, source: SourceLike) -> datasets.DatasetDict:
+        if source is not None:
+            return load_source(source, what=f"source for task {self.name!r}")
+        if self.loader is not None:
+            return self.loader()
+        assert self.hub is not None
+        return datasets.load_dataset(self.hub.repo_id, self.hub.config_name, revision=self.hub.revision)
+
+    def _load_ood(self, ood_source: SourceLike | bool) -> datasets.Dataset:
+        assert self.ood is not None
+        if ood_source is None or ood_source is True:
+            raw = datasets.load_dataset(self.ood.repo_id, self.ood.config_name, revision=self.ood.revision)
+        else:
+            raw = load_source(ood_source, what=f"OOD source for task {self.name!r}")
+        if self.ood.split not in raw:
+            raise MubenchError(
+                f"task {self.name!r}: the OOD source has no {self.ood.split!r} split (it has {sorted(raw)})"
+            )
+        return self._canonicalise(raw[self.ood.split], dict(self.ood.column_mapping), "the OOD source")
+
+    def _canonicalise(self, ds: datasets.Dataset, mapping: dict[str, str], where: str) -> datasets.Dataset:
+        renames = {old: new for old, new in mapping.items() if old in ds.column_names and old != new}
+        ds = ds.rename_columns(renames) if renames else ds
+        for needed, role in ((self.input_column, "input"), (LABEL_COLUMN, "label")):
+            if needed not in ds.column_names:
+                upstream = [old for old, new in mapping.items() if new == needed]
+                hint = f" (upstream name {upstream[0]!r})" if upstream else ""
+                raise MubenchError(
+                    f"task {self.name!r}: {where} has no {role} column {needed!r}{hint}; "
+                    f"its columns are {ds.column_names}"
+                )
+        ds = ds.select_columns([self.input_column, LABEL_COLUMN])
+        ds = self._normalise_labels(ds, where)
+        ds = ds.add_column(SAMPLE_ID_COLUMN, list(range(len(ds))))
+        return ds if ds.features == self.features else ds.cast(self.features)
+
+    def _normalise_labels(self, ds: datasets.Dataset, where: str) -> datasets.Dataset:
+        feature = ds.features[LABEL_COLUMN]
+        if isinstance(feature, datasets.ClassLabel) and list(feature.names) != list(self.class_names):
+            if len(feature.names) != self.num_labels:
+                raise MubenchError(
+                    f"task {self.name!r}: {where} has {len(feature.names)} classes {feature.names[:5]}..., "
+                    f"the task expects {self.num_labels}"
+                )
+        labels = ds[LABEL_COLUMN]
+        if hasattr(labels, "to_pylist"):
+            labels = labels.to_pylist()
+        labels = list(labels)
+        bad = [v for v in labels if not isinstance(v, int) or not 0 <= v < self.num_labels]
+        if bad:
+            raise MubenchError(
+                f"task {self.name!r}: {where} has labels outside [0, {self.num_labels}) "
+                f"(e.g. {bad[:3]}); unlabelled rows (-1) must be removed from the source"
+            )
+        return ds
+
+
+def load_source(source: Any, what: str) -> datasets.DatasetDict:
+    """Turn a ``source=`` override into a ``DatasetDict``: a ``DatasetDict`` as is, a folder written by
+    ``save_to_disk``, or anything ``datasets.load_dataset`` reads from a local path."""
+    if isinstance(source, datasets.DatasetDict):
+        return source
+    if isinstance(source, datasets.Dataset):
+        raise MubenchError(f"{what}: give a DatasetDict with named splits, not a single Dataset")
+    path = Path(source)
+    if not path.exists():
+        raise MubenchError(f"{what}: {path} does not exist")
+    if (path / "dataset_dict.json").is_file():
+        return datasets.load_from_disk(str(path))
+    loaded = datasets.load_dataset(str(path))
+    if not isinstance(loaded, datasets.DatasetDict):
+        raise MubenchError(f"{what}: {path} did not load as a DatasetDict with named splits")
+    return loaded
