@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -9,13 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import numpy as np
+import pyarrow as pa
+from datasets.table import InMemoryTable
 
+from ..columns import column_numpy
 from ..errors import MubenchError
 
 # Canonical input column per modality: every task's data is renamed onto these.
 INPUT_COLUMNS = {"image": "image", "text": "text"}
 LABEL_COLUMN = "label"
 SAMPLE_ID_COLUMN = "sample_id"
+SAMPLE_ID_FEATURE = datasets.Value("int64")
 
 # MU-Bench's convention: the deletion order lists 10 % of the training set; ratio p % forgets the
 # first p/10 of that order.
@@ -103,7 +109,7 @@ class Task:
             {
                 self.input_column: input_feature,
                 LABEL_COLUMN: datasets.ClassLabel(names=list(self.class_names)),
-                SAMPLE_ID_COLUMN: datasets.Value("int64"),
+                SAMPLE_ID_COLUMN: SAMPLE_ID_FEATURE,
             }
         )
 
@@ -163,40 +169,51 @@ class Task:
         return self._canonicalise(raw[self.ood.split], dict(self.ood.column_mapping), "the OOD source")
 
     def _canonicalise(self, ds: datasets.Dataset, mapping: dict[str, str], where: str) -> datasets.Dataset:
-        renames = {old: new for old, new in mapping.items() if old in ds.column_names and old != new}
-        ds = ds.rename_columns(renames) if renames else ds
+        """Rename onto the canonical columns, check the labels, add ``sample_id``, drop the rest.
+
+        Works on the Arrow table directly: the ``Dataset`` methods would hash every new column for
+        their fingerprints, which costs seconds on CIFAR-sized data.
+        """
+        upstream_of = {new: old for old, new in mapping.items() if old in ds.column_names}
+        columns = {}
         for needed, role in ((self.input_column, "input"), (LABEL_COLUMN, "label")):
-            if needed not in ds.column_names:
+            name = upstream_of.get(needed, needed)
+            if name not in ds.column_names:
                 upstream = [old for old, new in mapping.items() if new == needed]
                 hint = f" (upstream name {upstream[0]!r})" if upstream else ""
                 raise MubenchError(
                     f"task {self.name!r}: {where} has no {role} column {needed!r}{hint}; "
-                    f"its columns are {ds.column_names}"
+                    f"its columns are {list(ds.column_names)}"
                 )
-        ds = ds.select_columns([self.input_column, LABEL_COLUMN])
-        ds = self._normalise_labels(ds, where)
-        ds = ds.add_column(SAMPLE_ID_COLUMN, list(range(len(ds))))
-        return ds if ds.features == self.features else ds.cast(self.features)
+            columns[needed] = name
+        self._check_labels(ds, columns[LABEL_COLUMN], where)
+        table = ds.select_columns(list(columns.values())).with_format("arrow")[:]
+        table = table.rename_columns(list(columns))
+        table = table.append_column(SAMPLE_ID_COLUMN, pa.array(np.arange(len(ds), dtype=np.int64)))
+        features = datasets.Features(
+            {**{k: ds.features[v] for k, v in columns.items()}, SAMPLE_ID_COLUMN: SAMPLE_ID_FEATURE}
+        )
+        # an explicit fingerprint: deriving one would hash the whole new table
+        fingerprint = hashlib.sha256(f"{self.name}|{where}|{ds._fingerprint}".encode()).hexdigest()[:16]
+        out = datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=features), fingerprint=fingerprint)
+        return out if out.features == self.features else out.cast(self.features)
 
-    def _normalise_labels(self, ds: datasets.Dataset, where: str) -> datasets.Dataset:
-        feature = ds.features[LABEL_COLUMN]
-        if isinstance(feature, datasets.ClassLabel) and list(feature.names) != list(self.class_names):
-            if len(feature.names) != self.num_labels:
-                raise MubenchError(
-                    f"task {self.name!r}: {where} has {len(feature.names)} classes {feature.names[:5]}..., "
-                    f"the task expects {self.num_labels}"
-                )
-        labels = ds[LABEL_COLUMN]
-        if hasattr(labels, "to_pylist"):
-            labels = labels.to_pylist()
-        labels = list(labels)
-        bad = [v for v in labels if not isinstance(v, int) or not 0 <= v < self.num_labels]
-        if bad:
+    def _check_labels(self, ds: datasets.Dataset, column: str, where: str) -> None:
+        feature = ds.features[column]
+        if isinstance(feature, datasets.ClassLabel) and feature.num_classes != self.num_labels:
+            raise MubenchError(
+                f"task {self.name!r}: {where} has {feature.num_classes} classes {feature.names[:5]}..., "
+                f"the task expects {self.num_labels}"
+            )
+        labels = column_numpy(ds, column)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise MubenchError(f"task {self.name!r}: {where} has non-integer labels ({labels.dtype})")
+        bad = labels[(labels < 0) | (labels >= self.num_labels)]
+        if len(bad):
             raise MubenchError(
                 f"task {self.name!r}: {where} has labels outside [0, {self.num_labels}) "
-                f"(e.g. {bad[:3]}); unlabelled rows (-1) must be removed from the source"
+                f"(e.g. {bad[:3].tolist()}); unlabelled rows (-1) must be removed from the source"
             )
-        return ds
 
 
 def load_source(source: Any, what: str) -> datasets.DatasetDict:
@@ -215,3 +232,16 @@ def load_source(source: Any, what: str) -> datasets.DatasetDict:
     if not isinstance(loaded, datasets.DatasetDict):
         raise MubenchError(f"{what}: {path} did not load as a DatasetDict with named splits")
     return loaded
+
+
+def resolve_hub_revision(source: HubSource) -> str:
+    """The commit a Hub source resolves to now, so a build records exactly what it read.
+
+    Only called when data really comes from the Hub; offline it returns the unresolved name."""
+    try:
+        from huggingface_hub import HfApi
+
+        sha = HfApi().dataset_info(source.repo_id, revision=source.revision).sha
+    except Exception:  # offline, or the Hub refused: record what was asked for
+        return source.describe()
+    return f"{source.repo_id}@{sha}" if sha else source.describe()

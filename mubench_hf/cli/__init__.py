@@ -1,0 +1,55 @@
+"""The ``mubench`` command line: ``mubench <command> [options]``.
+
+Each command lives in its own module exposing ``main(argv) -> int`` so that commands with their own
+argument parsers (``unlearn`` uses ``HfArgumentParser``) plug in the same way as plain ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import MubenchError
+
+# command -> (module, one-line help). Modules are imported only when their command runs, so
+# ``mubench --help`` stays fast and a command's heavy imports do not slow down the others.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build-splits": ("mubench_hf.cli.build_splits", "build MU-Bench deletion splits as dataset configs"),
+    "info": ("mubench_hf.cli.info", "show the configs and split sizes of a deletion repo"),
+    "verify": ("mubench_hf.cli.verify", "check a deletion repo's files against its manifest hashes"),
+    "tasks": ("mubench_hf.cli.tasks", "list the registered tasks"),
+    "unlearn": ("mubench_hf.cli.unlearn", "run an unlearning method on a deletion config"),
+    "demo": ("mubench_hf.cli.demo", "the offline demo on the digits task"),
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [f"usage: mubench <command> [options]   (mubench-hf {__version__})", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_text}" for name, (_, help_text) in COMMANDS.items()]
+    lines += ["", "Run 'mubench <command> --help' for the options of one command."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0
+    if argv[0] == "--version":
+        print(f"mubench-hf {__version__}")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"mubench: unknown command {command!r}; known commands: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    try:
+        return int(module.main(rest) or 0)
+    except MubenchError as err:
+        print(f"mubench {command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"mubench {command}: interrupted", file=sys.stderr)
+        return 130

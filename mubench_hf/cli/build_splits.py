@@ -1,0 +1,81 @@
+"""``mubench build-splits``: write a task's deletion configs into a dataset repo folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..splits import DEFAULT_OUTPUT_DIR, DEFAULT_SEED, build_splits
+from ..tasks import list_tasks
+from .info import print_sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mubench build-splits",
+        description="Build MU-Bench deletion splits (<task>_del<p>, <task>_class<k>) as dataset configs "
+        "that datasets.load_dataset(OUTPUT, CONFIG) reads.",
+    )
+    parser.add_argument("--task", required=True, help=f"task name; one of: {', '.join(list_tasks())}")
+    parser.add_argument(
+        "--output",
+        default=DEFAULT_OUTPUT_DIR,
+        help="repo folder (default: ./%(default)s); other tasks in it are kept",
+    )
+    parser.add_argument(
+        "--ratios",
+        default="1,2,3,4,5,6,7,8,9,10",
+        help="comma-separated deletion percentages (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of the deletion order (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--order",
+        default=None,
+        help="file with one train index per line (MU-Bench format) replacing the seeded order",
+    )
+    parser.add_argument(
+        "--forget-class",
+        action="append",
+        default=[],
+        metavar="K",
+        help="add a class-wise config <task>_class<K> (index or class name); repeat for several classes",
+    )
+    parser.add_argument(
+        "--source", default=None, help="local copy of the task's source dataset (replaces the Hub)"
+    )
+    parser.add_argument(
+        "--ood-source", default=None, help="local copy of the task's OOD dataset (replaces the Hub)"
+    )
+    parser.add_argument("--no-ood", action="store_true", help="do not build the OOD split")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a folder that is not a mubench repo, or this task's configs if they differ",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result = build_splits(
+        args.task,
+        args.output,
+        ratios=args.ratios,
+        seed=args.seed,
+        order=args.order,
+        forget_classes=args.forget_class,
+        source=args.source,
+        ood_source=False if args.no_ood else args.ood_source,
+        overwrite=args.overwrite,
+        show_progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"Wrote {len(result.configs)} configs of task {result.task!r} to {result.path}")
+        print_sizes(result.split_sizes)
+        print(
+            f"task content hash: {result.content_hash} (check the whole repo with: mubench verify {result.path})"
+        )
+        print(f'load with: datasets.load_dataset("{result.path}", "{result.configs[0]}")')
+    return 0

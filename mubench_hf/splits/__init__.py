@@ -1,0 +1,17 @@
+"""Deletion splits: MU-Bench forget/retain splits stored once and published as dataset configs."""
+
+from .build import DEFAULT_OUTPUT_DIR, DEFAULT_SEED, BuildResult, build_splits
+from .manifest import MANIFEST_NAME, is_mubench_repo, read_manifest, verify_repo
+from .ratios import DEFAULT_RATIOS
+
+__all__ = [
+    "DEFAULT_OUTPUT_DIR",
+    "DEFAULT_RATIOS",
+    "DEFAULT_SEED",
+    "MANIFEST_NAME",
+    "BuildResult",
+    "build_splits",
+    "is_mubench_repo",
+    "read_manifest",
+    "verify_repo",
+]

@@ -1,0 +1,252 @@
+"""Deletion splits: what load_dataset returns, the storage format, determinism and bad input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+import yaml
+
+from mubench_hf import MubenchError, build_splits, get_task, read_manifest, verify_repo
+
+DIGITS_TRAIN = 1257
+DIGITS_ORDER = int(DIGITS_TRAIN * 0.1)  # 125
+
+
+def load(repo: Path, config: str, cache: str) -> datasets.DatasetDict:
+    return datasets.load_dataset(str(repo), config, cache_dir=cache)
+
+
+def ids(ds: datasets.Dataset) -> list[int]:
+    return list(ds["sample_id"])
+
+
+def read_order(repo: Path, task: str = "digits") -> list[int]:
+    return [int(x) for x in (repo / "data" / task / "deletion_order.txt").read_text().split()]
+
+
+def test_del5_loads_with_features_and_mubench_sizes(digits_repo: Path, fresh_cache: str) -> None:
+    splits = load(digits_repo, "digits_del5", fresh_cache)
+    assert set(splits) == {"train", "forget", "retain", "validation", "test"}
+    for ds in splits.values():
+        assert isinstance(ds.features["image"], datasets.Image)
+        assert ds.features["label"].names == [str(i) for i in range(10)]
+        assert ds.features["sample_id"] == datasets.Value("int64")
+    n_forget = math.floor(5 / 10 * DIGITS_ORDER)
+    assert n_forget == 62
+    assert (len(splits["train"]), len(splits["forget"]), len(splits["retain"])) == (
+        DIGITS_TRAIN,
+        62,
+        DIGITS_TRAIN - 62,
+    )
+    assert (len(splits["validation"]), len(splits["test"])) == (180, 360)
+    forget, retain, train = set(ids(splits["forget"])), set(ids(splits["retain"])), ids(splits["train"])
+    assert not forget & retain
+    assert forget | retain == set(train) == set(range(DIGITS_TRAIN))
+    assert len(train) == len(set(train))  # every train row exactly once
+    # the first 62 of the order (this repo also cuts files by class 3, so compare as sets)
+    assert set(ids(splits["forget"])) == set(read_order(digits_repo)[:62])
+
+
+def test_rows_are_the_source_rows(digits_repo: Path, fresh_cache: str) -> None:
+    source = get_task("digits").load()["train"]
+    forget = load(digits_repo, "digits_del3", fresh_cache)["forget"]
+    for row in forget.select(range(5)):
+        original = source[row["sample_id"]]
+        assert row["label"] == original["label"]
+        assert np.array_equal(np.asarray(row["image"]), np.asarray(original["image"]))
+        assert np.asarray(row["image"]).shape == (8, 8)
+
+
+def test_forget_sets_are_nested_and_sized(digits_repo: Path, fresh_cache: str) -> None:
+    previous: set[int] = set()
+    for p in range(1, 11):
+        forget = set(ids(load(digits_repo, f"digits_del{p}", fresh_cache)["forget"]))
+        assert len(forget) == math.floor(p / 10 * DIGITS_ORDER)
+        assert previous < forget
+        previous = forget
+
+
+def test_class_config_forgets_one_whole_class(digits_repo: Path, fresh_cache: str) -> None:
+    splits = load(digits_repo, "digits_class3", fresh_cache)
+    labels = np.asarray(get_task("digits").load()["train"]["label"])
+    assert set(splits["forget"]["label"]) == {3}
+    assert set(ids(splits["forget"])) == set(np.flatnonzero(labels == 3).tolist())
+    assert 3 not in set(splits["retain"]["label"])
+    assert len(splits["forget"]) + len(splits["retain"]) == DIGITS_TRAIN
+
+
+def test_each_train_row_is_stored_once(digits_repo: Path) -> None:
+    manifest = read_manifest(digits_repo)
+    files = manifest["tasks"]["digits"]["files"]
+    train_files = [p for p in files if "/train/" in p]
+    assert sum(files[p]["num_rows"] for p in train_files) == DIGITS_TRAIN
+    for config, splits in manifest["tasks"]["digits"]["configs"].items():
+        assert (
+            sorted(splits["forget"] + splits["retain"]) == sorted(splits["train"]) == sorted(train_files)
+        ), config
+
+
+def test_readme_yaml_has_configs_and_dataset_info_without_aliases(digits_repo: Path) -> None:
+    text = (digits_repo / "README.md").read_text()
+    header = text.split("---")[1]
+    assert "&id" not in header and "*id" not in header
+    meta = yaml.safe_load(header)
+    names = [c["config_name"] for c in meta["configs"]]
+    assert names == [f"digits_del{p}" for p in range(1, 11)] + ["digits_class3"]
+    infos = {i["config_name"]: i for i in meta["dataset_info"]}
+    assert set(infos) == set(names)
+    del5 = {s["name"]: s["num_examples"] for s in infos["digits_del5"]["splits"]}
+    assert del5 == {"train": 1257, "forget": 62, "retain": 1195, "validation": 180, "test": 360}
+    label = next(f for f in infos["digits_del5"]["features"] if f["name"] == "label")
+    assert label["dtype"]["class_label"]["names"]["7"] == "7"
+    assert set(meta["tags"]) >= {"mubench", "machine-unlearning"}
+    body = text.split("---", 2)[2]
+    assert "| `digits_del5` | 1257 | 62 | 1195 | 180 | 360 |" in body
+    assert "Cheng" in body and "seed=42" in body and read_manifest(digits_repo)["content_hash"] in body
+
+
+def test_builds_are_byte_identical(tmp_path: Path) -> None:
+    # same folder name in two places: the card's loading example names the folder
+    a = build_splits("digits", tmp_path / "a" / "repo", ratios=(1, 5), seed=7, show_progress=False)
+    b = build_splits("digits", tmp_path / "b" / "repo", ratios=(1, 5), seed=7, show_progress=False)
+    c = build_splits("digits", tmp_path / "c" / "repo", ratios=(1, 5), seed=8, show_progress=False)
+    assert a.content_hash == b.content_hash != c.content_hash
+    root_a, root_b = tmp_path / "a" / "repo", tmp_path / "b" / "repo"
+    files_a = sorted(p.relative_to(root_a) for p in root_a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(root_b) for p in root_b.rglob("*") if p.is_file())
+    assert files_a == files_b and len(files_a) == 8  # 2 chunks + keep + 2 eval + order + README + manifest
+    for rel in files_a:
+        assert (root_a / rel).read_bytes() == (root_b / rel).read_bytes(), rel
+    assert read_order(root_a) == np.random.default_rng(7).permutation(DIGITS_TRAIN)[:DIGITS_ORDER].tolist()
+
+
+def test_verify_detects_a_changed_file(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_splits("digits", repo, ratios=(2,), show_progress=False)
+    assert verify_repo(repo) == []
+    target = repo / "data" / "digits" / "deletion_order.txt"
+    target.write_text(target.read_text() + "0\n")
+    assert any("deletion_order.txt has changed" in p for p in verify_repo(repo))
+
+
+def test_external_order_reproduces_exact_split(tmp_path: Path, fresh_cache: str) -> None:
+    order = list(range(500, 500 + DIGITS_ORDER))[::-1]
+    order_file = tmp_path / "order.txt"
+    order_file.write_text("\n".join(map(str, order)) + "\n")
+    repo = tmp_path / "repo"
+    result = build_splits("digits", repo, ratios=(1, 10), order=order_file, show_progress=False)
+    assert ids(load(repo, "digits_del1", fresh_cache)["forget"]) == order[:12]
+    assert sorted(ids(load(repo, "digits_del10", fresh_cache)["forget"])) == sorted(order)
+    same = build_splits("digits", tmp_path / "again", ratios=(1, 10), order=order, show_progress=False)
+    assert same.content_hash == result.content_hash  # a list and a file give the same split
+    assert "imported from order.txt" in read_manifest(repo)["tasks"]["digits"]["order_description"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["1", "2", "1"], "index 1 repeats line 1"),
+        (["1", "99999"], "out of range"),
+        (["1", "two"], "not an integer"),
+        (["-3"], "out of range"),
+        ([str(i) for i in range(10)], "lists 10 indices but the largest ratio needs 62"),
+    ],
+)
+def test_bad_order_files(tmp_path: Path, lines: list[str], message: str) -> None:
+    order_file = tmp_path / "order.txt"
+    order_file.write_text("\n".join(lines) + "\n")
+    with pytest.raises(MubenchError, match=message):
+        build_splits("digits", tmp_path / "repo", ratios=(5,), order=order_file, show_progress=False)
+    assert not (tmp_path / "repo").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"task": "nope"}, "unknown task 'nope'; known tasks: cifar10, cifar100, digits, imdb"),
+        ({"ratios": (0,)}, "out of range"),
+        ({"ratios": (-1, 5)}, "out of range"),
+        ({"ratios": (101,)}, "out of range"),
+        ({"ratios": ("abc",)}, "not a number"),
+        ({"ratios": (0.05,)}, r"too small to select one sample .*smallest usable ratio here is 0.08"),
+        ({"forget_classes": (10,)}, "forget class 10 is not a label"),
+        ({"forget_classes": ("cat",)}, "forget class 'cat' is not a label"),
+        ({"seed": "x"}, "seed must be an integer"),
+    ],
+)
+def test_bad_arguments_write_nothing(tmp_path: Path, kwargs: dict, message: str) -> None:
+    args = {"task": "digits", "output_dir": tmp_path / "repo", "show_progress": False, **kwargs}
+    with pytest.raises(MubenchError, match=message):
+        build_splits(**args)
+    assert not (tmp_path / "repo").exists()
+    assert list(tmp_path.iterdir()) == []  # no staging folder left behind
+
+
+def test_ratio_above_ten_and_fractional_ratio(tmp_path: Path, fresh_cache: str) -> None:
+    repo = tmp_path / "repo"
+    result = build_splits("digits", repo, ratios="2.5,20", show_progress=False)
+    assert result.configs == ["digits_del2.5", "digits_del20"]
+    assert result.split_sizes["digits_del2.5"]["forget"] == math.floor(0.25 * DIGITS_ORDER)
+    assert result.split_sizes["digits_del20"]["forget"] == 2 * DIGITS_ORDER
+    assert len(load(repo, "digits_del20", fresh_cache)["forget"]) == 250
+
+
+def test_refuses_a_folder_that_is_not_a_mubench_repo(tmp_path: Path) -> None:
+    target = tmp_path / "stuff"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(MubenchError, match="not a mubench deletion repo"):
+        build_splits("digits", target, ratios=(5,), show_progress=False)
+    assert (target / "notes.txt").read_text() == "mine"
+    build_splits("digits", target, ratios=(5,), overwrite=True, show_progress=False)
+    assert not (target / "notes.txt").exists() and (target / "mubench.json").is_file()
+
+
+def test_rebuilding_a_task_differently_needs_overwrite(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    first = build_splits("digits", repo, ratios=(5,), seed=1, show_progress=False)
+    again = build_splits("digits", repo, ratios=(5,), seed=1, show_progress=False)  # identical: fine
+    assert again.content_hash == first.content_hash
+    with pytest.raises(MubenchError, match="already holds task 'digits' built differently"):
+        build_splits("digits", repo, ratios=(5,), seed=2, show_progress=False)
+    assert read_manifest(repo)["tasks"]["digits"]["seed"] == 1
+    build_splits("digits", repo, ratios=(5,), seed=2, overwrite=True, show_progress=False)
+    assert read_manifest(repo)["tasks"]["digits"]["seed"] == 2
+    assert verify_repo(repo) == []
+
+
+def test_failure_mid_write_leaves_output_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    build_splits("digits", repo, ratios=(5,), seed=1, show_progress=False)
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    calls = {"n": 0}
+    real = datasets.Dataset.to_parquet
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(datasets.Dataset, "to_parquet", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        build_splits("digits", repo, ratios=(1, 5), seed=2, overwrite=True, show_progress=False)
+    after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]  # staging cleaned up
+    calls["n"] = 0  # the same failure while creating a new repo leaves no folder
+    with pytest.raises(OSError, match="disk full"):
+        build_splits("digits", tmp_path / "new", ratios=(1, 5), show_progress=False)
+    assert not (tmp_path / "new").exists()
+
+
+def test_corrupt_manifest_is_reported(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_splits("digits", repo, ratios=(5,), show_progress=False)
+    (repo / "mubench.json").write_text("{not json")
+    with pytest.raises(MubenchError, match="not valid JSON"):
+        build_splits("digits", repo, ratios=(5,), show_progress=False)
