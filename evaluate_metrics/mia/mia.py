@@ -1,0 +1,108 @@
+"""evaluate module ``mia``: membership-inference attacks (MIA efficacy and loss-threshold AUC)."""
+
+import datasets
+import evaluate
+
+from mubench_hf.metrics import loss_attack_auc_from_losses, membership_attack_from_outputs, split_outputs
+
+_DESCRIPTION = """\
+Membership inference on the unlearned model.
+mia_efficacy (Jia et al. 2023, as in SalUn): a logistic-regression attacker on two per-sample features
+(true-class probability, normalised prediction entropy) is trained on the retain set Dr (members) against
+the test set Dt (non-members), balanced by seeded subsampling, and applied to the forget set Df; the value
+is the share of Df called non-member (higher = Df looks more like unseen data).
+mia_test_nonmember_rate: the share of Dt the same attacker calls non-member (what a Df that looks like
+unseen data would score).
+mia_loss_auc / mia_forget_loss_auc (Yeom et al. 2018): ROC-AUC of -loss with members positive, for Dr vs Dt
+and for Df vs Dt; 0.5 = the loss reveals nothing.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list` of `list` of `float`): the model's logits on the forget set Df, shape (n_forget, K).
+    references (`list` of `int`): labels of Df.
+    retain_logits, retain_labels (array-like, required): the retain set Dr (members).
+    test_logits, test_labels (array-like, required): the test set Dt (non-members).
+    seed (`int`): seeds the class-balancing subsample of the attacker's training data (default 0).
+Returns:
+    mia_efficacy, mia_test_nonmember_rate, mia_loss_auc, mia_forget_loss_auc (`float`): each in [0, 1].
+"""
+
+_CITATION = """\
+@article{cheng2024mubench,
+  title={MU-Bench: A Multitask Multimodal Benchmark for Machine Unlearning},
+  author={Cheng, Jiali and Amiri, Hadi},
+  journal={arXiv preprint arXiv:2406.14796},
+  year={2024}
+}
+@inproceedings{jia2023sparsity,
+  title={Model Sparsity Can Simplify Machine Unlearning},
+  author={Jia, Jinghan and Liu, Jiancheng and Ram, Parikshit and Yao, Yuguang and Liu, Gaowen and Liu, Yang and Sharma, Pranay and Liu, Sijia},
+  booktitle={Advances in Neural Information Processing Systems},
+  year={2023}
+}
+@inproceedings{yeom2018privacy,
+  title={Privacy Risk in Machine Learning: Analyzing the Connection to Overfitting},
+  author={Yeom, Samuel and Giacomelli, Irene and Fredrikson, Matt and Jha, Somesh},
+  booktitle={IEEE 31st Computer Security Foundations Symposium (CSF)},
+  year={2018}
+}
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Mia(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {
+                    "predictions": datasets.List(datasets.Value("float64")),
+                    "references": datasets.Value("int64"),
+                }
+            ),
+            reference_urls=["https://arxiv.org/abs/2304.04934", "https://arxiv.org/abs/1709.01604"],
+        )
+
+    def _compute(
+        self,
+        predictions,
+        references,
+        retain_logits=None,
+        retain_labels=None,
+        test_logits=None,
+        test_labels=None,
+        seed=0,
+    ):
+        given = {
+            "retain_logits": retain_logits,
+            "retain_labels": retain_labels,
+            "test_logits": test_logits,
+            "test_labels": test_labels,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing:
+            raise ValueError(
+                f"mia needs {missing}: the attacker learns members (retain) vs non-members (test)"
+            )
+        forget = split_outputs(predictions, references, name="forget_logits", labels_name="forget_labels")
+        num_labels = forget.num_labels
+        retain = split_outputs(
+            retain_logits,
+            retain_labels,
+            name="retain_logits",
+            labels_name="retain_labels",
+            num_labels=num_labels,
+        )
+        test = split_outputs(
+            test_logits, test_labels, name="test_logits", labels_name="test_labels", num_labels=num_labels
+        )
+        attack = membership_attack_from_outputs(forget, retain, test, seed=seed)
+        return {
+            "mia_efficacy": attack.efficacy,
+            "mia_test_nonmember_rate": attack.test_nonmember_rate,
+            "mia_loss_auc": loss_attack_auc_from_losses(retain.loss, test.loss),
+            "mia_forget_loss_auc": loss_attack_auc_from_losses(forget.loss, test.loss),
+        }

@@ -1,0 +1,90 @@
+"""evaluate module ``mubench_score``: MU-Bench's overall score from forget and test accuracy."""
+
+import datasets
+import evaluate
+
+from mubench_hf.metrics import mubench_score, split_outputs
+
+_DESCRIPTION = """\
+MU-Bench overall score (Cheng & Amiri 2024): the harmonic mean of (1 - |Acc_Dt - Acc_Dt^orig|) and
+(1 - |Acc_Df - 1/K|), set to 0 when test accuracy collapsed (Acc_Dt < (1 - max_test_drop) * Acc_Dt^orig,
+default a 20 % relative drop) or forget accuracy fell far below chance (Acc_Df < chance_floor / K,
+default half of chance). 1 = test accuracy kept and Df at chance. For random deletion the retrained model
+is not at chance on Df, so report the gap to retrain next to this score.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list` of `list` of `float`): the unlearned model's logits on the forget set Df, shape (n, K).
+    references (`list` of `int`): labels of Df.
+    test_logits, test_labels (array-like, required): the unlearned model's logits and the labels on Dt.
+    original_test_accuracy (`float`, required): the original (pre-unlearning) model's test accuracy.
+    num_labels (`int`, optional): K; defaults to the logits' width.
+    max_test_drop (`float`): relative test-accuracy drop that zeroes the score (default 0.2).
+    chance_floor (`float`): the score is zeroed when Acc_Df < chance_floor / K (default 0.5).
+Returns:
+    mubench_score (`float`) in [0, 1], with the forget_accuracy and test_accuracy it was computed from.
+"""
+
+_CITATION = """\
+@article{cheng2024mubench,
+  title={MU-Bench: A Multitask Multimodal Benchmark for Machine Unlearning},
+  author={Cheng, Jiali and Amiri, Hadi},
+  journal={arXiv preprint arXiv:2406.14796},
+  year={2024}
+}
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class MubenchScore(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {
+                    "predictions": datasets.List(datasets.Value("float64")),
+                    "references": datasets.Value("int64"),
+                }
+            ),
+            reference_urls=["https://arxiv.org/abs/2406.14796"],
+        )
+
+    def _compute(
+        self,
+        predictions,
+        references,
+        test_logits=None,
+        test_labels=None,
+        original_test_accuracy=None,
+        num_labels=None,
+        max_test_drop=0.2,
+        chance_floor=0.5,
+    ):
+        if test_logits is None or test_labels is None:
+            raise ValueError("mubench_score needs test_logits and test_labels (the test split Dt)")
+        if original_test_accuracy is None:
+            raise ValueError(
+                "mubench_score needs original_test_accuracy: the original model's accuracy on Dt"
+            )
+        forget = split_outputs(
+            predictions, references, name="forget_logits", labels_name="forget_labels", num_labels=num_labels
+        )
+        test = split_outputs(
+            test_logits,
+            test_labels,
+            name="test_logits",
+            labels_name="test_labels",
+            num_labels=forget.num_labels,
+        )
+        score = mubench_score(
+            test_accuracy=test.accuracy,
+            forget_accuracy=forget.accuracy,
+            original_test_accuracy=original_test_accuracy,
+            num_labels=forget.num_labels,
+            max_test_drop=max_test_drop,
+            chance_floor=chance_floor,
+        )
+        return {"mubench_score": score, "forget_accuracy": forget.accuracy, "test_accuracy": test.accuracy}
