@@ -86,10 +86,12 @@ def test_imdb_without_ood(tmp_path: Path) -> None:
 
 def test_tasks_share_one_repo(tmp_path: Path, fresh_cache: str) -> None:
     repo = tmp_path / "repo"
-    build_splits("digits", repo, ratios=(5,), show_progress=False)
+    build_splits("digits", repo, ratios=(2, 5, 10), show_progress=False)
     build_splits("cifar10", repo, ratios=(5,), source=cifar10_like(), show_progress=False)
     manifest = read_manifest(repo)
     assert sorted(manifest["tasks"]) == ["cifar10", "digits"]
+    # the first task's configs keep their build order after the manifest is read back
+    assert list(manifest["tasks"]["digits"]["configs"]) == ["digits_del2", "digits_del5", "digits_del10"]
     assert len(datasets.load_dataset(str(repo), "digits_del5", cache_dir=fresh_cache)["forget"]) == 62
     assert len(datasets.load_dataset(str(repo), "cifar10_del5", cache_dir=fresh_cache)["forget"]) == 10
     readme = (repo / "README.md").read_text()

@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("mubench_hf.cli.tasks", "list the registered tasks"),
     "unlearn": ("mubench_hf.cli.unlearn", "run an unlearning method on a deletion config"),
     "demo": ("mubench_hf.cli.demo", "the offline demo on the digits task"),
+    "push-splits": ("mubench_hf.cli.push_splits", "publish a deletion repo folder as a Hub dataset repo"),
+    "push": ("mubench_hf.cli.push", "publish a model folder (weights, config, card) as a Hub model repo"),
+    "leaderboard": ("mubench_hf.cli.leaderboard", "rank models by the scores in their cards (local and Hub)"),
 }
 
 

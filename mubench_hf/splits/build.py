@@ -31,14 +31,14 @@ from .card import render_card
 from .layout import EVAL_SPLITS, Segment, eval_file, plan_configs, plan_segments
 from .manifest import (
     FORMAT_VERSION,
-    HashingWriter,
     MANIFEST_NAME,
+    HashingWriter,
     is_mubench_repo,
     read_manifest,
     repo_content_hash,
     sha256_file,
     task_content_hash,
-    write_json,
+    write_manifest,
 )
 from .order import ORDER_GENERATOR, read_order_file, seeded_order
 from .ratios import DEFAULT_RATIOS, forget_counts, format_ratio, parse_ratios
@@ -146,7 +146,7 @@ def build_splits(
         entry["content_hash"] = task_content_hash(files, configs)
         manifest = _merge_manifest(output, entry, overwrite)
         (staging / "README.md").write_text(render_card(manifest, repo_id=output.name), encoding="utf-8")
-        write_json(staging / MANIFEST_NAME, manifest)
+        write_manifest(staging / MANIFEST_NAME, manifest)
         _move_into_place(staging, output, spec.name, overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

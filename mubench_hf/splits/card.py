@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import datasets
-from datasets.info import DatasetInfo, DatasetInfosDict
 import jinja2
 import yaml
+from datasets.info import DatasetInfo, DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
 from ..resources import card_template
@@ -51,7 +51,9 @@ class _NoAliasDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml 
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
-    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(
+        data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
 
 
 def render_card(manifest: dict[str, Any], repo_id: str = "path/to/this/folder") -> str:

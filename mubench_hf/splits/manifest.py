@@ -88,10 +88,14 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
-def write_json(path: str | os.PathLike, value: Any) -> None:
-    Path(path).write_text(
-        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+def manifest_text(manifest: dict[str, Any]) -> str:
+    """The manifest file's text. Insertion order, not sorted keys: configs stay in build order (del1,
+    del2, ..., del10) when the manifest is read back to add a task; that order is itself deterministic."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_manifest(path: str | os.PathLike, manifest: dict[str, Any]) -> None:
+    Path(path).write_text(manifest_text(manifest), encoding="utf-8")
 
 
 def verify_repo(path: str | os.PathLike) -> list[str]:
