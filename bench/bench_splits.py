@@ -61,7 +61,9 @@ def main() -> None:
             canonical_train.to_parquet(str(work / "train.parquet"))
             t_write_once = min(t_write_once, time.perf_counter() - start)
             start = time.perf_counter()
-            build_splits(task, work / "repo", ratios=range(1, 11), seed=attempt, overwrite=True, show_progress=False)
+            build_splits(
+                task, work / "repo", ratios=range(1, 11), seed=attempt, overwrite=True, show_progress=False
+            )
             t_build = min(t_build, time.perf_counter() - start)
         one_copy = (work / "train.parquet").stat().st_size
         all_configs = folder_bytes(work / "repo" / "data" / "bench60k" / "train")

@@ -195,7 +195,9 @@ class Task:
         )
         # an explicit fingerprint: deriving one would hash the whole new table
         fingerprint = hashlib.sha256(f"{self.name}|{where}|{ds._fingerprint}".encode()).hexdigest()[:16]
-        out = datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=features), fingerprint=fingerprint)
+        out = datasets.Dataset(
+            InMemoryTable(table), info=datasets.DatasetInfo(features=features), fingerprint=fingerprint
+        )
         return out if out.features == self.features else out.cast(self.features)
 
     def _check_labels(self, ds: datasets.Dataset, column: str, where: str) -> None:
