@@ -1,0 +1,149 @@
+"""Build or load a classifier for a task: any ``AutoModelFor{Image,Sequence}Classification`` checkpoint
+or config, or a PEFT adapter folder, with the task's labels.
+
+Nothing here downloads anything by itself: a model id is passed to ``from_pretrained`` as given, so
+offline runs use local folders (or the Hub cache).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from transformers import (
+    AutoConfig,
+    AutoModelForImageClassification,
+    AutoModelForSequenceClassification,
+    BertConfig,
+    PretrainedConfig,
+    PreTrainedModel,
+    ResNetConfig,
+    ViTConfig,
+)
+
+from .errors import MubenchError
+from .tasks import Task, get_task
+
+
+def auto_class_for(task: str | Task) -> type:
+    """The ``AutoModelFor...Classification`` class of the task's modality."""
+    task = get_task(task)
+    return AutoModelForImageClassification if task.modality == "image" else AutoModelForSequenceClassification
+
+
+def label_kwargs(task: str | Task) -> dict[str, Any]:
+    """``num_labels``, ``id2label`` and ``label2id`` of the task, for configs and ``from_pretrained``."""
+    task = get_task(task)
+    return {"num_labels": task.num_labels, "id2label": task.id2label, "label2id": task.label2id}
+
+
+def image_channels(dataset: Any, column: str = "image") -> int:
+    """1 for grey-scale images, 3 otherwise, judged from the first image of ``dataset``."""
+    first = dataset.with_format(None)[0][column] if hasattr(dataset, "with_format") else dataset[0][column]
+    return 1 if getattr(first, "mode", "RGB") in ("L", "I", "F", "1") else 3
+
+
+def check_model_labels(model: Any, task: str | Task) -> None:
+    """Raise if ``model`` does not predict exactly the task's number of classes."""
+    task = get_task(task)
+    num_labels = getattr(getattr(model, "config", None), "num_labels", None)
+    if num_labels is not None and num_labels != task.num_labels:
+        raise MubenchError(
+            f"the model predicts {num_labels} classes but task {task.name!r} has {task.num_labels} "
+            f"({', '.join(task.class_names[:5])}{', ...' if task.num_labels > 5 else ''}); "
+            "use a model trained on this task, or build one with build_model(..., new_head=True)"
+        )
+
+
+def build_model(
+    task: str | Task,
+    model: str | os.PathLike | PretrainedConfig,
+    *,
+    new_head: bool = False,
+    num_channels: int | None = None,
+    **from_pretrained_kwargs: Any,
+) -> PreTrainedModel:
+    """A classifier for ``task``.
+
+    Args:
+        task: task name or ``Task``; gives the modality and the labels.
+        model: a config (fresh weights; the task's labels are set on a copy, and ``num_channels``
+            when given), a checkpoint folder or Hub id, or a PEFT adapter folder (its base model is
+            loaded first; the adapter stays trainable).
+        new_head: for checkpoints trained on something else: replace the classification head with
+            one for the task's classes. Without it a checkpoint must already have the task's
+            ``num_labels``.
+        num_channels: image tasks with a config: input channels (1 for grey images such as digits).
+    """
+    task = get_task(task)
+    auto_class = auto_class_for(task)
+    if isinstance(model, PretrainedConfig):
+        config = model.__class__.from_dict({**model.to_dict(), **label_kwargs(task)})
+        if task.modality == "image" and num_channels is not None and hasattr(config, "num_channels"):
+            config.num_channels = num_channels
+        return auto_class.from_config(config)
+
+    path = Path(model)
+    if (path / "adapter_config.json").is_file():
+        from peft import PeftConfig, PeftModel
+
+        adapter = PeftConfig.from_pretrained(str(path))
+        base = build_model(task, adapter.base_model_name_or_path, new_head=new_head, **from_pretrained_kwargs)
+        return PeftModel.from_pretrained(base, str(path), is_trainable=True)
+
+    if new_head:
+        return auto_class.from_pretrained(
+            str(model), **label_kwargs(task), ignore_mismatched_sizes=True, **from_pretrained_kwargs
+        )
+    loaded = auto_class.from_pretrained(str(model), **from_pretrained_kwargs)
+    check_model_labels(loaded, task)
+    # Class names come from the task, so saved models and cards name the classes alike.
+    loaded.config.id2label, loaded.config.label2id = task.id2label, task.label2id
+    return loaded
+
+
+def tiny_config(task: str | Task, architecture: str = "resnet", **overrides: Any) -> PretrainedConfig:
+    """A very small config for tests, demos and benchmarks on CPU, with the task's labels.
+
+    ``"resnet"`` (two basic stages, ~74k weights) and ``"vit"`` (2 layers, hidden size 32, no dropout)
+    for image tasks, ``"bert"`` (2 layers, hidden size 32) for text tasks; ``overrides`` replace fields.
+    """
+    task = get_task(task)
+    labels = label_kwargs(task)
+    if architecture == "resnet":
+        base: dict[str, Any] = dict(
+            num_channels=3, embedding_size=16, hidden_sizes=[32, 64], depths=[1, 1], layer_type="basic"
+        )
+        return ResNetConfig(**{**base, **labels, **overrides})
+    if architecture == "vit":
+        base = dict(
+            image_size=8,
+            patch_size=2,
+            num_channels=3,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+        return ViTConfig(**{**base, **labels, **overrides})
+    if architecture == "bert":
+        base = dict(
+            vocab_size=1000,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+        return BertConfig(**{**base, **labels, **overrides})
+    raise MubenchError(f"unknown tiny architecture {architecture!r}; known: resnet, vit, bert")
+
+
+def load_config(model: str | os.PathLike) -> PretrainedConfig:
+    """The config of a checkpoint folder or Hub id (for inspecting a model before loading it)."""
+    return AutoConfig.from_pretrained(str(model))

@@ -1,0 +1,81 @@
+"""``UnlearnConfig``: the training arguments of every unlearning method.
+
+It extends ``transformers.TrainingArguments`` (TRL's pattern), so every ``Trainer`` flag keeps working
+(learning rate, batch size, gradient accumulation, checkpoints, mixed precision, ``push_to_hub`` ...).
+Methods with hyper-parameters of their own subclass it (``SalUnConfig``, ``ScrubConfig`` ...), and
+``UnlearnConfig(method="scrub", kd_temperature=2.0, ...)`` builds the method's config directly (as
+``UnlearnTrainer(args=...)`` builds the method's trainer), so its fields can be given either way.
+A config of another class handed to a trainer is upgraded with ``UnlearnConfig.for_method``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from transformers import TrainingArguments
+
+from ..errors import MubenchError
+from .registry import get_method
+
+PAIR_ANCHORS = ("longest", "forget", "retain")
+
+
+@dataclass
+class UnlearnConfig(TrainingArguments):
+    """Arguments shared by all unlearning methods (plus everything ``TrainingArguments`` has)."""
+
+    method: str | None = field(
+        default=None,
+        metadata={
+            "help": "Unlearning method, e.g. 'grad_ascent', 'salun', 'scrub' "
+            "(mubench_hf.trainers.list_methods() lists them all)."
+        },
+    )
+    pair_anchor: str = field(
+        default="longest",
+        metadata={
+            "help": "Methods that read paired forget+retain batches: which set fixes the length of an epoch. "
+            "'longest' visits every forget and every retain row each epoch (the shorter set is cycled); "
+            "'forget' or 'retain' makes an epoch one pass over that set, with partners from the other set "
+            "chosen by a seeded permutation.",
+            "choices": list(PAIR_ANCHORS),
+        },
+    )
+
+    def __new__(cls, *args: object, **kwargs: object) -> UnlearnConfig:
+        method = kwargs.get("method")
+        if cls is UnlearnConfig and isinstance(method, str) and method:
+            cls = get_method(method).config_class
+        return super().__new__(cls)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.pair_anchor not in PAIR_ANCHORS:
+            raise MubenchError(f"pair_anchor must be one of {list(PAIR_ANCHORS)}, got {self.pair_anchor!r}")
+
+    @classmethod
+    def for_method(cls, args: TrainingArguments | None, method: str) -> UnlearnConfig:
+        """``args`` as an instance of ``cls`` with ``method`` set.
+
+        Fields ``args`` has keep their values, fields only ``cls`` defines get their defaults, so a
+        plain ``UnlearnConfig(method="salun")`` (or even a ``TrainingArguments``) becomes a
+        ``SalUnConfig`` with SalUn's default sparsity. A different ``method`` already set is an error.
+        """
+        if args is None:
+            raise MubenchError(
+                f"method {method!r} needs args=UnlearnConfig(output_dir=..., method={method!r})"
+            )
+        current = getattr(args, "method", None)
+        if current not in (None, "", method):
+            raise MubenchError(
+                f"args.method is {current!r} but the trainer runs {method!r}; build UnlearnTrainer "
+                f"(which dispatches on args.method) or set method={method!r}"
+            )
+        if type(args) is cls and current == method:
+            return args
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(args) if f.init}
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
+        values = {k: v for k, v in values.items() if k in known}
+        values["method"] = method
+        return cls(**values)

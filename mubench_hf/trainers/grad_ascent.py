@@ -1,0 +1,40 @@
+"""Gradient ascent on the forget set.
+
+Minimises −CE(Df): pushes the model away from the labels of the forgotten samples. A baseline of
+Golatkar et al., CVPR 2020 and Thudi et al., "Unrolling SGD: Understanding Factors Influencing Machine
+Unlearning", EuroS&P 2022; for language models, Jang et al., "Knowledge Unlearning for Mitigating
+Privacy Risks in Language Models", ACL 2023. Unbounded below: keep learning rates and step counts
+small (a diverging run stops with ``NonFiniteLossError`` and keeps its last finite weights).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import UnlearnTrainer
+from .data import DataUse
+from .forward import logits_of
+from .registry import register_method
+
+
+@register_method
+class GradAscentTrainer(UnlearnTrainer):
+    """Loss = −CE(θ; Df)."""
+
+    method = "grad_ascent"
+    data_use = DataUse.FORGET
+
+    def compute_loss(
+        self,
+        model: nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        logits = logits_of(model, inputs)
+        loss = -F.cross_entropy(logits, inputs["labels"])
+        return (loss, {"logits": logits}) if return_outputs else loss
