@@ -10,8 +10,9 @@ import yaml
 from safetensors.torch import load_file
 
 from mubench_hf.cli import main as mubench
-from mubench_hf.cli.unlearn import RESULTS_FILE, main
+from mubench_hf.cli.unlearn import RUN_FILE, main
 from mubench_hf.errors import MubenchError
+from mubench_hf.evaluation import RESULTS_FILE
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -36,12 +37,17 @@ def test_unlearn_writes_model_and_results(digits_repo, digits_base_model_dir, tm
     argv = common(digits_repo, digits_base_model_dir, tmp_path / "cache")
     argv += ["--output_dir", str(out), *"--method grad_ascent --max_steps 3 --learning_rate 1e-3".split()]
     assert main(argv + QUIET) == 0
-    results = json.loads((out / RESULTS_FILE).read_text())
+    results = json.loads((out / RUN_FILE).read_text())
     assert results["method"] == "grad_ascent" and results["status"] == "done"
     assert results["task"] == "digits" and results["global_step"] == 3
-    assert set(results["accuracy"]) == {"forget", "retain", "validation", "test"}
-    assert all(0.0 <= v <= 1.0 for v in results["accuracy"].values())
-    assert results["accuracy"]["test"] > 0.8
+    report = json.loads((out / RESULTS_FILE).read_text())
+    accuracies = {k: report[f"{k}_accuracy"] for k in ("forget", "retain", "validation", "test")}
+    assert all(0.0 <= v <= 1.0 for v in accuracies.values())
+    assert accuracies["test"] > 0.8
+    assert {"knowledge_gap", "zrf", "mia_efficacy", "mubench_score", "unlearn_time_s"} <= set(report)
+    assert 0.0 <= report["mubench_score"] <= 1.0 and report["unlearn_time_s"] > 0
+    card = (out / "README.md").read_text()
+    assert "method: grad_ascent" in card and "mubench_score" in card
     assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
 
 
@@ -67,7 +73,7 @@ def test_unlearn_reads_an_arguments_file_with_method_flags(
     path = tmp_path / f"args{suffix}"
     path.write_text(yaml.safe_dump(values) if suffix == ".yaml" else json.dumps(values))
     assert main([str(path)]) == 0
-    results = json.loads((out / RESULTS_FILE).read_text())
+    results = json.loads((out / RUN_FILE).read_text())
     assert results["method"] == "salun" and results["arguments"]["mask_ratio"] == 0.3
 
 
@@ -77,7 +83,7 @@ def test_diverging_run_exits_1_and_keeps_finite_weights(digits_repo, digits_base
     argv += ["--output_dir", str(out), *"--method grad_ascent --max_steps 300 --learning_rate 1e36".split()]
     assert main(argv + QUIET) == 1
     assert "non-finite loss" in capsys.readouterr().err
-    results = json.loads((out / RESULTS_FILE).read_text())
+    results = json.loads((out / RUN_FILE).read_text())
     assert results["status"] == "stopped" and results["failed_step"] >= 1
     saved = load_file(str(out / "model.safetensors"))
     assert all(torch.isfinite(t).all() for t in saved.values())

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import datasets
-import numpy as np
 import yaml
 from transformers import AutoImageProcessor, AutoTokenizer, HfArgumentParser
 
@@ -33,8 +32,8 @@ from ..processing import data_collator_for, prepare_splits
 from ..tasks import get_task
 from ..trainers import NonFiniteLossError, UnlearnConfig, UnlearnTrainer, get_method
 
-RESULTS_FILE = "unlearn_results.json"
-EVALUATED_SPLITS = ("forget", "retain", "validation", "test", "ood")
+# What the run did (method, arguments, status); the scores go to the report's unlearning_results.json.
+RUN_FILE = "unlearn_run.json"
 _CONFIG_NAME = re.compile(r"^(?P<task>.+?)_(del|class)[^_]*$")
 
 
@@ -125,18 +124,8 @@ def _load_processor(task_modality: str, source: str | None, model_path: str) -> 
         return None
 
 
-def _accuracies(trainer: UnlearnTrainer, splits: datasets.DatasetDict) -> dict[str, float]:
-    scores = {}
-    for name in EVALUATED_SPLITS:
-        if name in splits and len(splits[name]):
-            prediction = trainer.predict(splits[name], metric_key_prefix=name)
-            predicted = np.asarray(prediction.predictions).argmax(-1)
-            scores[name] = float((predicted == np.asarray(prediction.label_ids)).mean())
-    return scores
-
-
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:
-    path = Path(output_dir) / RESULTS_FILE
+    path = Path(output_dir) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(results, indent=2, default=str) + "\n")
@@ -166,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         processing_class=processor,
         data_collator=data_collator_for(task, processor),
     )
+    trainer.dataset_repo = script.dataset  # recorded in the model card
     results: dict[str, Any] = {
         "method": args.method,
         "task": task.name,
@@ -188,10 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     results["unlearn_seconds"] = time.perf_counter() - start
     trainer.save_model(args.output_dir)
     results.update(status="done", train_metrics=output.metrics, global_step=output.global_step)
-    results["accuracy"] = _accuracies(trainer, splits)
     _write_results(args.output_dir, results)
-    summary = ", ".join(f"{name} {value:.4f}" for name, value in results["accuracy"].items())
-    print(f"{args.method}: {results['unlearn_seconds']:.1f}s; accuracy {summary}; saved to {args.output_dir}")
+    report = trainer.evaluate_unlearning()  # unlearning_results.json + predictions.npz
+    trainer.create_model_card()  # README.md: ready for `mubench push OUT REPO_ID`
+    summary = ", ".join(
+        f"{k} {v:.4f}" for k, v in report.items() if k.endswith("_accuracy") and "_" not in k[:-9]
+    )
+    score = f"; MU-Bench score {report['mubench_score']:.4f}" if "mubench_score" in report else ""
+    print(f"{args.method}: {results['unlearn_seconds']:.1f}s; {summary}{score}; saved to {args.output_dir}")
     return 0
 
 

@@ -43,6 +43,7 @@ from .errors import NonFiniteLossError
 from .forward import logits_of
 from .guards import FiniteGuard
 from .registry import get_method, list_methods
+from .reporting import ReportingMixin, timed_train
 from .teachers import frozen_copy, random_teacher
 
 RANDOM_TEACHER_SEED_OFFSET = 104_729  # any constant works; it only has to differ from 0
@@ -66,7 +67,7 @@ def _wrap_for_trainer(dataset: Any) -> Any:
     return dataset
 
 
-class UnlearnTrainer(Trainer):
+class UnlearnTrainer(ReportingMixin, Trainer):
     """Base class and entry point of the unlearning methods (see the module docstring)."""
 
     #: registry name, e.g. "salun"
@@ -117,6 +118,8 @@ class UnlearnTrainer(Trainer):
         check_datasets(self.method, self.data_use, forget_dataset, retain_dataset)
         num_labels = self._check_num_labels(model, forget_dataset, retain_dataset)
         self.forget_dataset, self.retain_dataset = forget_dataset, retain_dataset
+        self.eval_dataset_raw = eval_dataset  # unwrapped, for the unlearning report
+        self._report_source = splits
         self.num_labels = num_labels
 
         model = self.prepare_student(model, args)
@@ -184,6 +187,7 @@ class UnlearnTrainer(Trainer):
         return random_teacher(self.model, self.accelerator, self.args.seed + RANDOM_TEACHER_SEED_OFFSET)
 
     # ------------------------------------------------------------------ Trainer overrides
+    @timed_train
     def train(
         self, resume_from_checkpoint: str | bool | None = None, trial: Any = None, **kwargs: Any
     ) -> TrainOutput:

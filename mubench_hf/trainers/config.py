@@ -32,6 +32,34 @@ class UnlearnConfig(TrainingArguments):
             "(mubench_hf.trainers.list_methods() lists them all)."
         },
     )
+    retrain_reference: str | None = field(
+        default=None,
+        metadata={
+            "help": "The retrained reference for the unlearning report: its model folder, its predictions.npz, "
+            "or a folder holding one. Adds forget quality and the gap to retrain."
+        },
+    )
+    original_test_accuracy: float | None = field(
+        default=None,
+        metadata={
+            "help": "Test accuracy of the original model (the MU-Bench score's anchor). By default it is read "
+            "from the original model's card, or measured on the test split before unlearning starts."
+        },
+    )
+    base_model_id: str | None = field(
+        default=None,
+        metadata={
+            "help": "Hub id of the model being unlearned, written as base_model in the unlearned model's card "
+            "(links the Hub's model tree). By default the model's name_or_path."
+        },
+    )
+    unlearning_report: bool = field(
+        default=True,
+        metadata={
+            "help": "Add the unlearning report (every metric on forget/retain/test) to evaluate() calls made "
+            "outside training, and write unlearning_results.json to output_dir."
+        },
+    )
     pair_anchor: str = field(
         default="longest",
         metadata={

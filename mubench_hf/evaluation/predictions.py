@@ -1,0 +1,120 @@
+"""Per-split model outputs: computed once with ``Trainer.predict``, saved beside a model, read back.
+
+A saved ``predictions.npz`` lets a retrained reference model be scored against many unlearned ones
+without running it again, and records which task, config and samples it covers so that a reference
+for another split is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import torch
+from torch import nn
+from transformers import Trainer
+
+from ..columns import column_numpy
+from ..errors import MubenchError
+from ..tasks import SAMPLE_ID_COLUMN
+
+PREDICTIONS_FILE = "predictions.npz"
+_META_KEY = "__metadata__"
+
+
+@dataclass
+class SplitPredictions:
+    """A model's logits on one split, with the true labels and the rows' sample ids."""
+
+    logits: np.ndarray
+    labels: np.ndarray
+    sample_ids: np.ndarray | None = None
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.logits.argmax(axis=1) == self.labels))
+
+
+def sample_ids_of(dataset: Any) -> np.ndarray | None:
+    """The ``sample_id`` column of a ``datasets.Dataset`` (transforms untouched), or ``None``."""
+    if isinstance(dataset, datasets.Dataset) and SAMPLE_ID_COLUMN in dataset.column_names:
+        return column_numpy(dataset, SAMPLE_ID_COLUMN).astype(np.int64)
+    return None
+
+
+def _for_trainer(dataset: Any) -> Any:
+    # A plain Trainer drops the raw input column of a with_transform() dataset before the transform runs.
+    from ..trainers.data import RowDataset
+
+    return RowDataset(dataset) if isinstance(dataset, datasets.Dataset) else dataset
+
+
+def predict_split(trainer: Trainer, dataset: Any, split: str) -> SplitPredictions:
+    """One prediction pass of ``trainer.model`` over ``dataset`` (the trainer's collator and devices)."""
+    if dataset is None or len(dataset) == 0:
+        raise MubenchError(f"the {split} split is empty or missing: the unlearning report needs it")
+    output = trainer.predict(_for_trainer(dataset), metric_key_prefix=f"predict_{split}")
+    logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
+    if output.label_ids is None:
+        raise MubenchError(f"the {split} split has no labels: the unlearning report needs them")
+    return SplitPredictions(
+        logits=np.asarray(logits, dtype=np.float32),
+        labels=np.asarray(output.label_ids, dtype=np.int64),
+        sample_ids=sample_ids_of(dataset),
+    )
+
+
+@torch.no_grad()
+def logits_of_model(trainer: Trainer, model: nn.Module, dataset: Any) -> np.ndarray:
+    """Logits of another (frozen) model, e.g. a random teacher, over ``dataset`` with the trainer's
+    dataloader, so inputs are processed exactly as for the trainer's own model."""
+    from ..trainers.forward import logits_of
+
+    model.eval()
+    chunks = []
+    for batch in trainer.get_test_dataloader(_for_trainer(dataset)):
+        batch = trainer._prepare_inputs(batch)
+        chunks.append(trainer.accelerator.gather_for_metrics(logits_of(model, batch)).float().cpu())
+    return torch.cat(chunks).numpy()
+
+
+def save_predictions(
+    path: str | os.PathLike, predictions: Mapping[str, SplitPredictions], metadata: Mapping[str, Any]
+) -> Path:
+    """Write ``predictions`` (one entry per split) and ``metadata`` to an ``.npz`` file."""
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {_META_KEY: np.array(json.dumps(dict(metadata), sort_keys=True))}
+    for split, pred in predictions.items():
+        arrays[f"{split}/logits"] = pred.logits
+        arrays[f"{split}/labels"] = pred.labels
+        if pred.sample_ids is not None:
+            arrays[f"{split}/sample_ids"] = pred.sample_ids
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load_predictions(path: str | os.PathLike) -> tuple[dict[str, SplitPredictions], dict[str, Any]]:
+    """Read a file written by :func:`save_predictions`: (predictions per split, metadata)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MubenchError(f"no predictions file at {path}")
+    with np.load(path, allow_pickle=False) as data:
+        metadata = json.loads(str(data[_META_KEY])) if _META_KEY in data else {}
+        splits = sorted({key.split("/")[0] for key in data.files if "/" in key})
+        out = {
+            split: SplitPredictions(
+                logits=data[f"{split}/logits"],
+                labels=data[f"{split}/labels"],
+                sample_ids=data[f"{split}/sample_ids"] if f"{split}/sample_ids" in data else None,
+            )
+            for split in splits
+        }
+    return out, metadata
