@@ -19,7 +19,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("mubench_hf.cli.info", "show the configs and split sizes of a deletion repo"),
     "verify": ("mubench_hf.cli.verify", "check a deletion repo's files against its manifest hashes"),
     "tasks": ("mubench_hf.cli.tasks", "list the registered tasks"),
+    "train-base": (
+        "mubench_hf.cli.train_base",
+        "train the original model of a task (Hub-ready folder + card)",
+    ),
+    "retrain": (
+        "mubench_hf.cli.retrain",
+        "train the reference model from scratch on a config's retain split",
+    ),
     "unlearn": ("mubench_hf.cli.unlearn", "run an unlearning method on a deletion config"),
+    "evaluate": (
+        "mubench_hf.cli.evaluate",
+        "score a model on a deletion config with every unlearning metric",
+    ),
     "demo": ("mubench_hf.cli.demo", "the offline demo on the digits task"),
     "push-splits": ("mubench_hf.cli.push_splits", "publish a deletion repo folder as a Hub dataset repo"),
     "push": ("mubench_hf.cli.push", "publish a model folder (weights, config, card) as a Hub model repo"),
