@@ -163,6 +163,7 @@ def _train(
     *,
     cache_dir: str | None,
     backbone: str,
+    init: str,
 ) -> dict[str, Any]:
     raw = datasets.load_dataset(dataset, config, cache_dir=cache_dir)
     if train_split not in raw:
@@ -206,7 +207,7 @@ def _train(
         dataset_repo=dataset if not Path(dataset).exists() else Path(dataset).name,
         dataset_hash=dataset_hash(dataset),
         backbone=backbone,
-        recipe=recipe_of(args),
+        recipe={**recipe_of(args), "init": init},
         seed=args.seed,
         results=results
         if kind == "retrain"
@@ -237,7 +238,7 @@ def train_base(
     built = resolve_model(task, model, sample, fresh=False)
     return _train(
         "base", task, dataset, config, built, load_processor(task, processor or _str(model)), "train", args,
-        cache_dir=cache_dir, backbone=_backbone(built),
+        cache_dir=cache_dir, backbone=_backbone(built), init=_describe_init(model),
     )  # fmt: skip
 
 
@@ -252,14 +253,18 @@ def train_retrain(
     processor: str | None = None,
     cache_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Train the reference model of ``config`` from scratch on its retain split.
+    """Train the reference model of ``config`` on its retain split, from the base model's starting point.
 
-    ``model`` is usually the base model's folder: its architecture is re-initialised, and when ``args``
-    is ``None`` its card's recipe is reused (the same recipe is what makes retrain the gold standard)."""
+    ``model`` is usually the base model's folder (with its card): the reference starts where the base
+    started, never from the base's weights: from the same pretrained checkpoint (new head) when the base
+    was fine-tuned from one, from fresh weights of the same architecture when it was built from a
+    config. When ``args`` is ``None`` the card's recipe is reused (the same recipe is what makes retrain
+    the gold standard). A folder without a mubench card is taken as the starting point itself."""
     task = get_task(task or config.rsplit("_", 1)[0])
     args = _with_output_dir(args or RecipeArguments(**recipe_from_card(model)), output_dir)
     sample = datasets.load_dataset(dataset, config, split="test", cache_dir=cache_dir)
-    built = resolve_model(task, model, sample, fresh=True)
+    start, fresh = retrain_start(model)
+    built = resolve_model(task, start, sample, fresh=fresh)
     return _train(
         "retrain",
         task,
@@ -271,12 +276,37 @@ def train_retrain(
         args,
         cache_dir=cache_dir,
         backbone=_backbone(built),
+        init=_describe_init(start)
+        if not fresh
+        else f"fresh weights, architecture of {_describe_init(start)}",
     )  # fmt: skip  (no base_model: retrain shares no weights with the base model)
 
 
 def _with_output_dir(args: TrainingArguments, output_dir: str | os.PathLike) -> TrainingArguments:
     args.output_dir = str(output_dir)
     return args
+
+
+def _describe_init(model: Any) -> str:
+    return model if isinstance(model, str) else f"config:{getattr(model, 'model_type', type(model).__name__)}"
+
+
+def _is_pretrained_checkpoint(init: str) -> bool:
+    return not (init.startswith(("tiny:", "config:", "fresh weights")) or init.endswith(".json"))
+
+
+def retrain_start(model: str | PretrainedConfig) -> tuple[str | PretrainedConfig, bool]:
+    """Where the reference model starts: (a model spec, whether to re-initialise its weights)."""
+    if not isinstance(model, str):
+        return model, True
+    readme = Path(model) / "README.md"
+    info = read_provenance(ModelCard.load(readme)) if readme.is_file() else {}
+    if info.get("kind") == "base":  # a mubench base model (other cards, e.g. a checkpoint's own, don't count)
+        init = (info.get("recipe") or {}).get("init")
+        if isinstance(init, str) and _is_pretrained_checkpoint(init):
+            return init, False  # the pretrained checkpoint the base was fine-tuned from
+        return model, True  # a mubench base built from a config: its architecture, fresh weights
+    return model, not _is_pretrained_checkpoint(model)
 
 
 def recipe_from_card(model: Any) -> dict[str, Any]:

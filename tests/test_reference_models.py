@@ -125,3 +125,26 @@ def test_unlearned_model_pushed_from_the_trainer_is_on_the_leaderboard(
     assert main(["leaderboard", "--hub-author", "mubench-org", "--output", str(tmp_path / "board")]) == 0
     table = (tmp_path / "board" / "leaderboard.md").read_text()
     assert repo_id in table and "grad_ascent" in table
+
+
+def test_retrain_starts_where_the_base_started(trained: dict[str, Path], tmp_path: Path) -> None:
+    from mubench_hf.hub import render_model_card
+    from mubench_hf.reference_models import retrain_start
+
+    assert read_provenance(ModelCard.load(trained["base"] / "README.md"))["recipe"]["init"] == "tiny:resnet"
+    assert retrain_start(str(trained["base"])) == (
+        str(trained["base"]),
+        True,
+    )  # fresh weights, same architecture
+    finetuned = tmp_path / "finetuned_base"
+    finetuned.mkdir()
+    render_model_card(
+        "base", task="digits", dataset_repo="mubench", dataset_hash=None, backbone="vit", seed=0,
+        recipe={"init": "some-org/pretrained-vit", "learning_rate": 5e-5}, results={}, model_name="b",
+    ).save(str(finetuned / "README.md"))  # fmt: skip
+    assert retrain_start(str(finetuned)) == (
+        "some-org/pretrained-vit",
+        False,
+    )  # the pretrained start, not the base
+    assert retrain_start("some-org/pretrained-vit") == ("some-org/pretrained-vit", False)
+    assert retrain_start("tiny:vit") == ("tiny:vit", True)
