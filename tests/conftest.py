@@ -75,6 +75,9 @@ def _point_hub_clients_at(url: str, monkeypatch: pytest.MonkeyPatch, home: Path)
             if isinstance(value, str) and value.startswith(old):
                 monkeypatch.setattr(module, attr, url + value[len(old) :])
     monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", url)  # the HfApi behind module functions
+    transformers_hub = sys.modules.get("transformers.utils.hub")
+    if transformers_hub is not None:  # Trainer.push_to_hub's shared HfApi, built with an earlier endpoint
+        monkeypatch.setattr(transformers_hub, "_hf_api", None)
     monkeypatch.setattr(hf_constants, "HF_URL_HOSTS", hf_constants.HF_URL_HOSTS | {"127.0.0.1"})
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)  # the test hub speaks LFS, not Xet

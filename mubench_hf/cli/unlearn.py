@@ -24,11 +24,12 @@ from typing import Any
 
 import datasets
 import yaml
-from transformers import AutoImageProcessor, AutoTokenizer, HfArgumentParser
+from transformers import HfArgumentParser
 
 from ..errors import MubenchError
 from ..modeling import build_model
 from ..processing import data_collator_for, prepare_splits
+from ..reference_models import load_processor
 from ..tasks import get_task
 from ..trainers import NonFiniteLossError, UnlearnConfig, UnlearnTrainer, get_method
 
@@ -110,20 +111,6 @@ def _task_name(script: UnlearnScriptArguments) -> str:
     return match.group("task")
 
 
-def _load_processor(task_modality: str, source: str | None, model_path: str) -> Any:
-    loader = AutoImageProcessor if task_modality == "image" else AutoTokenizer
-    if source is not None:
-        return loader.from_pretrained(source)
-    try:  # a processor saved beside the model, if any; tiny from-config image models have none
-        return loader.from_pretrained(model_path)
-    except (OSError, ValueError):
-        if task_modality == "text":
-            raise MubenchError(
-                f"no tokenizer found with the model {model_path!r}; pass --processor"
-            ) from None
-        return None
-
-
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:
     path = Path(output_dir) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(it has {sorted(raw)}); use a deletion config written by 'mubench build-splits'"
         )
     model = build_model(task, script.model)
-    processor = _load_processor(task.modality, script.processor, script.model)
+    processor = load_processor(task, script.processor or script.model)
     splits = prepare_splits(raw, task, model, processor)
     trainer = UnlearnTrainer(
         model=model,

@@ -17,7 +17,6 @@ import numpy as np
 
 from ..errors import MubenchError
 from ..evaluation import RESULTS_FILE, card_test_accuracy, evaluate_unlearning
-from ..evaluation.predictions import predict_split
 
 REPORT_SPLITS = ("forget", "retain", "validation", "test", "ood")
 # Hyper-parameters that describe a method run, recorded in its card beside the method's own fields.
@@ -73,21 +72,25 @@ class ReportingMixin:
         return {name: split for name, split in found.items() if split is not None}
 
     def _capture_original_accuracy(self) -> None:
+        """Fix the anchor before training from what needs no data: the argument, or the original model's
+        card. Otherwise the report measures the original model itself (reloaded from its folder), so that
+        training never reads the test split."""
         if self.original_test_accuracy is not None:
             return
         if self.args.original_test_accuracy is not None:
             self.original_test_accuracy = float(self.args.original_test_accuracy)
             return
-        source = getattr(
-            getattr(self.accelerator.unwrap_model(self.model), "config", None), "_name_or_path", None
-        )
-        from_card = card_test_accuracy(source) if source and Path(str(source)).is_dir() else None
-        if from_card is not None:
-            self.original_test_accuracy = from_card
-            return
-        test = self.report_splits().get("test")
-        if test is not None and self.args.unlearning_report:
-            self.original_test_accuracy = predict_split(self, test, "test").accuracy  # θo, before any step
+        source = self.original_model_path()
+        self.original_test_accuracy = card_test_accuracy(source) if source else None
+
+    def original_model_path(self) -> str | None:
+        """The folder the model was loaded from (θo on disk), if any."""
+        if getattr(self, "_original_path", None) is None:
+            model = self.accelerator.unwrap_model(self.model)
+            base = model.get_base_model() if hasattr(model, "get_base_model") else model
+            path = getattr(getattr(base, "config", None), "_name_or_path", None)
+            self._original_path = str(path) if path and Path(str(path)).is_dir() else ""
+        return self._original_path or None
 
     # ------------------------------------------------------------------ the report
     def evaluate_unlearning(
@@ -114,6 +117,7 @@ class ReportingMixin:
             original_test_accuracy=original_test_accuracy
             if original_test_accuracy is not None
             else self.original_test_accuracy,
+            base_model=self.original_model_path(),
             unlearn_time_s=self.unlearn_time_s,
             output_dir=output_dir or self.args.output_dir,
             extra={"method": self.method, "kind": "unlearned"},
