@@ -29,6 +29,7 @@ from transformers import (
     PretrainedConfig,
     Trainer,
     TrainingArguments,
+    set_seed,
 )
 from transformers.trainer_utils import IntervalStrategy, SaveStrategy
 
@@ -235,6 +236,7 @@ def train_base(
     args = _with_output_dir(args or RecipeArguments(), output_dir)
     config = config or task_configs(dataset, task)[0]
     sample = datasets.load_dataset(dataset, config, split="test", cache_dir=cache_dir)
+    set_seed(args.seed)  # the initial weights (built before the Trainer seeds) follow the recipe's seed too
     built = resolve_model(task, model, sample, fresh=False)
     return _train(
         "base", task, dataset, config, built, load_processor(task, processor or _str(model)), "train", args,
@@ -264,6 +266,7 @@ def train_retrain(
     args = _with_output_dir(args or RecipeArguments(**recipe_from_card(model)), output_dir)
     sample = datasets.load_dataset(dataset, config, split="test", cache_dir=cache_dir)
     start, fresh = retrain_start(model)
+    set_seed(args.seed)
     built = resolve_model(task, start, sample, fresh=fresh)
     return _train(
         "retrain",

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mubench_hf.cli.evaluate",
         "score a model on a deletion config with every unlearning metric",
     ),
+    "run": (
+        "mubench_hf.cli.run",
+        "a resumable sweep of methods x ratios x seeds, with results, a leaderboard and figures",
+    ),
     "demo": ("mubench_hf.cli.demo", "the offline demo on the digits task"),
     "push-splits": ("mubench_hf.cli.push_splits", "publish a deletion repo folder as a Hub dataset repo"),
     "push": ("mubench_hf.cli.push", "publish a model folder (weights, config, card) as a Hub model repo"),

@@ -1,39 +1,43 @@
-"""``mubench demo``: the offline demo on scikit-learn's digits.
+"""``mubench demo``: the whole benchmark on scikit-learn's digits, offline, in a few minutes on a CPU.
 
-For now it builds the digits deletion repo, loads every config through ``datasets.load_dataset``
-and prints the split sizes it got back.
+It is one preset grid for ``mubench run``: it builds the digits deletion repo, trains the base model
+and the retrain reference for ``digits_del5`` (seed 42), runs every unlearning method on it, scores
+every metric, prints the ranked table and writes results.jsonl, results.csv, leaderboard.md and PNG
+figures. Run it again and it reuses what is finished.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
-import datasets
+from .run import add_runtime_flags, run_and_report, set_threads
 
-from ..splits import build_splits
-from .info import print_sizes
+DEMO_GRID = {"task": "digits", "methods": "all", "ratios": [5], "seeds": [42]}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mubench demo``."""
+    from ..sweeps.grid import make_grid
+
     parser = argparse.ArgumentParser(prog="mubench demo", description=__doc__)
     parser.add_argument("--output", default="demo_out", help="folder for everything the demo writes")
     parser.add_argument(
-        "--seed", type=int, default=42, help="seed of the deletion order (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=42,
+        help="seed of the models and the deletion order (default: %(default)s)",
     )
+    add_runtime_flags(parser)
     args = parser.parse_args(argv)
-    repo = Path(args.output) / "mubench"
-    print(f"[1/2] Building the digits deletion repo in {repo}")
-    result = build_splits("digits", repo, seed=args.seed, forget_classes=[3], overwrite=True)
-    print(f"[2/2] Loading every config back with datasets.load_dataset({str(repo)!r}, CONFIG)")
-    loaded: dict[str, dict[str, int]] = {}
-    datasets.disable_progress_bars()
-    with tempfile.TemporaryDirectory() as cache:
-        for config in result.configs:
-            splits = datasets.load_dataset(str(repo), config, cache_dir=cache)
-            loaded[config] = {split: len(ds) for split, ds in splits.items()}
-    datasets.enable_progress_bars()
-    print_sizes(loaded)
-    print(f"\nDeletion repo: {repo} (content hash {result.content_hash[:16]}…, card in {repo / 'README.md'})")
-    return 0
+    # The demo keeps the unlearned weights (tiny here) so any of them can go to the Hub with `mubench push`.
+    grid = make_grid(
+        {
+            **DEMO_GRID,
+            "seeds": [args.seed],
+            "split_seed": args.seed,
+            "output": args.output,
+            "save_models": True,
+        }
+    )
+    set_threads(args.threads, grid.model)
+    return run_and_report(grid, show_progress=not args.no_progress)

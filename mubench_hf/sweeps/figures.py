@@ -1,0 +1,84 @@
+"""PNG figures of an aggregated sweep (matplotlib's Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .grid import RETRAIN
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never opens a window or needs a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _value(row: dict[str, Any], name: str) -> tuple[float, float] | None:
+    mean = row.get(f"{name}_mean")
+    return None if mean is None else (mean, row.get(f"{name}_std", 0.0))
+
+
+def forget_vs_test(rows: list[dict[str, Any]], num_labels: int, path: Path, title: str) -> Path:
+    """Forget vs test accuracy per method (mean ± std over seeds), the retrain model as a star and
+    chance (1/K) as a dashed line: close to the star is the retrain target, close to the line is what
+    the MU-Bench score rewards."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = plt.get_cmap("tab20")  # tab10 would repeat colours beyond ten methods
+    for index, row in enumerate(rows):
+        forget, test = _value(row, "forget_accuracy"), _value(row, "test_accuracy")
+        if forget is None or test is None:
+            continue
+        is_retrain = row["method"] == RETRAIN
+        ax.errorbar(
+            forget[0],
+            test[0],
+            xerr=forget[1],
+            yerr=test[1],
+            fmt="*" if is_retrain else "o",
+            markersize=16 if is_retrain else 7,
+            color="black" if is_retrain else colours(index % 20),
+            capsize=3,
+            label=f"{row['method']} (reference)" if is_retrain else row["method"],
+        )
+    ax.axvline(1.0 / num_labels, linestyle="--", color="grey", label=f"chance 1/K = {1 / num_labels:.2f}")
+    ax.set_xlabel("forget-set accuracy")
+    ax.set_ylabel("test accuracy")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    return _save(plt, fig, path)
+
+
+def metric_bars(rows: list[dict[str, Any]], metric: str, label: str, path: Path, title: str) -> Path:
+    """One bar per method (mean ± std over seeds) of ``metric``."""
+    plt = _pyplot()
+    kept = [(row["method"], _value(row, metric)) for row in rows]
+    kept = [(method, value) for method, value in kept if value is not None]
+    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(kept) + 2), 4))
+    positions = range(len(kept))
+    ax.bar(
+        positions,
+        [v[0] for _, v in kept],
+        yerr=[v[1] for _, v in kept],
+        capsize=3,
+        color=["black" if m == RETRAIN else "tab:blue" for m, _ in kept],
+    )
+    ax.set_xticks(list(positions), [m for m, _ in kept], rotation=45, ha="right")
+    ax.set_ylabel(label)
+    ax.set_title(title)
+    return _save(plt, fig, path)
+
+
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    partial = path.with_name(path.stem + ".partial.png")
+    fig.savefig(partial, dpi=110)
+    plt.close(fig)
+    partial.replace(path)
+    return path

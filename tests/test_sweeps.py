@@ -1,0 +1,248 @@
+"""``mubench run``: a tiny real sweep (digits, 4 methods × 1 ratio × 2 seeds, one-epoch base recipe).
+
+It checks resuming (finished cells are not run again), recovery (a corrupt cell file is redone),
+isolation (a failing cell is recorded and the others still run), aggregation (equal to NumPy on the
+cell results), grid validation (errors name the key) and the figures (real PNG files).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mubench_hf.errors import MubenchError
+from mubench_hf.sweeps import load_grid, run_grid
+from mubench_hf.sweeps.aggregate import aggregate
+from mubench_hf.sweeps.cells import CELL_FILE
+from mubench_hf.sweeps.grid import make_grid
+from mubench_hf.sweeps.references import DONE_FILE
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SEEDS = [1, 2]
+# salun's mask_ratio must lie in (0, 1]: its cells fail, and the cells after them must still run.
+TINY_GRID = {
+    "task": "digits",
+    "methods": ["retrain", "salun", "grad_ascent", "finetune"],
+    "ratios": [5],
+    "seeds": SEEDS,
+    "base_recipe": {"num_train_epochs": 1},
+    "hyperparameters": {
+        "salun": {"mask_ratio": 5.0},
+        "grad_ascent": {"max_steps": 2},
+        "finetune": {"max_steps": 2},
+    },
+}
+DONE_METHODS = ["retrain", "grad_ascent", "finetune"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _grid(output: Path):
+    return make_grid({**TINY_GRID, "output": str(output)})
+
+
+def _cell_file(output: Path, method: str, seed: int) -> Path:
+    return output / "cells" / "digits_del5" / f"seed{seed}" / method / CELL_FILE
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    import torch
+
+    output = tmp_path_factory.mktemp("sweep")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # module-scoped: runs before the function-scoped one_torch_thread
+    try:
+        yield output, run_grid(_grid(output), show_progress=False, log=lambda _: None)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _copy(sweep, tmp_path: Path) -> Path:
+    """A private copy of the finished sweep, for tests that rerun or damage it."""
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep[0], copy)
+    return copy
+
+
+def test_every_cell_is_recorded_and_a_failing_cell_does_not_stop_the_grid(sweep):
+    output, result = sweep
+    assert len(result.records) == len(SEEDS) * len(TINY_GRID["methods"])
+    assert result.ran == len(result.records) and result.reused == 0
+    for record in result.records:
+        if record["method"] == "salun":
+            assert record["status"] == "failed"
+            assert "mask_ratio" in record["error"]
+        else:
+            assert record["status"] == "done", record.get("error")
+            assert 0.0 <= record["metrics"]["forget_accuracy"] <= 1.0
+    lines = (output / "results.jsonl").read_text().splitlines()
+    assert [json.loads(line)["method"] for line in lines] == [r["method"] for r in result.records]
+    failed = json.loads(_cell_file(output, "salun", 1).read_text())
+    assert failed["status"] == "failed" and "Traceback" in failed["traceback"]
+
+
+def test_retrain_row_is_the_reference_model_itself(sweep):
+    _, result = sweep
+    for record in result.records:
+        if record["method"] == "retrain":
+            metrics = record["metrics"]
+            assert metrics["gap_to_retrain"] == pytest.approx(0.0, abs=1e-12)
+            assert metrics["forget_accuracy"] == pytest.approx(metrics["retrain_forget_accuracy"])
+
+
+def test_rerun_skips_finished_cells_and_reference_models(sweep, tmp_path):
+    output = _copy(sweep, tmp_path)
+    finished = [_cell_file(output, m, s) for m in DONE_METHODS for s in SEEDS]
+    models = list((output / "models").glob(f"*/{DONE_FILE}"))
+    assert len(models) == 2 * len(SEEDS)  # one base and one retrain model per seed
+    before = {p: p.stat().st_mtime_ns for p in finished + models}
+    result = run_grid(_grid(output), show_progress=False, log=lambda _: None)
+    assert result.reused == len(finished)
+    assert result.ran == len(SEEDS)  # only the failed salun cells are tried again
+    assert {p: p.stat().st_mtime_ns for p in finished + models} == before
+
+
+def test_corrupt_or_partial_cell_file_is_redone(sweep, tmp_path):
+    output = _copy(sweep, tmp_path)
+    corrupt = _cell_file(output, "grad_ascent", 2)
+    corrupt.write_text(corrupt.read_text()[:40])  # half a file, as a crash mid-write would leave
+    partial = _cell_file(output, "finetune", 1)
+    record = json.loads(partial.read_text())
+    del record["metrics"]["test_accuracy"]  # valid JSON, but not a complete result
+    partial.write_text(json.dumps(record))
+    result = run_grid(_grid(output), show_progress=False, log=lambda _: None)
+    assert result.ran == len(SEEDS) + 2  # the two damaged cells and the two failed salun cells
+    for path in (corrupt, partial):
+        redone = json.loads(path.read_text())
+        assert redone["status"] == "done" and "test_accuracy" in redone["metrics"]
+
+
+def test_aggregated_mean_and_std_equal_numpy_on_the_cells(sweep):
+    output, result = sweep
+    with (output / "results.csv").open() as handle:
+        csv_rows = {row["method"]: row for row in csv.DictReader(handle)}
+    for method in DONE_METHODS:
+        cells = [r["metrics"] for r in result.records if r["method"] == method]
+        for metric in ("forget_accuracy", "test_accuracy", "mubench_score", "gap_to_retrain"):
+            values = np.array([m[metric] for m in cells])
+            assert float(csv_rows[method][f"{metric}_mean"]) == pytest.approx(values.mean(), abs=1e-12)
+            assert float(csv_rows[method][f"{metric}_std"]) == pytest.approx(values.std(), abs=1e-12)
+        assert csv_rows[method]["n_seeds"] == str(len(SEEDS))
+    assert csv_rows["salun"]["n_seeds"] == "0" and csv_rows["salun"]["n_failed"] == str(len(SEEDS))
+
+
+def test_aggregate_counts_failures_and_keeps_method_order():
+    records = [
+        {"task": "t", "config": "c", "method": "b", "status": "done", "metrics": {"x": 1.0}},
+        {"task": "t", "config": "c", "method": "a", "status": "failed", "error": "boom"},
+        {"task": "t", "config": "c", "method": "b", "status": "done", "metrics": {"x": 4.0}},
+    ]
+    rows = aggregate(records)
+    assert [r["method"] for r in rows] == ["b", "a"]
+    assert rows[0]["x_mean"] == 2.5 and rows[0]["x_std"] == 1.5 and rows[0]["n_seeds"] == 2
+    assert rows[1]["n_seeds"] == 0 and rows[1]["n_failed"] == 1 and "x_mean" not in rows[1]
+
+
+def test_leaderboard_ranks_retrain_first_then_by_gap(sweep):
+    output, result = sweep
+    text = (output / "leaderboard.md").read_text()
+    table = [line for line in text.splitlines() if line.startswith("| ") and "method" not in line]
+    methods = [line.split("|")[2].strip() for line in table]
+    assert methods[0] == "retrain" and methods[-1] == "salun"  # no result: last
+    gaps = {r["method"]: r["gap_to_retrain_mean"] for r in result.rows if r["n_seeds"]}
+    ranked = [m for m in methods if m in gaps and m != "retrain"]
+    assert ranked == sorted(ranked, key=gaps.get)
+
+
+def test_figures_are_png_files(sweep):
+    output, result = sweep
+    names = sorted(p.name for p in result.figures)
+    assert names == [
+        "digits_del5_forget_vs_test.png",
+        "digits_del5_gap_to_retrain.png",
+        "digits_del5_mubench_score.png",
+    ]
+    for path in result.figures:
+        data = path.read_bytes()
+        assert data[:8] == PNG_SIGNATURE and len(data) > 1000
+        assert path.parent == output / "figures"
+
+
+def test_cli_run_with_a_grid_file_reuses_the_sweep(sweep, tmp_path, capsys):
+    from mubench_hf.cli import main
+
+    output = _copy(sweep, tmp_path)
+    grid_file = tmp_path / "grid.yaml"
+    settings = {**TINY_GRID, "methods": ["retrain", "grad_ascent"], "output": str(output)}
+    settings["hyperparameters"] = {"grad_ascent": TINY_GRID["hyperparameters"]["grad_ascent"]}
+    grid_file.write_text(json.dumps(settings))  # JSON is YAML too
+    assert main(["run", str(grid_file), "--threads", "1", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "4 reused" in printed and "0 run now" in printed
+    assert "| ref | retrain |" in printed and str(output / "leaderboard.md") in printed
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"metods": ["salun"]}, "metods"),
+        ({"seeds": "forty-two"}, "seeds"),
+        ({"ratios": True}, "ratios"),
+        ({"methods": ["salun", "forgetall"]}, "forgetall"),
+        ({"hyperparameters": {"salun": {"mask_ration": 0.5}}}, "mask_ration"),
+        ({"hyperparameters": {"scrub": {"learning_rate": 1e-3}}}, "hyperparameters.scrub"),
+        ({"base_recipe": {"num_epochs": 1}}, "num_epochs"),
+        ({"unlearn_args": {"bogus": 1}}, "bogus"),
+    ],
+)
+def test_invalid_grid_file_names_the_key(tmp_path, change, named):
+    grid_file = tmp_path / "grid.yaml"
+    import yaml
+
+    grid_file.write_text(yaml.safe_dump({"task": "digits", "methods": ["salun"], **change}))
+    with pytest.raises(MubenchError, match=named):
+        load_grid(grid_file)
+
+
+def test_grid_file_that_is_not_a_mapping_is_refused(tmp_path):
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text("- digits\n- salun\n")
+    with pytest.raises(MubenchError, match="mapping"):
+        load_grid(grid_file)
+
+
+def test_method_arguments_layer_grid_settings_over_the_defaults():
+    grid = make_grid({"task": "digits", "methods": "all", "hyperparameters": {"salun": {"mask_ratio": 0.3}}})
+    assert grid.methods[0] == "retrain" and "ssd" in grid.methods
+    salun = grid.method_arguments("salun")
+    assert salun["mask_ratio"] == 0.3 and salun["learning_rate"] == 3e-3
+    assert salun["per_device_train_batch_size"] == 32
+    assert make_grid({"task": "digits", "methods": ["retrain"]}).methods == ["retrain"]
+
+
+def test_changed_hyperparameters_rerun_only_that_method(sweep, tmp_path):
+    output = _copy(sweep, tmp_path)
+    settings = {**TINY_GRID, "output": str(output)}
+    settings["hyperparameters"] = {**TINY_GRID["hyperparameters"], "grad_ascent": {"max_steps": 3}}
+    untouched = _cell_file(output, "finetune", 1)
+    before = untouched.stat().st_mtime_ns
+    result = run_grid(make_grid(settings), show_progress=False, log=lambda _: None)
+    assert result.ran == 2 * len(SEEDS)  # grad_ascent with its new settings, and the failed salun cells
+    assert untouched.stat().st_mtime_ns == before
+    record = json.loads(_cell_file(output, "grad_ascent", 1).read_text())
+    assert record["settings"]["arguments"]["max_steps"] == 3
+
+
+def test_demo_is_one_grid_over_every_method():
+    from mubench_hf.cli.demo import DEMO_GRID
+    from mubench_hf.trainers import list_methods
+
+    grid = make_grid({**DEMO_GRID, "output": "unused"})
+    assert sorted(grid.methods) == sorted(list_methods())
+    assert grid.configs == ["digits_del5"] and grid.seeds == [42]
