@@ -31,6 +31,7 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import IntervalStrategy, SaveStrategy
 
 from .errors import MubenchError
@@ -165,6 +166,7 @@ def _train(
     cache_dir: str | None,
     backbone: str,
     init: str,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     raw = datasets.load_dataset(dataset, config, cache_dir=cache_dir)
     if train_split not in raw:
@@ -185,6 +187,8 @@ def _train(
         processing_class=processor,
         compute_metrics=_accuracy,
     )
+    if quiet:  # no per-epoch log lines (sweeps show their own progress bar)
+        trainer.remove_callback(PrinterCallback)
     start = time.perf_counter()
     trainer.train()
     train_time = time.perf_counter() - start
@@ -229,6 +233,7 @@ def train_base(
     config: str | None = None,
     processor: str | None = None,
     cache_dir: str | None = None,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """Train the original model of ``task`` on its full train split into ``output_dir``; returns its
     accuracies and training time. ``args`` defaults to :class:`RecipeArguments`."""
@@ -240,7 +245,7 @@ def train_base(
     built = resolve_model(task, model, sample, fresh=False)
     return _train(
         "base", task, dataset, config, built, load_processor(task, processor or _str(model)), "train", args,
-        cache_dir=cache_dir, backbone=_backbone(built), init=_describe_init(model),
+        cache_dir=cache_dir, backbone=_backbone(built), init=_describe_init(model), quiet=quiet,
     )  # fmt: skip
 
 
@@ -254,6 +259,7 @@ def train_retrain(
     task: str | Task | None = None,
     processor: str | None = None,
     cache_dir: str | None = None,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """Train the reference model of ``config`` on its retain split, from the base model's starting point.
 
@@ -282,6 +288,7 @@ def train_retrain(
         init=_describe_init(start)
         if not fresh
         else f"fresh weights, architecture of {_describe_init(start)}",
+        quiet=quiet,
     )  # fmt: skip  (no base_model: retrain shares no weights with the base model)
 
 

@@ -85,7 +85,13 @@ def ensure_base(grid: Grid, seed: int) -> dict[str, Any]:
         folder,
         identity,
         lambda: train_base(
-            repo, grid.task, grid.model, folder, args=_recipe(grid, seed, folder), cache_dir=cache_dir(grid)
+            repo,
+            grid.task,
+            grid.model,
+            folder,
+            args=_recipe(grid, seed, folder),
+            cache_dir=cache_dir(grid),
+            quiet=True,
         ),
     )
 
@@ -113,5 +119,6 @@ def ensure_retrain(grid: Grid, config: str, seed: int) -> dict[str, Any]:
             folder,
             args=_recipe(grid, seed, folder),
             cache_dir=cache_dir(grid),
+            quiet=True,
         ),
     )
