@@ -37,6 +37,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 from mubench_hf import build_splits  # noqa: E402
 from mubench_hf.modeling import build_model, tiny_config  # noqa: E402
 from mubench_hf.processing import prepare_splits  # noqa: E402
+from mubench_hf.sweeps.defaults import DIGITS_HYPERPARAMETERS  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, get_method, list_methods  # noqa: E402
 from mubench_hf.trainers.data import DataUse, RowDataset  # noqa: E402
 from mubench_hf.trainers.forward import logits_of  # noqa: E402
@@ -45,20 +46,8 @@ from mubench_hf.training import TINY_DIGITS_RECIPE, train_classifier  # noqa: E4
 ROWS_PER_STEP = 32
 WARMUP_STEPS, TIMED_STEPS = 5, 120
 TEACHERS = {"bad_teaching": 2, "scrub": 1, "delete": 1, "npo": 1}  # frozen models run per step
-# the settings of tests/test_trainers_digits.py
-WALL_TIME_RUNS = {
-    "finetune": dict(learning_rate=2e-2, num_train_epochs=2),
-    "grad_ascent": dict(learning_rate=1e-3, num_train_epochs=2),
-    "grad_diff": dict(learning_rate=1e-3, max_steps=15),
-    "random_label": dict(learning_rate=2e-3, num_train_epochs=3),
-    "salun": dict(learning_rate=3e-3, num_train_epochs=3),
-    "bad_teaching": dict(learning_rate=1e-3, max_steps=10),
-    "scrub": dict(learning_rate=5e-3, forget_steps_per_cycle=6, max_steps=50),
-    "l1_sparse": dict(learning_rate=1e-2, num_train_epochs=2, l1_weight=5e-3),
-    "delete": dict(learning_rate=1e-3, num_train_epochs=4),
-    "npo": dict(learning_rate=1e-3, max_steps=15),
-    "ssd": dict(selection_weighting=8.0),
-}
+# the per-method digits settings the demo and the sweeps use
+WALL_TIME_RUNS = DIGITS_HYPERPARAMETERS
 
 
 class Lockstep:
