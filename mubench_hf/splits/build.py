@@ -19,6 +19,7 @@ from typing import Any
 import datasets
 import numpy as np
 import pyarrow as pa
+from datasets.io.parquet import get_writer_batch_size_from_data_size
 from datasets.table import InMemoryTable
 from tqdm.auto import tqdm
 
@@ -254,6 +255,9 @@ def _write_files(
         (s.path, partial(segment_dataset, s)) for s in segments
     ]
     jobs += [(eval_file(task.name, split), partial(data.__getitem__, split)) for split in eval_splits]
+    # Row groups sized as datasets sizes them (about 100 MB), measured once on the whole train table:
+    # without an explicit size, to_parquet would estimate the bytes of every file again.
+    rows_per_group = get_writer_batch_size_from_data_size(table.num_rows, table.nbytes)
     files: dict[str, dict[str, Any]] = {}
     bars_were_on = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()  # one bar for the whole build instead of one per file
@@ -266,7 +270,7 @@ def _write_files(
             target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("wb") as handle:
                 writer = HashingWriter(handle)
-                subset.to_parquet(writer)
+                subset.to_parquet(writer, batch_size=rows_per_group)
             files[rel] = {"sha256": writer.hexdigest(), "num_rows": len(subset)}
     finally:
         if bars_were_on:
