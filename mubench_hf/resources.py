@@ -15,11 +15,11 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def _resource_dir(package: str, repo_folder: str) -> Path:
     try:
-        found = Path(str(importlib.resources.files(package)))
-        if found.is_dir():
-            return found
-    except (ModuleNotFoundError, TypeError):
-        pass
+        found: Path | None = Path(str(importlib.resources.files(package)))
+    except (ModuleNotFoundError, TypeError):  # not installed as a package: look beside the code
+        found = None
+    if found is not None and found.is_dir():
+        return found
     fallback = _REPO_ROOT / repo_folder
     if fallback.is_dir():
         return fallback
