@@ -1,9 +1,9 @@
 """evaluate module ``forget_quality``: KS-test p-value between unlearned and retrained per-sample losses on Df."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import forget_quality_test
+from mubench_hf.metrics.evaluate_support import logits_features
 
 _DESCRIPTION = """\
 Forget quality in the style of TOFU (Maini et al. 2024): the p-value of a two-sided two-sample
@@ -45,12 +45,7 @@ class ForgetQuality(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2401.06121", "https://arxiv.org/abs/2406.14796"],
         )
 

@@ -1,9 +1,9 @@
 """evaluate module ``gap_to_retrain``: SalUn's average gap between the unlearned and the retrained model."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import GAP_COMPONENTS, compute_unlearning_metrics
+from mubench_hf.metrics.evaluate_support import logits_features, require_arguments
 
 _DESCRIPTION = """\
 Gap to retrain (SalUn's "avg. gap", Fan et al. 2024): the mean absolute difference between the unlearned
@@ -49,12 +49,7 @@ class GapToRetrain(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2310.12508", "https://arxiv.org/abs/2406.14796"],
         )
 
@@ -76,9 +71,7 @@ class GapToRetrain(evaluate.Metric):
             "test_labels": test_labels,
             "retrain_logits": retrain_logits,
         }
-        missing = [name for name, value in given.items() if value is None]
-        if missing:
-            raise ValueError(f"gap_to_retrain needs {missing}")
+        require_arguments("gap_to_retrain", given)
         metrics = compute_unlearning_metrics(
             {"forget": predictions, "retain": retain_logits, "test": test_logits},
             {"forget": references, "retain": retain_labels, "test": test_labels},

@@ -1,9 +1,9 @@
 """evaluate module ``knowledge_gap``: mean ROC-AUC separating the forget set from equal-size retain draws."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import knowledge_gap, knowledge_gap_monte_carlo
+from mubench_hf.metrics.evaluate_support import logits_features
 
 _DESCRIPTION = """\
 Knowledge gap (MU-Bench, after Wang et al. 2023, KGA): the mean over random equal-size subsamples of the
@@ -56,12 +56,7 @@ class KnowledgeGap(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2406.14796", "https://arxiv.org/abs/2305.06535"],
         )
 

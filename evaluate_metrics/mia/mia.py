@@ -1,9 +1,9 @@
 """evaluate module ``mia``: membership-inference attacks (MIA efficacy and loss-threshold AUC)."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import loss_attack_auc_from_losses, membership_attack_from_outputs, split_outputs
+from mubench_hf.metrics.evaluate_support import logits_features, require_arguments
 
 _DESCRIPTION = """\
 Membership inference on the unlearned model.
@@ -57,12 +57,7 @@ class Mia(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2304.04934", "https://arxiv.org/abs/1709.01604"],
         )
 
@@ -82,11 +77,7 @@ class Mia(evaluate.Metric):
             "test_logits": test_logits,
             "test_labels": test_labels,
         }
-        missing = [name for name, value in given.items() if value is None]
-        if missing:
-            raise ValueError(
-                f"mia needs {missing}: the attacker learns members (retain) vs non-members (test)"
-            )
+        require_arguments("mia", given, ": the attacker learns members (retain) vs non-members (test)")
         forget = split_outputs(predictions, references, name="forget_logits", labels_name="forget_labels")
         num_labels = forget.num_labels
         retain = split_outputs(

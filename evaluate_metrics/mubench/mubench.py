@@ -1,9 +1,9 @@
 """evaluate module ``mubench``: every mubench-hf unlearning metric in one call (a flat dict of floats)."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import compute_unlearning_metrics
+from mubench_hf.metrics.evaluate_support import logits_features, require_arguments
 
 _DESCRIPTION = """\
 The full MU-Bench report for an unlearned classifier: accuracy on the forget (Df), retain (Dr), test (Dt)
@@ -50,12 +50,7 @@ class Mubench(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2406.14796"],
         )
 
@@ -85,9 +80,7 @@ class Mubench(evaluate.Metric):
             "test_logits": test_logits,
             "test_labels": test_labels,
         }
-        missing = [name for name, value in required.items() if value is None]
-        if missing:
-            raise ValueError(f"mubench needs {missing} besides the forget split (predictions, references)")
+        require_arguments("mubench", required, " besides the forget split (predictions, references)")
         logits = {"forget": predictions, "retain": retain_logits, "test": test_logits}
         labels = {"forget": references, "retain": retain_labels, "test": test_labels}
         for split, split_logits, split_labels in (

@@ -1,9 +1,9 @@
 """evaluate module ``mubench_score``: MU-Bench's overall score from forget and test accuracy."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import mubench_score, split_outputs
+from mubench_hf.metrics.evaluate_support import logits_features
 
 _DESCRIPTION = """\
 MU-Bench overall score (Cheng & Amiri 2024): the harmonic mean of (1 - |Acc_Dt - Acc_Dt^orig|) and
@@ -43,12 +43,7 @@ class MubenchScore(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2406.14796"],
         )
 

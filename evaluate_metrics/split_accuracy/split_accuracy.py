@@ -1,9 +1,9 @@
 """evaluate module ``split_accuracy``: accuracy of a classifier's logits on one split (Dt, Df, Dr or OOD)."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import split_accuracy
+from mubench_hf.metrics.evaluate_support import logits_features
 
 _DESCRIPTION = """\
 Split accuracy as used by MU-Bench: the share of samples whose arg-max logit is the true label,
@@ -40,12 +40,7 @@ class SplitAccuracy(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {
-                    "predictions": datasets.List(datasets.Value("float64")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=logits_features(),
             reference_urls=["https://arxiv.org/abs/2406.14796"],
         )
 

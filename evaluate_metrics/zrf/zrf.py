@@ -1,9 +1,9 @@
 """evaluate module ``zrf``: ZRF score (1 - mean Jensen-Shannon divergence to a random teacher) on the forget set."""
 
-import datasets
 import evaluate
 
 from mubench_hf.metrics import zrf
+from mubench_hf.metrics.evaluate_support import logits_features
 
 _DESCRIPTION = """\
 ZRF (zero retrain forgetting, Chundawat et al. 2023): 1 - mean over forget samples of the Jensen-Shannon
@@ -48,7 +48,7 @@ class Zrf(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"predictions": datasets.List(datasets.Value("float64"))}),
+            features=logits_features(with_references=False),
             reference_urls=["https://arxiv.org/abs/2205.08096", "https://arxiv.org/abs/2406.14796"],
         )
 
