@@ -40,6 +40,7 @@ from .hub.cards import read_provenance, render_model_card
 from .modeling import build_model, image_channels, tiny_config
 from .processing import data_collator_for, prepare_splits
 from .splits import is_mubench_repo, read_manifest
+from .splits.layout import task_of_config
 from .tasks import Task, get_task
 from .trainers.data import RowDataset
 
@@ -268,7 +269,7 @@ def train_retrain(
     was fine-tuned from one, from fresh weights of the same architecture when it was built from a
     config. When ``args`` is ``None`` the card's recipe is reused (the same recipe is what makes retrain
     the gold standard). A folder without a mubench card is taken as the starting point itself."""
-    task = get_task(task or config.rsplit("_", 1)[0])
+    task = get_task(task or task_of_config(config))
     args = _with_output_dir(args or RecipeArguments(**recipe_from_card(model)), output_dir)
     sample = datasets.load_dataset(dataset, config, split="test", cache_dir=cache_dir)
     start, fresh = retrain_start(model)

@@ -250,3 +250,13 @@ def test_corrupt_manifest_is_reported(tmp_path: Path) -> None:
     (repo / "mubench.json").write_text("{not json")
     with pytest.raises(MubenchError, match="not valid JSON"):
         build_splits("digits", repo, ratios=(5,), show_progress=False)
+
+
+def test_task_of_config_names() -> None:
+    from mubench_hf.splits.layout import task_of_config
+
+    assert task_of_config("digits_del5") == "digits"
+    assert task_of_config("digits_del2.5") == "digits"
+    assert task_of_config("my_task_class3") == "my_task"
+    with pytest.raises(MubenchError, match="not a deletion config name"):
+        task_of_config("digits")

@@ -20,6 +20,7 @@ from ..evaluation import RESULTS_FILE, evaluate_unlearning
 from ..modeling import build_model
 from ..processing import data_collator_for, prepare_splits
 from ..reference_models import load_processor
+from ..splits.layout import task_of_config
 from ..tasks import get_task
 
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    task = get_task(args.task or args.config.rsplit("_", 1)[0])
+    task = get_task(args.task or task_of_config(args.config))
     raw = datasets.load_dataset(args.dataset, args.config, cache_dir=args.cache_dir)
     model = build_model(task, args.model)
     processor = load_processor(task, args.processor or args.model)

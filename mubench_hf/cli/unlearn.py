@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,12 +29,12 @@ from ..errors import MubenchError
 from ..modeling import build_model
 from ..processing import data_collator_for, prepare_splits
 from ..reference_models import load_processor
+from ..splits.layout import task_of_config
 from ..tasks import get_task
 from ..trainers import NonFiniteLossError, UnlearnConfig, UnlearnTrainer, get_method
 
 # What the run did (method, arguments, status); the scores go to the report's unlearning_results.json.
 RUN_FILE = "unlearn_run.json"
-_CONFIG_NAME = re.compile(r"^(?P<task>.+?)_(del|class)[^_]*$")
 
 
 @dataclass
@@ -103,12 +102,7 @@ def _known() -> list[str]:
 
 
 def _task_name(script: UnlearnScriptArguments) -> str:
-    if script.task:
-        return script.task
-    match = _CONFIG_NAME.match(script.config)
-    if not match:
-        raise MubenchError(f"cannot tell the task from config {script.config!r}; pass --task")
-    return match.group("task")
+    return script.task or task_of_config(script.config)
 
 
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:

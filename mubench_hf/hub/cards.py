@@ -19,6 +19,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..errors import MubenchError
 from ..resources import card_template
+from ..splits.layout import task_of_config
 from ..tasks import Task, get_task
 from ..tasks.builtin import MUBENCH_CITATION
 
@@ -275,7 +276,10 @@ def read_provenance(card: ModelCard) -> dict[str, Any]:
     if not info.get("dataset"):
         info["dataset"] = next((r.dataset_type for r in results), None)
     if not info.get("task") and info.get("config"):
-        info["task"] = str(info["config"]).rsplit("_", 1)[0]
+        try:
+            info["task"] = task_of_config(str(info["config"]))
+        except MubenchError:  # a card from another tool, with its own config names
+            info["task"] = None
     if not info.get("kind"):
         info["kind"] = "unlearned" if card.data.base_model else "unknown"
     return info

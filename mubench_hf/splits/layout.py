@@ -8,11 +8,13 @@ configs are asked for, each of those files is further cut by class (``chunk-03-c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
+from ..errors import MubenchError
 from .ratios import format_ratio
 
 EVAL_SPLITS = ("validation", "test", "ood")
@@ -35,6 +37,19 @@ def del_config_name(task: str, ratio: Fraction) -> str:
 
 def class_config_name(task: str, label: int) -> str:
     return f"{task}_class{label}"
+
+
+_CONFIG_NAME = re.compile(r"^(?P<task>.+)_(del[0-9.]+|class[0-9]+)$")
+
+
+def task_of_config(config: str) -> str:
+    """The task of a deletion config name: ``digits_del5`` and ``digits_class3`` → ``digits``."""
+    match = _CONFIG_NAME.match(config)
+    if match is None:
+        raise MubenchError(
+            f"{config!r} is not a deletion config name (<task>_del<p> or <task>_class<k>); pass the task explicitly"
+        )
+    return match.group("task")
 
 
 def plan_segments(

@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from transformers.utils import logging
 
 from ..errors import MubenchError
 from ..evaluation import RESULTS_FILE, card_test_accuracy, evaluate_unlearning
+from ..evaluation.report import config_name_of
+from ..splits.layout import task_of_config
+
+logger = logging.get_logger(__name__)
 
 REPORT_SPLITS = ("forget", "retain", "validation", "test", "ood")
 # Hyper-parameters that describe a method run, recorded in its card beside the method's own fields.
@@ -151,11 +156,26 @@ class ReportingMixin:
 
     def create_model_card(self, *args: Any, **kwargs: Any) -> None:
         """Write the mubench model card (method, hyper-parameters, config, ``base_model``, the report as
-        ``model-index``) into ``args.output_dir``; ``push_to_hub()`` calls this before uploading."""
+        ``model-index``) into ``args.output_dir``; ``push_to_hub()`` calls this before uploading.
+
+        Without a deletion config to name (forget data not loaded from a mubench repo) it falls back to
+        ``Trainer``'s own card."""
         if not self.is_world_process_zero():
+            return
+        if self.deletion_config() is None:
+            logger.warning("the forget set names no deletion config: writing Trainer's default model card")
+            super().create_model_card(*args, **kwargs)
             return
         card = self.model_card(model_name=kwargs.get("model_name"))
         card.save(str(Path(self.args.output_dir) / "README.md"))
+
+    def deletion_config(self) -> str | None:
+        """The deletion config the forget set was loaded from (``digits_del5``), if it says."""
+        name = config_name_of(self.forget_dataset)
+        try:
+            return name if name and task_of_config(name) else None
+        except MubenchError:
+            return None
 
     def model_card(self, model_name: str | None = None) -> Any:
         from ..hub.cards import render_model_card
@@ -164,9 +184,12 @@ class ReportingMixin:
         results_path = Path(self.args.output_dir) / RESULTS_FILE
         results = json.loads(results_path.read_text()) if results_path.is_file() else {}
         numeric = {k: v for k, v in results.items() if isinstance(v, (int, float)) and np.isfinite(v)}
-        forget = self.forget_dataset
-        config = getattr(getattr(forget, "info", None), "config_name", None) or "unknown_del0"
-        task = config.rsplit("_", 1)[0]
+        config = self.deletion_config()
+        if config is None:
+            raise MubenchError(
+                "the forget set names no deletion config: load it with load_dataset(repo, CONFIG)"
+            )
+        task = task_of_config(config)
         model = self.accelerator.unwrap_model(self.model)
         base = (
             self.args.base_model_id
