@@ -148,6 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         output = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    except ValueError as err:
+        if "Expected more than 1 value per channel" not in str(err):
+            raise
+        # PyTorch's batch norm cannot train on a batch of one row: say which flag avoids it.
+        raise MubenchError(
+            f"the last training batch holds a single row and the model has batch norm ({len(trainer.train_dataset)} "
+            f"training rows, batch size {args.per_device_train_batch_size}); pass --dataloader_drop_last true or "
+            "another --per_device_train_batch_size"
+        ) from err
     except NonFiniteLossError as err:
         # Training stopped before the bad step: the model holds finite weights; keep them.
         trainer.save_model(args.output_dir)
