@@ -148,15 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         output = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
-    except ValueError as err:
-        if "Expected more than 1 value per channel" not in str(err):
-            raise
-        # PyTorch's batch norm cannot train on a batch of one row: say which flag avoids it.
-        raise MubenchError(
-            f"the last training batch holds a single row and the model has batch norm ({len(trainer.train_dataset)} "
-            f"training rows, batch size {args.per_device_train_batch_size}); pass --dataloader_drop_last true or "
-            "another --per_device_train_batch_size"
-        ) from err
     except NonFiniteLossError as err:
         # Training stopped before the bad step: the model holds finite weights; keep them.
         trainer.save_model(args.output_dir)
@@ -165,6 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         _write_results(args.output_dir, results)
         print(f"mubench unlearn: {err}\nsaved the last finite weights to {args.output_dir}", file=sys.stderr)
         return 1
+    except ValueError as err:  # after NonFiniteLossError, itself a ValueError
+        if "Expected more than 1 value per channel" not in str(err):
+            raise
+        # PyTorch's batch norm cannot train on a batch of one row: say which flag avoids it.
+        raise MubenchError(
+            f"the last training batch holds a single row and the model has batch norm ({len(trainer.train_dataset)} "
+            f"training rows, batch size {args.per_device_train_batch_size}); pass --dataloader_drop_last true or "
+            "another --per_device_train_batch_size"
+        ) from err
     results["unlearn_seconds"] = time.perf_counter() - start
     trainer.save_model(args.output_dir)
     results.update(status="done", train_metrics=output.metrics, global_step=output.global_step)
