@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,40 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "mubench"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True)
     assert "build-splits" in result.stdout and "unlearn" in result.stdout
+
+
+def test_tasks_json_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    from mubench_hf.tasks import TASKS
+
+    assert main(["tasks", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in records] == sorted(TASKS)
+    for record in records:
+        task = TASKS[record["name"]]
+        assert record["modality"] == task.modality and record["kind"] == "classification"
+        assert record["num_labels"] == task.num_labels and isinstance(record["source"], str)
+        assert record["offline"] is (task.loader is not None)
+    by_name = {r["name"]: r for r in records}
+    assert by_name["digits"]["offline"] is True and by_name["digits"]["source"].startswith("offline loader")
+    assert by_name["cifar100"] == {**by_name["cifar100"], "offline": False, "num_labels": 100,
+                                   "source": "uoft-cs/cifar100@main"}  # fmt: skip
+    assert by_name["imdb"]["ood_source"] == "cornell-movie-review-data/rotten_tomatoes@main"
+    assert main(["tasks"]) == 0  # the plain table stays
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) == len(TASKS) and table[0].split()[:4] == ["cifar10", "image", "10", "classes"]
+
+
+def test_verify_lists_mismatches_and_fails_with_a_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "repo"
+    assert main(["build-splits", "--task", "digits", "--output", str(out), "--ratios", "5", "--quiet"]) == 0
+    (out / "data/digits/test.parquet").write_bytes(b"tampered")
+    text = (out / "README.md").read_text()
+    (out / "README.md").write_text(text.replace("num_examples: 62", "num_examples: 60"))
+    assert main(["verify", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "MISMATCH digits: data/digits/test.parquet has changed" in captured.out
+    assert "MISMATCH README.md: YAML dataset_info" in captured.out
+    assert f"mubench verify: error: {out} does not match its manifest (2 problems" in captured.err
+    assert "--overwrite" in captured.err

@@ -169,3 +169,56 @@ def test_private_repos_are_created_private(hub_server: LocalHub, tmp_path: Path)
     assert main(["push-splits", str(small), REPO, "--private", "--commit-message", "private splits"]) == 0
     assert hub_server.repos[("dataset", REPO)].private
     assert hub_server.commits(REPO, "dataset")[-1].title == "private splits"
+
+
+def test_load_deletion_config_reads_a_hub_repo(
+    hub_server: LocalHub, digits_repo: Path, fresh_cache: str
+) -> None:
+    from mubench_hf.splits import load_deletion_config
+
+    push_splits(digits_repo, REPO)
+    splits = load_deletion_config(REPO, "digits_del5", cache_dir=fresh_cache, required=("forget", "retain"))
+    assert len(splits["forget"]) == 62 and splits["forget"].features["label"].names[0] == "0"
+    with pytest.raises(
+        MubenchError, match=r"config 'digits_del15' is not built in dataset repo .*push-splits"
+    ):
+        load_deletion_config(REPO, "digits_del15", cache_dir=fresh_cache)
+    with pytest.raises(MubenchError, match=r"has no 'ood' split .*without --no-ood"):
+        load_deletion_config(REPO, "digits_del5", cache_dir=fresh_cache, required=("ood",))
+    with pytest.raises(
+        MubenchError, match=r"the Hub has no dataset repo mubench-org/nothing-here .*local-dir DIR"
+    ):
+        load_deletion_config("mubench-org/nothing-here", "digits_del5", cache_dir=fresh_cache)
+
+
+def test_load_deletion_config_when_the_hub_is_unreachable(hub_server: LocalHub, fresh_cache: str) -> None:
+    from mubench_hf.splits import load_deletion_config
+
+    hub_server.stop()  # the endpoint now refuses connections
+    with pytest.raises(MubenchError) as err:
+        load_deletion_config(REPO, "digits_del5", cache_dir=fresh_cache)
+    message = str(err.value)
+    assert f"{REPO!r} is not a local folder, and the Hugging Face Hub is unreachable" in message
+    assert (
+        "pass its folder instead" in message and "mubench build-splits --task digits --output DIR" in message
+    )
+
+
+@pytest.mark.parametrize(
+    ("rel", "message"), [("../../outside.parquet", "'..' component"), ("/etc/passwd", "absolute path")]
+)
+def test_a_crafted_manifest_on_the_hub_is_refused_and_nothing_changes(
+    hub_server: LocalHub, digits_repo: Path, tmp_path: Path, rel: str, message: str
+) -> None:
+    cifar = build_splits(
+        "cifar10", tmp_path / "cifar", ratios=(5,), source=cifar10_like(), show_progress=False
+    )
+    push_splits(cifar.path, REPO)
+    crafted = json.loads(hub_server.files(REPO, "dataset")["mubench.json"])
+    crafted["tasks"]["cifar10"]["files"][rel] = {"sha256": "0" * 64, "num_rows": 1}
+    HfApi().upload_file(path_or_fileobj=json.dumps(crafted).encode(), path_in_repo="mubench.json", repo_id=REPO, repo_type="dataset")  # fmt: skip
+    before = hub_server.files(REPO, "dataset")
+    commits = len(hub_server.commits(REPO, "dataset"))
+    with pytest.raises(MubenchError, match=f"the Hub repo's mubench.json.*{message}"):
+        push_splits(digits_repo, REPO)
+    assert hub_server.files(REPO, "dataset") == before and len(hub_server.commits(REPO, "dataset")) == commits

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import shutil
+import stat
 from pathlib import Path
 
 import datasets
@@ -175,7 +179,9 @@ def test_bad_order_files(tmp_path: Path, lines: list[str], message: str) -> None
         ({"ratios": (0.05,)}, r"too small to select one sample .*smallest usable ratio here is 0.08"),
         ({"forget_classes": (10,)}, "forget class 10 is not a label"),
         ({"forget_classes": ("cat",)}, "forget class 'cat' is not a label"),
-        ({"seed": "x"}, "seed must be an integer"),
+        ({"seed": "x"}, "seed must be a non-negative integer"),
+        ({"seed": -1}, "seed must be a non-negative integer, got -1"),
+        ({"ratios": "5,5.0"}, r"ratio .5.0. repeats ratio .5."),
     ],
 )
 def test_bad_arguments_write_nothing(tmp_path: Path, kwargs: dict, message: str) -> None:
@@ -260,3 +266,203 @@ def test_task_of_config_names() -> None:
     assert task_of_config("my_task_class3") == "my_task"
     with pytest.raises(MubenchError, match="not a deletion config name"):
         task_of_config("digits")
+
+
+# --------------------------------------------------------------------------- ratios above 10 %, 100 %
+def test_del100_forgets_every_row_and_sets_stay_nested(tmp_path: Path, fresh_cache: str) -> None:
+    repo = tmp_path / "repo"
+    result = build_splits("digits", repo, ratios=(1, 5, 10, 20, 50, 100), show_progress=False)
+    forget = {c: s["forget"] for c, s in result.split_sizes.items()}
+    # ≤ 10 % exactly as before (⌊p/10 · 125⌋); above, 125 + ⌊(p − 10)/90 · 1132⌋, all 1257 rows at 100 %
+    assert forget == {
+        "digits_del1": 12, "digits_del5": 62, "digits_del10": 125,
+        "digits_del20": 250, "digits_del50": 628, "digits_del100": 1257,
+    }  # fmt: skip
+    assert "retain" not in result.split_sizes["digits_del100"]  # nothing is retained: no (empty) split
+    assert result.split_sizes["digits_del50"]["retain"] == 1257 - 628
+    previous: set[int] = set()
+    order = read_order(repo)
+    assert sorted(order) == list(range(DIGITS_TRAIN))  # the order now covers the whole train split
+    for config in forget:
+        ids_now = set(ids(load(repo, config, fresh_cache)["forget"]))
+        assert previous < ids_now and ids_now == set(order[: forget[config]])
+        previous = ids_now
+    assert verify_repo(repo) == []
+    assert not (repo / "data/digits/train/keep.parquet").exists()
+
+
+def test_ratios_up_to_ten_keep_their_files_when_larger_ratios_are_added(tmp_path: Path) -> None:
+    small = build_splits("digits", tmp_path / "a" / "repo", ratios=(1, 5), show_progress=False)
+    large = build_splits("digits", tmp_path / "b" / "repo", ratios=(1, 5, 100), show_progress=False)
+    assert large.split_sizes["digits_del5"] == small.split_sizes["digits_del5"]
+    for rel in ("train/chunk-01.parquet", "train/chunk-02.parquet", "test.parquet"):
+        assert (small.path / "data/digits" / rel).read_bytes() == (
+            large.path / "data/digits" / rel
+        ).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("ratios", "message"), [("5,5.0", r"ratio '5.0' repeats ratio '5'"), ([2, "2"], "repeats")]
+)
+def test_duplicate_ratios_are_refused(tmp_path: Path, ratios: object, message: str) -> None:
+    with pytest.raises(MubenchError, match=message + ".*give each ratio once"):
+        build_splits("digits", tmp_path / "repo", ratios=ratios, show_progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- file modes
+@pytest.mark.parametrize(("umask", "dirs", "files"), [(0o022, 0o755, 0o644), (0o077, 0o700, 0o600)])
+def test_folders_and_files_follow_the_umask(tmp_path: Path, umask: int, dirs: int, files: int) -> None:
+    from tests.fixtures.upstream import cifar10_like
+
+    repo = tmp_path / "parent" / "repo"
+    old = os.umask(umask)
+    try:
+        build_splits("digits", repo, ratios=(5,), show_progress=False)
+        build_splits("cifar10", repo, ratios=(5,), source=cifar10_like(), show_progress=False)  # into a repo
+    finally:
+        os.umask(old)
+    paths = [repo.parent, repo, *repo.rglob("*")]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_dir()} == {dirs}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths if p.is_file()} == {files}
+
+
+# --------------------------------------------------------------------------- verify reads the README too
+def test_verify_reports_a_deleted_readme_that_breaks_loading(repo_copy: Path, fresh_cache: str) -> None:
+    (repo_copy / "README.md").unlink()
+    assert verify_repo(repo_copy) == [
+        "README.md is missing: datasets.load_dataset reads the configs from it; rebuild the repo with "
+        "mubench build-splits (--overwrite) or restore the file"
+    ]
+    with pytest.raises(ValueError, match="BuilderConfig 'digits_del5' not found"):  # what verify protects
+        load(repo_copy, "digits_del5", fresh_cache)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "  - split: forget\n    path:\n    - data/digits/train/chunk-01-class3.parquet\n",
+            "  - split: forget\n    path:\n    - data/digits/train/chunk-02-class3.parquet\n",
+            "YAML configs of config 'digits_del1' differs",
+        ),
+        (
+            "config_name: digits_del5\n  data_files",
+            "config_name: digits_del50\n  data_files",
+            "YAML configs lacks config 'digits_del5'",
+        ),
+        (
+            "    num_examples: 62\n",
+            "    num_examples: 61\n",
+            "YAML dataset_info of config 'digits_del5' differs",
+        ),
+        ("license: cc-by-4.0", "license: mit", "YAML 'license' does not match"),
+        ("\n---\n", "\n", "has no YAML header"),
+        ("configs:\n", "configs: [\n", "YAML header does not parse"),
+    ],
+    ids=["data-file-swapped", "config-renamed", "split-size", "license", "no-header-end", "broken-yaml"],
+)
+def test_verify_reports_tampered_readme_yaml(repo_copy: Path, old: str, new: str, problem: str) -> None:
+    readme = repo_copy / "README.md"
+    text = readme.read_text()
+    assert old in text
+    readme.write_text(text.replace(old, new, 1))
+    problems = verify_repo(repo_copy)
+    assert problems and any(problem in p for p in problems), problems
+    assert all(p.startswith("README.md") for p in problems)
+
+
+def test_verify_ignores_the_card_body_and_the_repo_id_in_it(repo_copy: Path) -> None:
+    from mubench_hf.splits.card import render_card
+
+    readme = repo_copy / "README.md"
+    readme.write_text(render_card(read_manifest(repo_copy), repo_id="org/pushed-copy") + "\nA note.\n")
+    assert verify_repo(repo_copy) == []
+
+
+@pytest.fixture
+def repo_copy(digits_repo: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "repo"
+    shutil.copytree(digits_repo, copy)
+    return copy
+
+
+# --------------------------------------------------------------------------- manifests of the wrong shape
+def edit_manifest(repo: Path, change) -> None:
+    manifest = json.loads((repo / "mubench.json").read_text())
+    change(manifest)
+    (repo / "mubench.json").write_text(json.dumps(manifest))
+
+
+MANIFEST_DAMAGE = {
+    "top-level-list": (lambda m: m.clear(), "[]", "holds a list, not a JSON object"),
+    "top-level-number": (None, "42", "holds a number, not a JSON object"),
+    "invalid-json": (None, "{not json", "is not valid JSON"),
+    "no-tasks": (lambda m: m.pop("tasks"), None, "tasks is missing"),
+    "tasks-a-list": (lambda m: m.update(tasks=[]), None, "tasks holds a list where an object is expected"),
+    "no-content-hash": (lambda m: m.pop("content_hash"), None, "content_hash is missing"),
+    "future-format": (
+        lambda m: m.update(format_version=2),
+        None,
+        "format version 2; this mubench-hf reads version 1",
+    ),
+    "task-a-number": (
+        lambda m: m["tasks"].update(digits=3),
+        None,
+        "tasks.digits holds a number where an object",
+    ),
+    "no-files": (lambda m: m["tasks"]["digits"].pop("files"), None, "tasks.digits.files is missing"),
+    "no-configs": (lambda m: m["tasks"]["digits"].pop("configs"), None, "tasks.digits.configs is missing"),
+    "seed-a-string": (
+        lambda m: m["tasks"]["digits"].update(seed="42"),
+        None,
+        "tasks.digits.seed holds a string",
+    ),
+    "ratios-a-number": (
+        lambda m: m["tasks"]["digits"].update(ratios=5),
+        None,
+        "tasks.digits.ratios holds a number",
+    ),
+    "no-sha256": (
+        lambda m: m["tasks"]["digits"]["files"]["data/digits/test.parquet"].pop("sha256"),
+        None,
+        "tasks.digits.files['data/digits/test.parquet'].sha256 is missing",
+    ),
+    "split-not-a-list": (
+        lambda m: m["tasks"]["digits"]["configs"]["digits_del5"].update(forget="x"),
+        None,
+        "tasks.digits.configs.digits_del5.forget holds a string where a list",
+    ),
+    "unknown-file-in-config": (
+        lambda m: m["tasks"]["digits"]["configs"]["digits_del5"]["forget"].append("data/digits/x.parquet"),
+        None,
+        "lists 'data/digits/x.parquet', which is not in tasks.digits.files",
+    ),
+    "file-of-another-task": (
+        lambda m: m["tasks"]["digits"]["files"].update(
+            {"data/other/x.parquet": {"sha256": "0", "num_rows": 1}}
+        ),
+        None,
+        "is not under data/digits/",
+    ),
+    "no-split-sizes-entry": (
+        lambda m: m["tasks"]["digits"]["split_sizes"].pop("digits_del5"),
+        None,
+        "tasks.digits.split_sizes.digits_del5 is missing",
+    ),
+    "bad-task-name": (lambda m: m["tasks"].update({"../x": {}}), None, "'../x' is not a valid name"),
+}
+
+
+@pytest.mark.parametrize("case", list(MANIFEST_DAMAGE))
+def test_a_manifest_of_the_wrong_shape_is_one_clear_error(repo_copy: Path, case: str) -> None:
+    change, text, message = MANIFEST_DAMAGE[case]
+    if text is not None:
+        (repo_copy / "mubench.json").write_text(text)
+    else:
+        edit_manifest(repo_copy, change)
+    for reader in (read_manifest, verify_repo):
+        with pytest.raises(MubenchError) as err:
+            reader(repo_copy)
+        assert message in str(err.value) and str(repo_copy / "mubench.json") in str(err.value)
+        assert "\n" not in str(err.value)

@@ -129,3 +129,51 @@ def test_task_definition_is_checked() -> None:
         Task(name="x", modality="smell", class_names=("a",), loader=lambda: None)
     with pytest.raises(MubenchError, match="exactly one of hub= or loader="):
         Task(name="x", modality="image", class_names=("a",))
+
+
+def test_tasks_have_a_kind() -> None:
+    assert {get_task(name).kind for name in list_tasks()} == {"classification"}
+    assert (
+        Task(name="g", modality="text", class_names=(), loader=lambda: None, kind="generation").kind
+        == "generation"
+    )
+    with pytest.raises(
+        MubenchError, match="kind must be one of \\['classification', 'generation'\\], not 'regression'"
+    ):
+        Task(name="x", modality="text", class_names=("a",), loader=lambda: None, kind="regression")
+
+
+@pytest.fixture
+def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline with caches that hold nothing, whatever this machine has downloaded before."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "datasets_cache")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub_cache"))
+
+
+def test_a_hub_task_offline_says_so_and_names_source(tmp_path: Path, empty_hub_cache: None) -> None:
+    with pytest.raises(MubenchError) as err:
+        build_splits("cifar10", tmp_path / "repo", ratios=(5,), show_progress=False)
+    message = str(err.value)
+    assert "task 'cifar10' reads uoft-cs/cifar10@main from the Hugging Face Hub" in message
+    assert "offline (HF_HUB_OFFLINE=1)" in message and "--source PATH" in message
+    with pytest.raises(
+        MubenchError, match=r"the OOD set of task 'imdb' reads cornell-movie-review-data.*--ood-source PATH"
+    ):
+        build_splits("imdb", tmp_path / "repo", ratios=(10,), source=imdb_like(), show_progress=False)
+    assert not (tmp_path / "repo").exists()
+
+
+def test_a_source_folder_that_holds_no_dataset(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "notes.bin").write_bytes(b"\x00\x01")
+    with pytest.raises(MubenchError, match=r"source for task 'cifar10': .*src did not load .*save_to_disk"):
+        build_splits("cifar10", tmp_path / "repo", ratios=(5,), source=folder, show_progress=False)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "", ".hidden", "has space"])
+def test_task_names_must_be_plain(name: str) -> None:
+    with pytest.raises(MubenchError, match="use letters, digits"):
+        Task(name=name, modality="text", class_names=("a",), loader=lambda: None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import MubenchError
 from ..splits import DEFAULT_OUTPUT_DIR, DEFAULT_SEED, build_splits
 from ..tasks import list_tasks
 from .info import print_sizes
@@ -24,10 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ratios",
         default="1,2,3,4,5,6,7,8,9,10",
-        help="comma-separated deletion percentages (default: %(default)s)",
+        help="comma-separated deletion percentages in (0, 100], each given once (a repeat such as 5,5.0 is "
+        "refused); with n train rows and a deletion order of m = 10%% of n, ratio p <= 10 forgets the first "
+        "floor(p/10*m) rows of the order (MU-Bench), p > 10 forgets m + floor((p-10)/90*(n-m)), so 100 forgets "
+        "every row; forget sets are nested (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="seed of the deletion order (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="seed of the deletion order, a non-negative integer (default: %(default)s)",
     )
     parser.add_argument(
         "--order",
@@ -59,18 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result = build_splits(
-        args.task,
-        args.output,
-        ratios=args.ratios,
-        seed=args.seed,
-        order=args.order,
-        forget_classes=args.forget_class,
-        source=args.source,
-        ood_source=False if args.no_ood else args.ood_source,
-        overwrite=args.overwrite,
-        show_progress=not args.quiet,
-    )
+    try:
+        result = build_splits(
+            args.task,
+            args.output,
+            ratios=args.ratios,
+            seed=args.seed,
+            order=args.order,
+            forget_classes=args.forget_class,
+            source=args.source,
+            ood_source=False if args.no_ood else args.ood_source,
+            overwrite=args.overwrite,
+            show_progress=not args.quiet,
+        )
+    except OSError as err:  # disk full, permissions changing mid-build: the build cleans up before this
+        raise MubenchError(
+            f"writing {args.output} failed ({err.strerror or err}: {err.filename or args.output}); the output "
+            "folder was left as it was. Free space or fix the permissions and run the same command again"
+        ) from None
     if not args.quiet:
         print(f"Wrote {len(result.configs)} configs of task {result.task!r} to {result.path}")
         print_sizes(result.split_sizes)

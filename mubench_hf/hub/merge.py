@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import MubenchError
-from ..splits.manifest import FORMAT_VERSION, repo_content_hash
+from ..splits.manifest import FORMAT_VERSION, MANIFEST_NAME, repo_content_hash
+from ..splits.schema import validate_manifest
 
 
 def merge_manifests(local: dict[str, Any], remote: dict[str, Any] | None) -> dict[str, Any]:
@@ -17,11 +18,15 @@ def merge_manifests(local: dict[str, Any], remote: dict[str, Any] | None) -> dic
     Manifests keep configs in build order, so the re-rendered card lists them as the local one does."""
     if remote is None:
         return local
-    if remote.get("format_version") != FORMAT_VERSION:
+    version = remote.get("format_version") if isinstance(remote, dict) else None
+    if version != FORMAT_VERSION:
         raise MubenchError(
-            f"the Hub repo's manifest has format version {remote.get('format_version')!r} but this mubench-hf "
+            f"the Hub repo's manifest has format version {version!r} but this mubench-hf "
             f"writes version {FORMAT_VERSION}; push to a new repo, or rebuild the Hub copy's tasks locally"
         )
+    # The remote manifest is someone else's data: its tasks are re-published in the new card, so they
+    # must have every key and name only files inside the repo, like a local one.
+    validate_manifest(remote, f"the Hub repo's {MANIFEST_NAME}")
     tasks = dict(sorted({**remote["tasks"], **local["tasks"]}.items()))
     return {**local, "content_hash": repo_content_hash(tasks), "tasks": tasks}
 

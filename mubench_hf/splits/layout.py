@@ -68,6 +68,10 @@ def plan_segments(
 
     segments: list[Segment] = []
     for stem, idx, chunk in pieces:
+        if not len(
+            idx
+        ):  # only keep, when the largest ratio is 100 %: no file (datasets refuses empty splits)
+            continue
         if not forget_classes:
             segments.append(Segment(f"data/{task}/train/{stem}.parquet", idx, chunk, None))
             continue
@@ -99,10 +103,12 @@ def plan_configs(
     configs: dict[str, dict[str, list[str]]] = {}
     for number, ratio in enumerate(ratios, start=1):
         forgotten = [s.chunk is not None and s.chunk <= number for s in segments]
+        retain = [s.path for s, f in zip(segments, forgotten) if not f]
         configs[del_config_name(task, ratio)] = {
             "train": list(everything),
             "forget": [s.path for s, f in zip(segments, forgotten) if f],
-            "retain": [s.path for s, f in zip(segments, forgotten) if not f],
+            # 100 % forgets every row: that config has no retain split at all (an empty one cannot load)
+            **({"retain": retain} if retain else {}),
             **{k: list(v) for k, v in evals.items()},
         }
     for label in forget_classes:

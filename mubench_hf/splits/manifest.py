@@ -1,8 +1,8 @@
 """The manifest of a deletion repo (``mubench.json``): what was built, from what, and a content hash.
 
-The content hash lets two people check they hold the same split: it covers every data file's
-SHA-256 and every config's file lists, and nothing that varies between machines (no paths outside the
-repo, no timestamps).
+The content hash lets two people check they hold the same split: it covers every data file's SHA-256 and
+every config's file lists, and nothing that varies between machines (no paths outside the repo, no
+timestamps). Its shape is checked in ``schema.py`` whenever it is read.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import MubenchError
+from .paths import inside_repo
+from .schema import FORMAT_VERSION, validate_manifest  # noqa: F401  (FORMAT_VERSION: the writers' import)
 
 MANIFEST_NAME = "mubench.json"
-FORMAT_VERSION = 1
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
@@ -71,20 +72,34 @@ def is_mubench_repo(path: str | os.PathLike) -> bool:
     return (Path(path) / MANIFEST_NAME).is_file()
 
 
+def check_repo_folder(path: str | os.PathLike) -> Path:
+    """``path`` as a deletion repo folder, or an error saying what it is instead and how to make one."""
+    root = Path(path)
+    build = f"build one with `mubench build-splits --task TASK --output {path}`"
+    if not root.exists():
+        raise MubenchError(f"deletion repo folder {path} does not exist; {build}")
+    if not root.is_dir():
+        raise MubenchError(
+            f"{path} is a file, not a deletion repo folder; give the folder that holds {MANIFEST_NAME}"
+        )
+    if not (root / MANIFEST_NAME).is_file():
+        raise MubenchError(f"{path} is not a mubench deletion repo: it has no {MANIFEST_NAME}; {build}")
+    return root
+
+
 def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
-    """The manifest of the deletion repo at ``path``."""
-    manifest_path = Path(path) / MANIFEST_NAME
-    if not manifest_path.is_file():
-        raise MubenchError(f"{path} is not a mubench deletion repo: it has no {MANIFEST_NAME}")
+    """The manifest of the deletion repo at ``path``, checked: every key the product reads is there with
+    its type, and every file it names lies inside the folder (symlinks followed). Raises ``MubenchError``."""
+    root = check_repo_folder(path)
+    manifest_path = inside_repo(root, MANIFEST_NAME, f"{path}")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise MubenchError(f"{manifest_path} is not valid JSON ({err}); rebuild the repo") from None
-    if manifest.get("format_version") != FORMAT_VERSION or "tasks" not in manifest:
-        raise MubenchError(
-            f"{manifest_path} has format version {manifest.get('format_version')!r}; "
-            f"this mubench-hf reads version {FORMAT_VERSION}"
-        )
+    validate_manifest(manifest, str(manifest_path))
+    for task, entry in manifest["tasks"].items():
+        for rel in entry["files"]:
+            inside_repo(root, rel, f"{manifest_path}: file of task {task!r}")
     return manifest
 
 
@@ -96,22 +111,3 @@ def manifest_text(manifest: dict[str, Any]) -> str:
 
 def write_manifest(path: str | os.PathLike, manifest: dict[str, Any]) -> None:
     Path(path).write_text(manifest_text(manifest), encoding="utf-8")
-
-
-def verify_repo(path: str | os.PathLike) -> list[str]:
-    """Recompute every file hash and the content hashes; return a list of problems (empty = intact)."""
-    root = Path(path)
-    manifest = read_manifest(root)
-    problems: list[str] = []
-    for name, entry in manifest["tasks"].items():
-        for rel, meta in entry["files"].items():
-            file_path = root / rel
-            if not file_path.is_file():
-                problems.append(f"{name}: {rel} is missing")
-            elif sha256_file(file_path) != meta["sha256"]:
-                problems.append(f"{name}: {rel} has changed (SHA-256 differs)")
-        if task_content_hash(entry["files"], entry["configs"]) != entry["content_hash"]:
-            problems.append(f"{name}: the manifest's content hash does not match its files and configs")
-    if repo_content_hash(manifest["tasks"]) != manifest.get("content_hash"):
-        problems.append("the repo content hash does not match the tasks' hashes")
-    return problems

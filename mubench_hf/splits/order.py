@@ -26,31 +26,42 @@ def read_order_file(path: str | os.PathLike, num_train: int, needed: int) -> np.
     shorter than ``needed`` are errors that name the line.
     """
     path = Path(path)
+    if path.is_dir():
+        raise MubenchError(f"order file {path} is a folder; give a text file with one train index per line")
     if not path.is_file():
-        raise MubenchError(f"order file {path} does not exist")
+        raise MubenchError(
+            f"order file {path} does not exist; give a text file with one train index per line"
+        )
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise MubenchError(
+            f"order file {path} is not UTF-8 text; give a text file with one train index per line"
+        ) from None
     indices: list[int] = []
     seen: dict[int, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                index = int(text)
-            except ValueError:
-                raise MubenchError(
-                    f"order file {path}, line {line_no}: {text!r} is not an integer train index"
-                ) from None
-            if not 0 <= index < num_train:
-                raise MubenchError(
-                    f"order file {path}, line {line_no}: index {index} is out of range [0, {num_train})"
-                )
-            if index in seen:
-                raise MubenchError(
-                    f"order file {path}, line {line_no}: index {index} repeats line {seen[index]}"
-                )
-            seen[index] = line_no
-            indices.append(index)
+    for line_no, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            index = int(text)
+        except ValueError:
+            raise MubenchError(
+                f"order file {path}, line {line_no}: {text!r} is not an integer train index"
+            ) from None
+        if not 0 <= index < num_train:
+            raise MubenchError(
+                f"order file {path}, line {line_no}: index {index} is out of range [0, {num_train})"
+            )
+        if index in seen:
+            raise MubenchError(f"order file {path}, line {line_no}: index {index} repeats line {seen[index]}")
+        seen[index] = line_no
+        indices.append(index)
+    if not indices:
+        raise MubenchError(
+            f"order file {path} is empty; give one train index per line (the largest ratio needs {needed})"
+        )
     if len(indices) < needed:
         raise MubenchError(
             f"order file {path} lists {len(indices)} indices but the largest ratio needs {needed}"

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import datasets
 import numpy as np
@@ -16,6 +14,7 @@ from datasets.table import InMemoryTable
 
 from ..columns import column_numpy
 from ..errors import MubenchError
+from .sources import HubSource, OODSource, SourceLike, load_hub_source, load_source
 
 # Canonical input column per modality: every task's data is renamed onto these.
 INPUT_COLUMNS = {"image": "image", "text": "text"}
@@ -23,31 +22,15 @@ LABEL_COLUMN = "label"
 SAMPLE_ID_COLUMN = "sample_id"
 SAMPLE_ID_FEATURE = datasets.Value("int64")
 
-# MU-Bench's convention: the deletion order lists 10 % of the training set; ratio p % forgets the
-# first p/10 of that order.
+# MU-Bench's convention: the deletion order lists 10 % of the training set; ratio p ≤ 10 forgets the
+# first p/10 of that order (larger ratios: mubench_hf/splits/ratios.py).
 DEFAULT_DELETION_FRACTION = 0.1
 
-SourceLike = str | os.PathLike | datasets.DatasetDict | None
+# Task (and config) names become folder names (data/<task>/) and config prefixes: plain names only.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-
-@dataclass(frozen=True)
-class HubSource:
-    """A dataset on the Hugging Face Hub and how its columns map onto the canonical names."""
-
-    repo_id: str
-    revision: str | None = None
-    column_mapping: Mapping[str, str] = field(default_factory=dict)
-    config_name: str | None = None
-
-    def describe(self) -> str:
-        return f"{self.repo_id}@{self.revision or 'main'}"
-
-
-@dataclass(frozen=True)
-class OODSource(HubSource):
-    """An out-of-distribution evaluation set: one split of another dataset."""
-
-    split: str = "test"
+# What a task asks of a model: a label per input today; generation tasks (no class names) come later.
+TASK_KINDS = ("classification", "generation")
 
 
 @dataclass(frozen=True)
@@ -57,7 +40,8 @@ class Task:
     A task knows where its data comes from (a Hub dataset, or an offline ``loader``), how to
     rename that data onto the canonical columns (``image`` or ``text``, ``label``), the class
     names, which source splits serve as validation and test, an optional OOD set, and the size of
-    its deletion order (``deletion_fraction`` of the train split).
+    its deletion order (``deletion_fraction`` of the train split). ``kind`` is ``"classification"``
+    (``num_labels`` classes) or ``"generation"``.
     """
 
     name: str
@@ -74,10 +58,19 @@ class Task:
     license: str = "unknown"
     source_citation: str = ""
     split_note: str = ""
+    kind: str = "classification"
 
     def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name) or ".." in self.name:
+            raise MubenchError(
+                f"task name {self.name!r}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
+            )
         if self.modality not in INPUT_COLUMNS:
             raise MubenchError(f"task {self.name!r}: modality must be one of {sorted(INPUT_COLUMNS)}")
+        if self.kind not in TASK_KINDS:
+            raise MubenchError(
+                f"task {self.name!r}: kind must be one of {list(TASK_KINDS)}, not {self.kind!r}"
+            )
         if (self.hub is None) == (self.loader is None):
             raise MubenchError(f"task {self.name!r}: give exactly one of hub= or loader=")
 
@@ -114,7 +107,7 @@ class Task:
         )
 
     def deletion_order_size(self, num_train: int) -> int:
-        """Length m of the task's deletion order; ratio p % forgets the first floor(p/10 * m)."""
+        """Length m of the task's deletion order; ratio p ≤ 10 forgets the first floor(p/10 * m)."""
         return int(num_train * self.deletion_fraction)
 
     def source_description(self) -> str:
@@ -154,12 +147,16 @@ class Task:
         if self.loader is not None:
             return self.loader()
         assert self.hub is not None
-        return datasets.load_dataset(self.hub.repo_id, self.hub.config_name, revision=self.hub.revision)
+        return load_hub_source(self.hub, f"task {self.name!r}", "--source PATH (source=...)")
 
     def _load_ood(self, ood_source: SourceLike | bool) -> datasets.Dataset:
         assert self.ood is not None
         if ood_source is None or ood_source is True:
-            raw = datasets.load_dataset(self.ood.repo_id, self.ood.config_name, revision=self.ood.revision)
+            raw = load_hub_source(
+                self.ood,
+                f"the OOD set of task {self.name!r}",
+                "--ood-source PATH (ood_source=...), or --no-ood",
+            )
         else:
             raw = load_source(ood_source, what=f"OOD source for task {self.name!r}")
         if self.ood.split not in raw:
@@ -216,34 +213,3 @@ class Task:
                 f"task {self.name!r}: {where} has labels outside [0, {self.num_labels}) "
                 f"(e.g. {bad[:3].tolist()}); unlabelled rows (-1) must be removed from the source"
             )
-
-
-def load_source(source: Any, what: str) -> datasets.DatasetDict:
-    """Turn a ``source=`` override into a ``DatasetDict``: a ``DatasetDict`` as is, a folder written by
-    ``save_to_disk``, or anything ``datasets.load_dataset`` reads from a local path."""
-    if isinstance(source, datasets.DatasetDict):
-        return source
-    if isinstance(source, datasets.Dataset):
-        raise MubenchError(f"{what}: give a DatasetDict with named splits, not a single Dataset")
-    path = Path(source)
-    if not path.exists():
-        raise MubenchError(f"{what}: {path} does not exist")
-    if (path / "dataset_dict.json").is_file():
-        return datasets.load_from_disk(str(path))
-    loaded = datasets.load_dataset(str(path))
-    if not isinstance(loaded, datasets.DatasetDict):
-        raise MubenchError(f"{what}: {path} did not load as a DatasetDict with named splits")
-    return loaded
-
-
-def resolve_hub_revision(source: HubSource) -> str:
-    """The commit a Hub source resolves to now, so a build records exactly what it read.
-
-    Only called when data really comes from the Hub; offline it returns the unresolved name."""
-    try:
-        from huggingface_hub import HfApi
-
-        sha = HfApi().dataset_info(source.repo_id, revision=source.revision).sha
-    except Exception:  # offline, or the Hub refused: record what was asked for
-        return source.describe()
-    return f"{source.repo_id}@{sha}" if sha else source.describe()

@@ -1,0 +1,85 @@
+"""The inputs of a build, checked and resolved: the seed, the deletion order, the forget classes, and
+the description of where the data came from (recorded in the manifest)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from ..errors import MubenchError
+from ..tasks import Task
+from ..tasks.sources import SourceLike, resolve_hub_revision
+from .order import ORDER_GENERATOR, read_order_file, seeded_order
+
+
+def check_seed(seed: object) -> int:
+    # numpy's generators take non-negative integers only; a bool is not a seed
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise MubenchError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def resolve_order(
+    order: str | os.PathLike | Sequence[int] | None,
+    num_train: int,
+    default_length: int,
+    needed: int,
+    seed: int,
+) -> tuple[np.ndarray, str]:
+    """The deletion order and its description: a seeded permutation, an order file, or a list."""
+    if order is None:
+        return seeded_order(num_train, default_length, seed), f"seeded: {ORDER_GENERATOR}, seed={seed}"
+    if isinstance(order, (str, os.PathLike)):
+        return read_order_file(order, num_train, needed), f"imported from {Path(order).name}"
+    with tempfile.TemporaryDirectory() as tmp:  # one validation path for files and in-memory lists
+        path = Path(tmp) / "order.txt"
+        path.write_text("\n".join(str(i) for i in order) + "\n")
+        return read_order_file(path, num_train, needed), "given as a list of train indices"
+
+
+def resolve_classes(task: Task, forget_classes: Iterable[int | str], labels: np.ndarray) -> list[int]:
+    """Forget classes (index or class name) as sorted, distinct label indices that occur in train."""
+    resolved: list[int] = []
+    for value in forget_classes:
+        if isinstance(value, str) and value in task.label2id:
+            label = task.label2id[value]
+        else:
+            try:
+                label = int(value)
+            except (TypeError, ValueError):
+                label = -1
+        if not 0 <= label < task.num_labels:
+            raise MubenchError(
+                f"forget class {value!r} is not a label of task {task.name!r}: give an index in "
+                f"[0, {task.num_labels}) or one of {list(task.class_names)[:10]}"
+            )
+        if not np.any(labels == label):
+            raise MubenchError(
+                f"forget class {value!r}: task {task.name!r} has no training sample of that class"
+            )
+        if label not in resolved:
+            resolved.append(label)
+    return sorted(resolved)
+
+
+def describe_source(task: Task, source: SourceLike) -> str:
+    if source is None:
+        return resolve_hub_revision(task.hub) if task.hub is not None else task.source_description()
+    if isinstance(source, datasets.DatasetDict):
+        return "a DatasetDict given in memory (source override)"
+    return f"local copy {Path(source).name} (source override)"
+
+
+def describe_ood(task: Task, ood_source: SourceLike | bool, has_ood: bool) -> str | None:
+    if not has_ood or task.ood is None:
+        return None
+    if ood_source is None or ood_source is True:
+        return f"{resolve_hub_revision(task.ood)} ({task.ood.split} split)"
+    if isinstance(ood_source, datasets.DatasetDict):
+        return "a DatasetDict given in memory (OOD override)"
+    return f"local copy {Path(ood_source).name} (OOD override)"
