@@ -1,4 +1,5 @@
-"""The leaderboard ranks models by the MU-Bench score found in their cards, locally and on a (local) Hub."""
+"""The leaderboard ranks models by the scores in their cards, locally and on a (local) Hub, with the rule a
+sweep's leaderboard uses: gap to retrain when a retrain reference was scored, else MU-Bench score."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from huggingface_hub import HfApi
 from mubench_hf import MubenchError
 from mubench_hf.cli import main
 from mubench_hf.hub import build_leaderboard, push_model, render_model_card
+from mubench_hf.hub.leaderboard import rank_rows
+from mubench_hf.sweeps.ranking import RANKING_RULE
+from tests.cli_harness import assert_clean_error, run_cli, snapshot
 from tests.hub_server import LocalHub
 
 ORG = "mubench-org"
@@ -101,11 +105,12 @@ def test_local_leaderboard_from_a_folder_of_model_folders(
     (tmp_path / "models" / "notes").mkdir()
     (tmp_path / "models" / "notes" / "README.md").write_text("# not a model card\n")  # skipped when searching
     rows = build_leaderboard([tmp_path / "models"])
-    scored = [(r["rank"], r["method"], r["mubench_score"]) for r in rows if r["rank"] is not None]
-    assert scored == [(1, "salun", 0.81), (2, "scrub", 0.77), (3, "grad_ascent", 0.64)]
-    # The base model has no config (its own group, first); unscored rows follow the ranked ones.
-    assert [r["kind"] for r in rows] == ["base", "unlearned", "unlearned", "unlearned", "retrain"]
-    assert rows[-1]["source"] == str(folders[f"{BASE}-retrain-del5-seed0"]) and rows[-1]["rank"] is None
+    scored = [(r["rank"], r["method"], r["gap_to_retrain"]) for r in rows if isinstance(r["rank"], int)]
+    assert scored == [(1, "salun", 0.05), (2, "scrub", 0.08), (3, "grad_ascent", 0.30)]
+    # The base model has no config (its own group, first, unranked); retrain leads its group as the reference.
+    assert [r["kind"] for r in rows] == ["base", "retrain", "unlearned", "unlearned", "unlearned"]
+    assert rows[0]["rank"] is None
+    assert rows[1]["source"] == str(folders[f"{BASE}-retrain-del5-seed0"]) and rows[1]["rank"] == "ref"
 
     out = tmp_path / "board"
     assert (
@@ -122,15 +127,79 @@ def test_local_leaderboard_from_a_folder_of_model_folders(
         == 0
     )
     assert [r["model"] for r in read_csv(out / "leaderboard.csv")] == [f"{BASE}-scrub-del5-seed0"]
-    assert main(["leaderboard", str(tmp_path / "models"), "--task", "cifar10", "--output", str(out)]) == 0
-    assert read_csv(out / "leaderboard.csv") == [] and "No models found." in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert RANKING_RULE in printed and "Ranked by gap to retrain" in printed
+
+
+def test_a_filter_that_matches_nothing_is_an_error_naming_what_was_found(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model_folders(tiny_model_dir, tmp_path / "models")
+    out = tmp_path / "board"
+    for flag, value, found in (("--task", "cifar10", "digits"), ("--config", "digits_del9", "digits_del5")):
+        result = run_cli(["leaderboard", str(tmp_path / "models"), flag, value, "--output", str(out)], capsys)
+        assert_clean_error(result, flag, value, found)
+        assert not out.exists()
+    result = run_cli(
+        ["leaderboard", str(tmp_path / "models"), "--config", "digits_del5", "--output", str(out)], capsys
+    )
+    assert result.code == 0, result.err
+    assert {r["config"] for r in read_csv(out / "leaderboard.csv")} == {"digits_del5"}
+
+
+def test_empty_folder_missing_path_and_file_as_output_are_errors(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    assert_clean_error(run_cli(["leaderboard", str(tmp_path / "empty")], capsys), "no mubench model card")
+    assert_clean_error(run_cli(["leaderboard", str(tmp_path / "missing")], capsys), "does not exist")
+    folders = model_folders(tiny_model_dir, tmp_path / "models")
+    a_file = tmp_path / "board.txt"
+    a_file.write_text("keep me\n")
+    before = snapshot(tmp_path)
+    for output in (a_file, a_file / "sub"):
+        result = run_cli(
+            ["leaderboard", str(folders[f"{BASE}-salun-del5-seed0"]), "--output", str(output)], capsys
+        )
+        assert_clean_error(result, "--output", "is a file" if output == a_file else "which is a file")
+    assert snapshot(tmp_path) == before
+
+
+def _row(model: str, *, gap: float | None = None, score: float | None = None, kind: str = "unlearned"):
+    return {
+        "task": "t",
+        "config": "c",
+        "model": model,
+        "kind": kind,
+        "gap_to_retrain": gap,
+        "mubench_score": score,
+    }
+
+
+def test_ranking_rule_gap_when_a_retrain_reference_was_scored_else_score() -> None:
+    rows = rank_rows(
+        [
+            _row("b", gap=0.2, score=0.5),
+            _row("a", gap=0.2, score=0.5),  # a full tie: the name decides
+            _row("c", gap=0.2, score=0.9),  # same gap, higher score first
+            _row("d", gap=0.1, score=0.1),
+            _row("e", score=0.99),  # no gap: listed last, unranked
+            _row("retrain", gap=0.0, score=0.3, kind="retrain"),
+        ]
+    )
+    assert [(r["model"], r["rank"]) for r in rows] == [
+        ("retrain", "ref"), ("d", 1), ("c", 2), ("a", 3), ("b", 4), ("e", None)
+    ]  # fmt: skip
+    by_score = rank_rows([_row("x", score=0.2), _row("y", score=0.7), _row("z", score=0.7), _row("w")])
+    assert [(r["model"], r["rank"]) for r in by_score] == [("y", 1), ("z", 2), ("x", 3), ("w", None)]
 
 
 def test_leaderboard_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Errors as raised by the API and as printed by the command."""
     with pytest.raises(MubenchError, match="nothing to rank"):
         build_leaderboard([])
     (tmp_path / "README.md").write_text("# not a model card\n")
     assert main(["leaderboard", str(tmp_path), "--output", str(tmp_path / "out")]) == 1
     assert "is not a mubench model card with results" in capsys.readouterr().err
-    with pytest.raises(MubenchError, match="neither a model folder"):
+    with pytest.raises(MubenchError, match="missing does not exist"):
         build_leaderboard([tmp_path / "missing"])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -246,3 +248,128 @@ def test_demo_is_one_grid_over_every_method():
     grid = make_grid({**DEMO_GRID, "output": "unused"})
     assert sorted(grid.methods) == sorted(list_methods())
     assert grid.configs == ["digits_del5"] and grid.seeds == [42]
+
+
+# ----------------------------------------------------------------------------- grid files
+def test_grid_files_read_numbers_as_written(tmp_path):
+    from mubench_hf.config_files import read_config_file
+
+    path = tmp_path / "args.yaml"
+    path.write_text(
+        "a: 3e-3\nb: 1e-4\nc: 5\nd: -2\ne: .5\nf: 1E5\ng: no\nh: tiny:resnet\ni: '3e-3'\nj: 2024-01-01\nk: true\n"
+    )
+    values = read_config_file(path)
+    assert values == {
+        "a": 0.003, "b": 0.0001, "c": 5, "d": -2, "e": 0.5, "f": 100000.0, "g": "no", "h": "tiny:resnet",
+        "i": "3e-3", "j": "2024-01-01", "k": True,
+    }  # fmt: skip
+    assert [type(values[k]) for k in "abcdef"] == [float, float, int, int, float, float]
+
+
+def test_the_documented_grid_example_loads(tmp_path):
+    import mubench_hf.sweeps.grid as grid_module
+
+    doc = grid_module.__doc__
+    example = doc[doc.index("::") + 2 : doc.index("Every name")]
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text(textwrap.dedent(example.strip("\n")))
+    grid = load_grid(grid_file, overrides={"methods": ["retrain", "salun", "random_label"]})
+    assert grid.hyperparameters["salun"]["learning_rate"] == 3e-3  # a number, not the string '3e-3'
+    assert grid.configs == ["digits_del1", "digits_del2.5", "digits_del10"]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (None, "does not exist"),
+        ("", "empty file"),
+        ("task: digits\nmethods: [salun\n", "line 3"),
+        ("[1, 2]\n", "mapping"),
+        ("task: digits\nbase_recipe: {num_train_epochs: eight}\n", "base_recipe.num_train_epochs"),
+    ],
+)
+def test_bad_grid_files_name_the_file_and_the_fix(tmp_path, text, named):
+    grid_file = tmp_path / "grid.yaml"
+    if text is not None:
+        grid_file.write_text(text)
+    with pytest.raises(MubenchError, match=re.escape(named)):
+        load_grid(grid_file)
+
+
+def test_fractional_ratios_name_their_configs():
+    grid = make_grid({"task": "digits", "methods": ["retrain"], "ratios": "2.5,1", "seeds": [1]})
+    assert grid.ratios == [1, 2.5] and grid.configs == ["digits_del1", "digits_del2.5"]
+
+
+# ----------------------------------------------------------------------------- a folder, many grids
+def test_every_cell_record_and_reference_model_carries_checksums(sweep):
+    from mubench_hf.sweeps.cells import is_intact
+
+    output, _ = sweep
+    record = json.loads(_cell_file(output, "grad_ascent", 1).read_text())
+    assert is_intact(record) and len(record["checksum"]) == 64
+    assert set(record["settings"]["references"]) == {"splits", "base", "retrain"}
+    done = json.loads((output / "models" / "base_seed1" / DONE_FILE).read_text())
+    assert "model.safetensors" in done["files"] and len(done["weights"]) == 64
+
+
+def test_a_smaller_grid_keeps_every_finished_cell_in_the_summaries(sweep, tmp_path):
+    output = _copy(sweep, tmp_path)
+    before = (output / "results.jsonl").read_text()
+    settings = {**TINY_GRID, "methods": ["grad_ascent"], "seeds": [2], "output": str(output)}
+    settings["hyperparameters"] = {"grad_ascent": TINY_GRID["hyperparameters"]["grad_ascent"]}
+    result = run_grid(make_grid(settings), show_progress=False, log=lambda _: None)
+    assert result.ran == 0 and result.reused == 1 and len(result.grid_records) == 1
+    assert len(result.records) == len(SEEDS) * len(TINY_GRID["methods"])  # the whole folder
+    assert (output / "results.jsonl").read_text() == before
+    assert {r["method"] for r in result.rows} == set(TINY_GRID["methods"])
+
+
+def test_leaderboard_states_the_rule_and_ranks_from_one(sweep):
+    from mubench_hf.sweeps.ranking import RANKING_RULE
+
+    output, _ = sweep
+    text = (output / "leaderboard.md").read_text()
+    assert RANKING_RULE in text and "Ranked by gap to retrain" in text
+    labels = [
+        line.split("|")[1].strip()
+        for line in text.splitlines()
+        if line.startswith("| ") and "method" not in line
+    ]
+    assert labels == ["ref", "1", "2", "–"]  # retrain, the two finished methods, salun (no result)
+
+
+def test_splits_of_the_folder_serve_a_grid_with_fewer_ratios(tmp_path):
+    from mubench_hf import build_splits
+    from mubench_hf.sweeps.splits_repo import plan_splits
+
+    output = tmp_path / "sweep"
+    build_splits("digits", output / "mubench", ratios=[2.5, 5], seed=42, show_progress=False)
+    grid = make_grid(
+        {"task": "digits", "methods": ["retrain"], "ratios": [5], "seeds": [1], "output": str(output)}
+    )
+    assert plan_splits(grid).build is None  # reused as they are: nothing is written
+    wider = make_grid({"task": "digits", "methods": ["retrain"], "ratios": [5, 10], "output": str(output)})
+    with pytest.raises(MubenchError, match="--overwrite"):
+        plan_splits(wider)
+    assert plan_splits(wider, overwrite=True).build == ["2.5", "5", "10"]
+
+
+def test_overwrite_rebuilds_the_splits_and_remakes_what_was_made_on_them(sweep, tmp_path, capsys):
+    from mubench_hf.cli import main
+
+    output = _copy(sweep, tmp_path)
+    argv = ["run", "--task", "digits", "--methods", "retrain", "--ratios", "2.5", "--seeds", "1"]
+    argv += ["--output", str(output), "--threads", "1", "--no-progress"]
+    assert main(argv) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    grid_file = tmp_path / "grid.json"
+    grid_file.write_text(json.dumps({"base_recipe": TINY_GRID["base_recipe"]}))
+    assert main([argv[0], str(grid_file), *argv[1:], "--overwrite"]) == 0
+    printed = capsys.readouterr().out
+    assert "| ref | retrain |" in printed and "digits_del2.5" in printed
+    assert "left out of the summary" in printed  # the cells made on the old splits
+    entry = json.loads((output / "mubench" / "mubench.json").read_text())["tasks"]["digits"]
+    assert entry["ratios"] == ["2.5", "5"]
+    records = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
+    assert [(r["config"], r["method"]) for r in records] == [("digits_del2.5", "retrain")]

@@ -2,15 +2,17 @@
 
 It is one preset grid for ``mubench run``: it builds the digits deletion repo, trains the base model
 and the retrain reference for ``digits_del5`` (seed 42), runs every unlearning method on it, scores
-every metric, prints the ranked table and writes results.jsonl, results.csv, leaderboard.md and PNG
-figures. Run it again and it reuses what is finished.
-"""
+every metric, prints the table (ranked by gap to retrain, with the retrain model as the reference row)
+and writes results.jsonl, results.csv, leaderboard.md and PNG figures. Run it again and it reuses
+what is finished."""
 
 from __future__ import annotations
 
 import argparse
 
-from .run import add_runtime_flags, run_and_report, set_threads
+from ..errors import MubenchError
+from ..sweeps.grid_values import MAX_SEED
+from .run import add_runtime_flags, check_threads, run_and_report, set_threads
 
 DEMO_GRID = {"task": "digits", "methods": "all", "ratios": [5], "seeds": [42]}
 
@@ -29,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_runtime_flags(parser)
     args = parser.parse_args(argv)
+    check_threads(args.threads)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise MubenchError(f"--seed must be an integer in [0, {MAX_SEED}], got {args.seed}")
     # The demo keeps the unlearned weights (tiny here) so any of them can go to the Hub with `mubench push`.
     grid = make_grid(
         {

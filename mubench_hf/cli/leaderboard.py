@@ -1,18 +1,26 @@
-"""``mubench leaderboard``: rank models by their cards' MU-Bench scores, from local folders and the Hub."""
+"""``mubench leaderboard``: rank models by the scores in their cards, from local folders and the Hub.
+
+Ranking (the same rule as a sweep's leaderboard.md): within each task and deletion config, by the gap
+to retrain (lower is better) when a retrain reference was scored, else by the MU-Bench score (higher is
+better); ties go to the other of the two, then to the model name. The retrain model is the reference
+row (``ref``), not ranked; ranks start at 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from ..hub import build_leaderboard, leaderboard_markdown, write_leaderboard
+from ..hub.leaderboard import check_output_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mubench leaderboard",
         description="Collect model-index results from model cards (local model folders and/or Hub repos "
-        "tagged 'mubench'), rank them by mubench_score per task and config, print the table and write "
-        "leaderboard.md and leaderboard.csv.",
+        "tagged 'mubench'), rank them per task and config (by gap to retrain when a retrain reference "
+        "was scored, else by MU-Bench score; the retrain model is the reference row), print the table "
+        "and write leaderboard.md and leaderboard.csv.",
     )
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="model folders, or folders searched for model folders"
@@ -20,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--hub-author", default=None, metavar="ORG", help="also rank ORG's mubench repos on the Hub"
     )
-    parser.add_argument("--task", default=None, help="keep only this task")
+    parser.add_argument("--task", default=None, help="keep only this task (an error if no model has it)")
+    parser.add_argument(
+        "--config", default=None, help="keep only this deletion config, e.g. digits_del5 (an error if none)"
+    )
     parser.add_argument("--output", default=".", metavar="DIR", help="where to write the files (default: .)")
     parser.add_argument("--token", default=None, help="Hub token for private repos")
     return parser
@@ -28,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    rows = build_leaderboard(args.paths, hub_author=args.hub_author, task=args.task, token=args.token)
+    check_output_dir(args.output)  # before any collecting: a bad --output is reported at once
+    rows = build_leaderboard(
+        args.paths, hub_author=args.hub_author, task=args.task, config=args.config, token=args.token
+    )
     print(leaderboard_markdown(rows), end="")
     markdown, table = write_leaderboard(rows, args.output)
     print(f"\nwrote {markdown} and {table}")

@@ -5,13 +5,18 @@
 
 The splits are built once, the base model once per seed and the retrain model once per seed and
 config; each (config, seed, method) cell writes its own cell.json. Running the same command again
-reuses everything finished and redoes only missing, failed or corrupt cells.
+reuses everything finished and redoes only missing, failed, damaged or hand-edited cells (each record
+carries a checksum). A folder collects every grid run into it: the leaderboard and results cover every
+finished cell there. Ranking: gap to retrain when a retrain reference was scored, else MU-Bench score
+(see mubench_hf/sweeps/ranking.py). --overwrite rebuilds the folder's deletion splits when the grid
+asks for ratios (or a split seed) they were not built with; everything made on them is then made again.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from typing import Any
 
@@ -25,12 +30,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("grid", nargs="?", help="a YAML or JSON grid file (flags given too override it)")
     parser.add_argument("--task", help="task name, e.g. digits")
     parser.add_argument("--methods", help="comma-separated methods, or 'all' (default: all)")
-    parser.add_argument("--ratios", help="comma-separated deletion percentages (default: 5)")
+    parser.add_argument(
+        "--ratios", help="comma-separated deletion percentages in (0, 100], e.g. 1,2.5,10 (default: 5)"
+    )
     parser.add_argument("--seeds", help="comma-separated seeds (default: MU-Bench's 42,87,21,100,13)")
     parser.add_argument("--output", help="output folder (default: runs)")
     parser.add_argument("--model", help="what the base model starts from (default: tiny:resnet)")
     parser.add_argument(
         "--save-models", action="store_true", default=None, help="save every unlearned model's weights"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="rebuild the output folder's deletion splits when they lack the grid's ratios or split seed "
+        "(every model and cell made on the old splits is then made again)",
     )
     add_runtime_flags(parser)
     return parser
@@ -45,6 +58,11 @@ def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
         "else the number of CPU cores, at most 4)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def check_threads(threads: int | None) -> None:
+    if threads is not None and threads < 1:
+        raise MubenchError(f"--threads must be at least 1, got {threads} (or leave it out for the default)")
 
 
 def set_threads(threads: int | None, model: str) -> None:
@@ -65,20 +83,29 @@ def grid_values(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def run_and_report(grid: Any, *, show_progress: bool) -> int:
-    """Run ``grid``, print one ranked table per config and where every output went."""
+def run_and_report(grid: Any, *, show_progress: bool, overwrite: bool = False) -> int:
+    """Run ``grid``, print one ranked table per config (every finished cell of the folder) and where
+    every output went. Returns 1 when a cell of the grid failed."""
     from ..sweeps.outputs import by_config, ranked_table
+    from ..sweeps.ranking import RANKING_RULE
     from ..sweeps.runner import describe_outputs, run_grid
 
     start = time.perf_counter()
-    result = run_grid(grid, show_progress=show_progress)
+    try:
+        result = run_grid(grid, show_progress=show_progress, overwrite=overwrite)
+    except KeyboardInterrupt:
+        print(
+            f"Stopped. Finished cells are kept in {grid.output}; run the same command again to go on.",
+            file=sys.stderr,
+        )
+        raise
+    print(f"\n{RANKING_RULE}")
     for config, rows in by_config(result.rows).items():
-        print(f"\n{config} (ranked by gap to retrain; the MU-Bench score is shown beside it)\n")
+        print(f"\n{config}\n")
         print(ranked_table(rows))
     print(f"\nDone in {time.perf_counter() - start:.0f}s.")
     print(describe_outputs(result, grid))
-    failed = [r for r in result.records if r["status"] != "done"]
-    return 1 if failed else 0
+    return 1 if result.failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..sweeps.grid import load_grid, make_grid
 
     args = build_parser().parse_args(argv)
+    check_threads(args.threads)
     values = grid_values(args)
     if args.grid:
         grid = load_grid(args.grid, overrides=values)
@@ -94,4 +122,4 @@ def main(argv: list[str] | None = None) -> int:
     else:
         grid = make_grid(values)
     set_threads(args.threads, grid.model)
-    return run_and_report(grid, show_progress=not args.no_progress)
+    return run_and_report(grid, show_progress=not args.no_progress, overwrite=args.overwrite)

@@ -1,15 +1,16 @@
 """A leaderboard built from model cards alone: local model folders and Hub repos tagged ``mubench``.
 
 Each card's ``model-index`` gives the scores (:func:`~mubench_hf.hub.cards.read_results`) and its ``mubench``
-block the task, config, method and seed. Rows are ranked by the MU-Bench score (metric type
-``mubench_score``, higher is better) within each task and deletion config; rows without that score are
-listed after the ranked ones, without a rank.
+block the task, config, method and seed. Rows are ranked with the same rule as a sweep's leaderboard
+(:mod:`mubench_hf.sweeps.ranking`): within each task and deletion config, by the gap to retrain (lower
+is better) when a retrain reference was scored, else by the MU-Bench score (higher is better); ties go
+to the other of the two, then to the model name. The retrain model is the reference row (rank ``ref``),
+not ranked; rows without the ranking metric come last without a rank; ranks start at 1.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from typing import Any
 from huggingface_hub import ModelCard
 
 from ..errors import MubenchError
+from ..sweeps.ranking import RANKING_RULE, describe_metric, rank, ranking_metric
 from .cards import CARD_TAGS, SCORE_METRIC, read_provenance, read_results
 from .client import hub_api, hub_errors
 
@@ -59,6 +61,8 @@ def row_from_card(card: ModelCard, model: str, source: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- collecting
 def _card_folders(path: Path) -> tuple[list[Path], bool]:
     """Folders holding a README.md under ``path``; ``True`` when ``path`` itself is one (given explicitly)."""
+    if not path.exists():
+        raise MubenchError(f"{path} does not exist; give a model folder or a folder of model folders")
     if path.is_file() and path.name == "README.md":
         return [path.parent], True
     if (path / "README.md").is_file():
@@ -121,37 +125,44 @@ def collect_hub(author: str, token: str | None = None) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- ranking
-def _score(row: dict[str, Any]) -> float | None:
-    value = row.get(SCORE_METRIC)
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+def _group_key(row: dict[str, Any]) -> tuple[str, str]:
+    return str(row.get("task") or ""), str(row.get("config") or "")
+
+
+def _is_reference(row: dict[str, Any]) -> bool:
+    return row.get("kind") == "retrain" or row.get("method") == "retrain"
 
 
 def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sort by task and config, then by MU-Bench score (best first; ties: smaller gap to retrain), and
-    number the scored rows of each (task, config) from 1."""
-
-    def key(row: dict[str, Any]) -> tuple:
-        score = _score(row)
-        gap = row.get("gap_to_retrain")
-        return (
-            str(row.get("task") or ""),
-            str(row.get("config") or ""),
-            score is None,
-            -(score or 0.0),
-            gap if isinstance(gap, (int, float)) else math.inf,
-            str(row.get("model")),
+    """Sort by task and config, then rank each (task, config) by the shared rule (module docstring):
+    ``rank`` is 1, 2, ... for ranked rows, ``"ref"`` for the retrain reference, ``None`` for the rest."""
+    ordered: list[dict[str, Any]] = []
+    for _, group in groupby(sorted(rows, key=_group_key), key=_group_key):
+        _, pairs = rank(
+            list(group),
+            gap=lambda r: r.get("gap_to_retrain"),
+            score=lambda r: r.get(SCORE_METRIC),
+            name=lambda r: str(r.get("model")),
+            is_reference=_is_reference,
         )
+        for row, position in pairs:
+            row["rank"] = position
+            ordered.append(row)
+    return ordered
 
-    ranked = sorted(rows, key=key)
-    for _, group in groupby(ranked, key=lambda r: (r.get("task"), r.get("config"))):
-        number = 0
-        for row in group:
-            if _score(row) is not None:
-                number += 1
-                row["rank"] = number
-            else:
-                row["rank"] = None
-    return ranked
+
+def _filter(rows: list[dict[str, Any]], key: str, wanted: str | None, flag: str) -> list[dict[str, Any]]:
+    """The rows whose ``key`` is ``wanted``; an error naming the values found when none is."""
+    if wanted is None:
+        return rows
+    kept = [row for row in rows if row.get(key) == wanted]
+    if not kept:
+        known = sorted({str(row.get(key)) for row in rows if row.get(key) is not None})
+        raise MubenchError(
+            f"{flag} {wanted!r}: no model of that {key} was found; the models found have "
+            f"{key}(s) {', '.join(known) or '(none recorded)'}"
+        )
+    return kept
 
 
 def build_leaderboard(
@@ -159,17 +170,26 @@ def build_leaderboard(
     *,
     hub_author: str | None = None,
     task: str | None = None,
+    config: str | None = None,
     token: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Ranked rows from local model folders and/or a Hub author's ``mubench`` repos, optionally one task."""
+    """Ranked rows from local model folders and/or a Hub author's ``mubench`` repos, optionally one task
+    and/or one deletion config. Finding no model at all, or none of the task/config asked for, is an
+    error (``MubenchError``) that says where it looked and what it found."""
     paths = list(paths)
     if not paths and not hub_author:
         raise MubenchError("nothing to rank: give model folders and/or a Hub author (--hub-author ORG)")
     rows = collect_local(paths)
     if hub_author:
         rows += collect_hub(hub_author, token=token)
-    if task is not None:
-        rows = [row for row in rows if row.get("task") == task]
+    if not rows:
+        where = [str(p) for p in paths] + ([f"the Hub models of {hub_author}"] if hub_author else [])
+        raise MubenchError(
+            f"no mubench model card with results found in {', '.join(where)}; give model folders "
+            "(each with a README.md written by mubench train-base, retrain or unlearn) or folders holding them"
+        )
+    rows = _filter(rows, "task", task, "--task")
+    rows = _filter(rows, "config", config, "--config")
     return rank_rows(rows)
 
 
@@ -194,8 +214,9 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "# mubench leaderboard",
         "",
-        f"Ranked by `{SCORE_METRIC}` (MU-Bench's overall score, higher is better) within each task and config.",
-        "`gap_to_retrain` (lower is better) is the distance to the model retrained without the forget set.",
+        RANKING_RULE,
+        "`gap_to_retrain` (lower is better) is the distance to the model retrained without the forget set;",
+        f"`{SCORE_METRIC}` (higher is better) is MU-Bench's overall score.",
     ]
     if not rows:
         return "\n".join([*lines, "", "No models found.", ""])
@@ -207,7 +228,14 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
             if any(r.get(c) is not None for r in group)
         ]
         shown = [c for c in shown if c not in ("task", "config")]
-        lines += ["", f"## {task or 'unknown task'} — {config or 'no config'}", ""]
+        metric = ranking_metric([r.get("gap_to_retrain") for r in group], [_is_reference(r) for r in group])
+        lines += [
+            "",
+            f"## {task or 'unknown task'} — {config or 'no config'}",
+            "",
+            describe_metric(metric, any_ranked=any(isinstance(r.get("rank"), int) for r in group)),
+            "",
+        ]
         lines.append("| " + " | ".join(shown) + " |")
         lines.append(
             "|" + "|".join("---:" if c in METRIC_COLUMNS or c == "rank" else "---" for c in shown) + "|"
@@ -216,9 +244,23 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_output_dir(output_dir: str | os.PathLike) -> Path:
+    """``output_dir`` as a folder that exists or can be made: an error when it, or a parent, is a file."""
+    out = Path(output_dir)
+    for ancestor in (out, *out.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                where = "is a file" if ancestor == out else f"is inside {ancestor}, which is a file"
+                raise MubenchError(
+                    f"--output {out} {where}; give a folder for leaderboard.md and leaderboard.csv"
+                )
+            break
+    return out
+
+
 def write_leaderboard(rows: list[dict[str, Any]], output_dir: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``leaderboard.md`` and ``leaderboard.csv`` (every column, full precision) into ``output_dir``."""
-    out = Path(output_dir)
+    out = check_output_dir(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     markdown, table = out / MARKDOWN_NAME, out / CSV_NAME
     _write_text(markdown, leaderboard_markdown(rows))

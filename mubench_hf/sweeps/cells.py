@@ -1,9 +1,12 @@
 """One cell of a sweep: one method on one deletion config with one seed, scored by every metric.
 
-A cell's record (``cell.json``) is written atomically and last, so its presence with ``status: done``,
-the same settings and the core metrics means the cell is finished; anything else (no file, a corrupt
-or partial one, other settings, an earlier failure) means it runs again. A cell that raises is
-recorded with ``status: failed`` and its error, and the sweep moves on to the next cell.
+A cell's record (``cell.json``) is written atomically and last, with a SHA-256 checksum of its content
+(settings, status, metrics). It counts as finished only when it is there with ``status: done``, the
+same settings (which include the checksums of the splits, base and retrain models it was made from),
+finite core metrics and a checksum that still matches: anything else (no file, a corrupt or partial
+one, a hand-edited number, other settings, an earlier failure) means the cell runs again. A cell whose
+method raises is recorded with ``status: failed`` and its error, and the sweep moves on to the next
+cell; a full disk or an unwritable folder is not the method's fault and stops the sweep instead.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import read_json_or_none, write_json_atomic
+from .faults import classify
+from .files import read_json_or_none, value_checksum, write_json_atomic
 from .grid import RETRAIN
 from .references import read_json_roundtrip
 
 CELL_FILE = "cell.json"
+CHECKSUM_KEY = "checksum"
 # A finished cell must hold these as finite numbers; without them it is treated as partial.
 CORE_METRICS = ("forget_accuracy", "retain_accuracy", "test_accuracy")
 
@@ -34,7 +39,7 @@ class Cell:
     seed: int
     method: str
     arguments: dict[str, Any]  # the method's UnlearnConfig arguments (empty for retrain)
-    identity: dict[str, Any]  # what else decides the result (base recipe, model, split seed)
+    identity: dict[str, Any]  # what else decides the result (base recipe, model, split seed, references)
     dataset_repo: str
     cache_dir: str
     base_dir: str
@@ -57,25 +62,41 @@ class Cell:
         )
 
 
-def finished_record(cell: Cell) -> dict[str, Any] | None:
-    """The stored record of ``cell`` if it is complete, valid and for the same settings; else ``None``."""
-    record = read_json_or_none(Path(cell.output_dir) / CELL_FILE)
-    if not isinstance(record, dict) or record.get("status") != "done":
-        return None
-    if record.get("settings") != cell.settings:
-        return None
+def record_checksum(record: dict[str, Any]) -> str:
+    """The checksum of a cell record: SHA-256 of everything in it but the checksum itself."""
+    return value_checksum(read_json_roundtrip({k: v for k, v in record.items() if k != CHECKSUM_KEY}))
+
+
+def is_intact(record: Any) -> bool:
+    """A record that reads as a mapping and whose checksum matches its content."""
+    return isinstance(record, dict) and record.get(CHECKSUM_KEY) == record_checksum(record)
+
+
+def is_done(record: Any) -> bool:
+    """An intact record of a finished cell with finite core metrics."""
+    if not is_intact(record) or record.get("status") != "done":
+        return False
     metrics = record.get("metrics")
     if not isinstance(metrics, dict):
-        return None
+        return False
     for name in CORE_METRICS:
         value = metrics.get(name)
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            return None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return False
+    return True
+
+
+def finished_record(cell: Cell) -> dict[str, Any] | None:
+    """The stored record of ``cell`` if it is complete, intact and for the same settings; else ``None``."""
+    record = read_json_or_none(Path(cell.output_dir) / CELL_FILE)
+    if not is_done(record) or record.get("settings") != cell.settings:
+        return None
     return record
 
 
 def run_cell(cell: Cell) -> dict[str, Any]:
-    """Run ``cell`` (its folder is cleared first) and write its record; never raises for a method error."""
+    """Run ``cell`` (its folder is cleared first) and write its record; a method's error is recorded,
+    not raised. Ctrl-C, a full disk and an unwritable folder propagate: they stop the whole sweep."""
     folder = Path(cell.output_dir)
     shutil.rmtree(folder, ignore_errors=True)  # a partial earlier attempt
     folder.mkdir(parents=True)
@@ -93,10 +114,13 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     except KeyboardInterrupt:
         raise  # the user stops the sweep; finished cells are already on disk
     except Exception as err:  # one broken cell must not stop the grid: record it and go on
+        if classify(err) is not None:
+            raise  # the disk or the folder, not the method: every later cell would fail the same way
         record.update(
             status="failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(limit=8)
         )
     record["wall_s"] = time.perf_counter() - start
+    record[CHECKSUM_KEY] = record_checksum(record)
     write_json_atomic(folder / CELL_FILE, record)
     return record
 
@@ -116,24 +140,14 @@ def _quiet(trainer: Any) -> None:
     trainer.remove_callback(PrinterCallback)
 
 
-def _load(cell: Cell, model_source: str) -> tuple[Any, Any]:
-    import datasets
-
-    from ..modeling import build_model
-    from ..processing import prepare_splits
-
-    raw = datasets.load_dataset(cell.dataset_repo, cell.config, cache_dir=cell.cache_dir)
-    model = build_model(cell.task, model_source)
-    return model, prepare_splits(raw, cell.task, model, None)
-
-
 def _unlearn(cell: Cell) -> dict[str, Any]:
-    from ..processing import data_collator_for
-    from ..trainers import UnlearnTrainer, get_method
+    from ..pipeline import prepare, unlearning_trainer
+    from ..trainers import get_spec
 
-    model, splits = _load(cell, cell.base_dir)
-    config_class = get_method(cell.method).config_class
-    args = config_class(
+    prepared = prepare(
+        cell.dataset_repo, cell.config, cell.base_dir, task=cell.task, cache_dir=cell.cache_dir
+    )
+    args = get_spec(cell.method).config(
         **{
             "report_to": "none",
             "save_strategy": "no",
@@ -146,9 +160,7 @@ def _unlearn(cell: Cell) -> dict[str, Any]:
             "seed": cell.seed,
         }
     )
-    trainer = UnlearnTrainer(
-        model=model, args=args, splits=splits, data_collator=data_collator_for(cell.task, None)
-    )
+    trainer = unlearning_trainer(prepared, args)
     _quiet(trainer)
     trainer.train()
     report = trainer.evaluate_unlearning()  # also writes unlearning_results.json + predictions.npz
@@ -161,30 +173,19 @@ def _unlearn(cell: Cell) -> dict[str, Any]:
 def _score_retrain(cell: Cell) -> dict[str, Any]:
     """The retrain row: the reference model itself, scored like any unlearned model (so its gap to
     retrain is 0 by construction) with its training time as the unlearning time."""
-    from transformers import Trainer, TrainingArguments
+    from ..pipeline import prepare, score
 
-    from ..evaluation import evaluate_unlearning
-    from ..processing import data_collator_for
-
-    model, splits = _load(cell, cell.retrain_dir)
-    args = TrainingArguments(
-        output_dir=cell.output_dir,
-        report_to="none",
-        disable_tqdm=True,
-        seed=cell.seed,
-        per_device_eval_batch_size=256,
+    prepared = prepare(
+        cell.dataset_repo, cell.config, cell.retrain_dir, task=cell.task, cache_dir=cell.cache_dir
     )
-    trainer = Trainer(model=model, args=args, data_collator=data_collator_for(cell.task, None))
-    _quiet(trainer)
     base = read_json_or_none(Path(cell.base_dir) / "train_results.json") or {}
     retrain = read_json_or_none(Path(cell.retrain_dir) / "train_results.json") or {}
-    return evaluate_unlearning(
-        trainer,
-        splits,
+    return score(
+        prepared,
+        output_dir=cell.output_dir,
         retrain=cell.retrain_dir,
         original_test_accuracy=base.get("test_accuracy"),
         unlearn_time_s=retrain.get("train_runtime"),
-        output_dir=cell.output_dir,
         extra={"method": RETRAIN, "kind": "retrain"},
-        log=False,
+        seed=cell.seed,
     )

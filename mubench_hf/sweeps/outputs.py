@@ -1,17 +1,23 @@
 """What a sweep leaves behind: results.jsonl (every cell), results.csv (mean ± std per method),
-leaderboard.md (ranked by the gap to retrain, with the MU-Bench score beside it) and PNG figures."""
+leaderboard.md (ranked by the shared rule of :mod:`.ranking`: gap to retrain when a retrain reference
+was scored, else MU-Bench score) and PNG figures. They cover every finished cell in the sweep folder,
+not only the grid of the last command."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import math
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .figures import forget_vs_test, metric_bars
+from .files import write_text_if_changed
 from .grid import RETRAIN
+from .ranking import RANKING_RULE, describe_metric
+from .ranking import rank as rank_rows
 
 # (column title, metric): the leaderboard's columns. Lower gap is better; higher score is better.
 TABLE_COLUMNS = (
@@ -26,20 +32,23 @@ TABLE_COLUMNS = (
 
 
 def write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    partial.replace(path)  # atomic, like the cell records
+    """Write ``text`` atomically (skipped when ``path`` already holds it, so that a finished sweep in a
+    read-only folder can still be summarised)."""
+    write_text_if_changed(path, text)
     return path
 
 
-def write_jsonl(records: list[dict[str, Any]], path: Path) -> Path:
+def jsonl_text(records: list[dict[str, Any]]) -> str:
     """Every cell record, one JSON object a line (tracebacks of failed cells left in their cell.json)."""
     lines = [json.dumps({k: v for k, v in r.items() if k != "traceback"}, default=str) for r in records]
-    return write_text(path, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
-def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+def write_jsonl(records: list[dict[str, Any]], path: Path) -> Path:
+    return write_text(path, jsonl_text(records))
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
     """The aggregated rows as CSV; columns are the union over rows (empty where a row lacks one)."""
     columns: list[str] = []
     for row in rows:
@@ -48,24 +57,28 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return write_text(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    return write_text(path, csv_text(rows))
+
+
+def ranked(rows: list[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], int | str | None]]]:
+    """One config's aggregated rows ordered by the shared rule (:mod:`.ranking`): the metric ranked on
+    and (row, rank) pairs; a method without any finished seed has no value and comes last, unranked."""
+    return rank_rows(
+        rows,
+        gap=lambda r: r.get("gap_to_retrain_mean"),
+        score=lambda r: r.get("mubench_score_mean"),
+        name=lambda r: str(r["method"]),
+        is_reference=lambda r: r["method"] == RETRAIN and r["n_seeds"] > 0,
+    )
 
 
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of one config ordered by mean gap to retrain (closest first; the retrain row is 0 by
-    construction and leads as the reference), then by MU-Bench score; rows with no result go last."""
-
-    def key(row: dict[str, Any]) -> tuple:
-        gap = row.get("gap_to_retrain_mean")
-        score = row.get("mubench_score_mean")
-        return (
-            row["n_seeds"] == 0,
-            row["method"] != RETRAIN,
-            math.inf if gap is None else gap,
-            -(score if score is not None else -math.inf),
-        )
-
-    return sorted(rows, key=key)
+    """One config's rows in ranked order (see :func:`ranked`)."""
+    return [row for row, _ in ranked(rows)[1]]
 
 
 def _cell(row: dict[str, Any], metric: str) -> str:
@@ -80,11 +93,18 @@ def _cell(row: dict[str, Any], metric: str) -> str:
 
 
 def ranked_table(rows: list[dict[str, Any]]) -> str:
-    """A Markdown table of one config's rows, ranked (see :func:`rank`)."""
+    """A Markdown table of one config's rows, ranked (see :func:`ranked`), under a line saying how."""
+    metric, pairs = ranked(rows)
     header = ["#", "method", *[title for title, _ in TABLE_COLUMNS], "seeds"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for position, row in enumerate(rank(rows)):
-        label = "ref" if row["method"] == RETRAIN else str(position)
+    any_ranked = any(isinstance(position, int) for _, position in pairs)
+    lines = [
+        describe_metric(metric, any_ranked=any_ranked),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row, position in pairs:
+        label = "–" if position is None else str(position)
         seeds = f"{row['n_seeds']}" + (f" ({row['n_failed']} failed)" if row["n_failed"] else "")
         cells = [label, row["method"], *[_cell(row, metric) for _, metric in TABLE_COLUMNS], seeds]
         lines.append("| " + " | ".join(cells) + " |")
@@ -100,46 +120,54 @@ def by_config(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 
 LEGEND = (
-    "Ranked by the gap to the retrain model (mean |metric − retrain's| over the metrics; lower is better), "
-    "the principled target. The MU-Bench score pulls forget accuracy toward chance (1/K), which on "
-    "random deletion rewards over-forgetting: the retrain model itself keeps forget accuracy near its "
-    "test accuracy. Values are mean ± std (NumPy, ddof=0) over seeds."
+    f"{RANKING_RULE} The gap to retrain (mean |metric − retrain's| over the metrics) is the principled "
+    "target. The MU-Bench score pulls forget accuracy toward chance (1/K), which on random deletion "
+    "rewards over-forgetting: the retrain model itself keeps forget accuracy near its test accuracy. "
+    "Values are mean ± std (NumPy, ddof=0) over seeds."
 )
 
 
 def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
     """The whole leaderboard: one ranked table per deletion config, with a legend."""
-    parts = ["# Unlearning leaderboard", "", LEGEND]
+    parts = [
+        "# Unlearning leaderboard",
+        "",
+        LEGEND,
+        "",
+        f"Covers every cell recorded in this sweep folder: {_coverage(rows)}.",
+    ]
     for config, group in by_config(rows).items():
         parts += ["", f"## {config}", "", ranked_table(group)]
     return "\n".join(parts) + "\n"
 
 
-def write_figures(rows: list[dict[str, Any]], num_labels: int, folder: Path) -> list[Path]:
-    """Per config: forget vs test accuracy, the MU-Bench score and the gap to retrain per method."""
-    written = []
+def write_figures(
+    rows: list[dict[str, Any]], num_labels: int, folder: Path, *, draw: bool = True
+) -> list[Path]:
+    """Per config: forget vs test accuracy, the MU-Bench score and the gap to retrain per method.
+    ``draw=False`` only lists the files it would write."""
+    planned: list[tuple[Path, Callable[[], Path]]] = []
     for config, group in by_config(rows).items():
-        ranked = [r for r in rank(group) if r["n_seeds"]]
-        if not ranked:
+        shown = [r for r in rank(group) if r["n_seeds"]]
+        if not shown:
             continue
-        written.append(
-            forget_vs_test(
-                ranked, num_labels, folder / f"{config}_forget_vs_test.png", f"{config}: forget vs test"
-            )
-        )
-        written.append(
-            metric_bars(
-                ranked, "mubench_score", "MU-Bench score", folder / f"{config}_mubench_score.png", config
-            )
-        )
-        if any(r.get("gap_to_retrain_mean") is not None for r in ranked):
-            written.append(
-                metric_bars(
-                    ranked,
-                    "gap_to_retrain",
-                    "gap to retrain (lower is better)",
-                    folder / f"{config}_gap_to_retrain.png",
-                    config,
-                )
-            )
-    return written
+        path = folder / f"{config}_forget_vs_test.png"
+        planned.append((path, partial(forget_vs_test, shown, num_labels, path, f"{config}: forget vs test")))
+        path = folder / f"{config}_mubench_score.png"
+        planned.append((path, partial(metric_bars, shown, "mubench_score", "MU-Bench score", path, config)))
+        if any(r.get("gap_to_retrain_mean") is not None for r in shown):
+            path = folder / f"{config}_gap_to_retrain.png"
+            label = "gap to retrain (lower is better)"
+            planned.append((path, partial(metric_bars, shown, "gap_to_retrain", label, path, config)))
+    return [make() if draw else path for path, make in planned]
+
+
+def _coverage(rows: list[dict[str, Any]]) -> str:
+    configs = list(by_config(rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    done = sum(r["n_seeds"] for r in rows)
+    failed = sum(r["n_failed"] for r in rows)
+    return (
+        f"{done} finished and {failed} failed cell(s) of {len(methods)} method(s) on "
+        f"{', '.join(configs) or 'no config'}"
+    )

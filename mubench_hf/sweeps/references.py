@@ -1,21 +1,37 @@
 """The shared inputs of a sweep, made once and reused across cells and reruns: the deletion splits,
 one base model per seed and one retrain model per (seed, deletion config).
 
-A model folder counts as finished only when ``sweep_model.json`` (written last) is there and records
-the same recipe; an unfinished folder (a crash mid-training) is removed and trained again.
+A model folder counts as finished only when ``sweep_model.json`` (written last) is there, records the
+same recipe and splits, and every file it lists still has the SHA-256 recorded when the model was made;
+an unfinished or damaged folder (a crash mid-training, a truncated ``model.safetensors``) is removed
+and trained again. Training is seeded, so the model made again is the model that was lost.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..splits import build_splits
-from .files import read_json_or_none, write_json_atomic
+from .files import damaged_files, folder_checksums, read_json_or_none, value_checksum, write_json_atomic
 from .grid import Grid
 
 DONE_FILE = "sweep_model.json"
+# The files whose bytes are the model: what a cell's result depends on. The other files of the folder
+# (train_results.json with its run time, training_args.bin with its path) are checked for damage but
+# differ on a redo.
+_WEIGHT_NAMES = ("config.json", "adapter_config.json", "adapter_model.bin")
+
+
+def _is_weights(name: str) -> bool:
+    base = Path(name).name
+    return (
+        base.endswith(".safetensors")
+        or base in _WEIGHT_NAMES
+        or (base.startswith("pytorch_model") and base.endswith(".bin"))
+    )
 
 
 def splits_dir(grid: Grid) -> Path:
@@ -36,11 +52,72 @@ def retrain_dir(grid: Grid, config: str, seed: int) -> Path:
     return Path(grid.output) / "models" / f"retrain_{config}_seed{seed}"
 
 
-def ensure_splits(grid: Grid) -> Path:
-    """Build the grid's deletion configs (a no-op when the repo already holds the same ones)."""
-    repo = splits_dir(grid)
-    build_splits(grid.task, repo, ratios=grid.ratios, seed=grid.split_seed, show_progress=False)
-    return repo
+def read_json_roundtrip(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists), so stored and fresh compare equal."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def weights_digest(checksums: dict[str, str]) -> str:
+    """One digest of a model's weights and config, from its files' checksums."""
+    kept = {name: digest for name, digest in checksums.items() if _is_weights(name)}
+    return value_checksum(kept)
+
+
+@dataclass
+class Reference:
+    """One reference model of the grid: its folder, what it must have been made from, how to make it."""
+
+    kind: str  # "base" or "retrain"
+    folder: Path
+    identity: dict[str, Any]
+    train: Callable[[], dict[str, Any]]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} model {self.folder.name}"
+
+
+def stored_digest(folder: Path) -> str | None:
+    """The weights digest recorded in ``folder``'s done file (no re-hashing), or ``None``."""
+    record = read_json_or_none(folder / DONE_FILE)
+    return record.get("weights") if isinstance(record, dict) else None
+
+
+def check_reference(reference: Reference) -> tuple[str | None, str]:
+    """(weights digest, ``""``) when the finished model can be reused, else (``None``, why not)."""
+    record = read_json_or_none(reference.folder / DONE_FILE)
+    if not isinstance(record, dict):
+        return (
+            None,
+            "not trained yet" if not reference.folder.exists() else "unfinished (no sweep_model.json)",
+        )
+    if record.get("identity") != read_json_roundtrip(reference.identity):
+        return None, "made with other settings"
+    files = record.get("files")
+    if not isinstance(files, dict) or not files or not isinstance(record.get("weights"), str):
+        return None, "made by an older mubench-hf (no file checksums)"
+    damaged = damaged_files(reference.folder, files)
+    if damaged:
+        return None, f"damaged: {', '.join(damaged)} is missing, unreadable or changed since it was made"
+    return record["weights"], ""
+
+
+def make_reference(reference: Reference) -> str:
+    """Train ``reference`` into a clean folder and record its checksums; returns its weights digest."""
+    shutil.rmtree(reference.folder, ignore_errors=True)  # leftovers of an interrupted or damaged run
+    results = reference.train()  # train_base/train_retrain seed the initial weights with the recipe's seed
+    checksums = folder_checksums(reference.folder, skip=(DONE_FILE,))
+    digest = weights_digest(checksums)
+    record = {
+        "identity": read_json_roundtrip(reference.identity),
+        "results": results,
+        "files": checksums,
+        "weights": digest,
+    }
+    write_json_atomic(reference.folder / DONE_FILE, record)
+    return digest
 
 
 def _recipe(grid: Grid, seed: int, output_dir: Path) -> Any:
@@ -49,43 +126,24 @@ def _recipe(grid: Grid, seed: int, output_dir: Path) -> Any:
     return RecipeArguments(output_dir=str(output_dir), seed=seed, disable_tqdm=True, **{**grid.base_recipe})
 
 
-def _finished(folder: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
-    record = read_json_or_none(folder / DONE_FILE)
-    if isinstance(record, dict) and record.get("identity") == identity:
-        return record["results"]
-    return None
-
-
-def _train_once(folder: Path, identity: dict[str, Any], train: Any) -> dict[str, Any]:
-    identity = read_json_roundtrip(identity)
-    done = _finished(folder, identity)
-    if done is not None:
-        return done
-    shutil.rmtree(folder, ignore_errors=True)  # leftovers of an interrupted run
-    results = train()  # train_base/train_retrain seed the initial weights with the recipe's seed
-    write_json_atomic(folder / DONE_FILE, {"identity": identity, "results": results})
-    return results
-
-
-def read_json_roundtrip(value: Any) -> Any:
-    """``value`` as it reads back from JSON (tuples become lists), so stored and fresh compare equal."""
-    import json
-
-    return json.loads(json.dumps(value, default=str))
-
-
-def ensure_base(grid: Grid, seed: int) -> dict[str, Any]:
-    """Train (or reuse) the base model of ``seed``; returns its accuracies and training time."""
+def base_reference(grid: Grid, seed: int, splits_hash: str) -> Reference:
+    """The base model of ``seed``, trained on the full train split."""
     from ..reference_models import train_base
 
     folder = base_dir(grid, seed)
-    identity = {"task": grid.task, "model": grid.model, "seed": seed, "recipe": grid.base_recipe}
-    repo = str(splits_dir(grid))
-    return _train_once(
+    identity = {
+        "task": grid.task,
+        "model": grid.model,
+        "seed": seed,
+        "recipe": grid.base_recipe,
+        "splits": splits_hash,
+    }
+    return Reference(
+        "base",
         folder,
         identity,
         lambda: train_base(
-            repo,
+            str(splits_dir(grid)),
             grid.task,
             grid.model,
             folder,
@@ -96,8 +154,8 @@ def ensure_base(grid: Grid, seed: int) -> dict[str, Any]:
     )
 
 
-def ensure_retrain(grid: Grid, config: str, seed: int) -> dict[str, Any]:
-    """Train (or reuse) the retrain model of ``config`` and ``seed`` with the base model's recipe."""
+def retrain_reference(grid: Grid, config: str, seed: int, splits_hash: str) -> Reference:
+    """The retrain model of ``config`` and ``seed``, with the base model's recipe."""
     from ..reference_models import train_retrain
 
     folder = retrain_dir(grid, config, seed)
@@ -107,13 +165,14 @@ def ensure_retrain(grid: Grid, config: str, seed: int) -> dict[str, Any]:
         "model": grid.model,
         "seed": seed,
         "recipe": grid.base_recipe,
+        "splits": splits_hash,
     }
-    repo = str(splits_dir(grid))
-    return _train_once(
+    return Reference(
+        "retrain",
         folder,
         identity,
         lambda: train_retrain(
-            repo,
+            str(splits_dir(grid)),
             config,
             str(base_dir(grid, seed)),
             folder,
@@ -122,3 +181,12 @@ def ensure_retrain(grid: Grid, config: str, seed: int) -> dict[str, Any]:
             quiet=True,
         ),
     )
+
+
+def references_of(grid: Grid, splits_hash: str) -> list[Reference]:
+    """Every reference model of ``grid``: bases first (retrain models are built from their config)."""
+    references = [base_reference(grid, seed, splits_hash) for seed in grid.seeds]
+    references += [
+        retrain_reference(grid, config, seed, splits_hash) for seed in grid.seeds for config in grid.configs
+    ]
+    return references

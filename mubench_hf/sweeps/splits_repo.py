@@ -1,0 +1,97 @@
+"""The deletion splits of a sweep folder: built once, reused by every later grid they cover.
+
+Which files a training row lands in depends on the whole set of ratios built (the deletion order is cut
+at every ratio), and so does the row order of ``train`` and ``retain``, which seeded training follows.
+Rebuilding the splits with other ratios would therefore change every model trained on them. So a grid
+whose ratios the folder already holds (with the same split seed) reuses the splits as they are, without
+writing anything, and a grid that needs new ones is refused unless ``--overwrite`` (``overwrite=True``)
+asks to rebuild them; the models and cells made on the old splits are then made again, because each
+records the content hash of the splits it was made from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..errors import MubenchError
+from .grid import Grid
+from .references import splits_dir
+
+
+@dataclass
+class SplitsPlan:
+    """What the sweep does about its splits: reuse them (``build`` is ``None``) or build these ratios."""
+
+    content_hash: str | None  # the task's content hash when reused
+    build: list[str] | None = None
+    overwrite: bool = False
+
+
+def _ratio_names(ratios: list[Any]) -> list[str]:
+    from ..splits.ratios import format_ratio
+
+    return [format_ratio(Fraction(str(r))) for r in ratios]
+
+
+def _task_entry(grid: Grid) -> dict[str, Any] | None:
+    from ..splits import is_mubench_repo, read_manifest
+
+    repo = splits_dir(grid)
+    if not is_mubench_repo(repo):
+        return None
+    try:
+        return read_manifest(repo)["tasks"].get(grid.task)
+    except MubenchError as err:
+        raise MubenchError(
+            f"the deletion splits of this sweep folder are damaged ({err}); delete {repo} and run again "
+            "(its base models, retrain models and cells are then made again)"
+        ) from None
+
+
+def plan_splits(grid: Grid, *, overwrite: bool = False) -> SplitsPlan:
+    """Decide, without writing anything, whether the folder's splits serve ``grid``."""
+    wanted = _ratio_names(grid.ratios)
+    entry = _task_entry(grid)
+    if entry is None:  # overwrite: build_splits may then replace a folder that is not a deletion repo
+        return SplitsPlan(None, build=wanted, overwrite=overwrite)
+    held = list(entry["ratios"])
+    missing = [r for r in wanted if r not in held]
+    seeded = str(entry.get("order_description", "")).startswith("seeded")
+    same_seed = entry["seed"] == grid.split_seed and seeded
+    if same_seed and not missing:
+        return SplitsPlan(entry["content_hash"])
+    ratios = sorted(set(held) | set(wanted), key=Fraction) if same_seed else wanted
+    if overwrite:
+        return SplitsPlan(None, build=ratios, overwrite=True)
+    if same_seed:
+        problem = f"ratio(s) {', '.join(missing)} are not among them"
+    elif not seeded:
+        problem = "they were built from an imported deletion order, not a seeded one"
+    else:
+        problem = f"they were built with split seed {entry['seed']}, not {grid.split_seed}"
+    raise MubenchError(
+        f"the deletion splits of this sweep folder ({splits_dir(grid)}) hold {grid.task} ratios "
+        f"{', '.join(held)} (split seed {entry['seed']}); {problem}. Run ratios from {', '.join(held)}, give "
+        f"another --output folder, or pass --overwrite to rebuild the splits with ratios {', '.join(ratios)} "
+        "(their row order changes, so every base model, retrain model and cell of this folder is made again)"
+    )
+
+
+def make_splits(grid: Grid, plan: SplitsPlan) -> str:
+    """Build the planned splits (when the plan says so); returns the task's content hash."""
+    if plan.build is None:
+        assert plan.content_hash is not None
+        return plan.content_hash
+    from ..splits import build_splits
+
+    result = build_splits(
+        grid.task,
+        splits_dir(grid),
+        ratios=plan.build,
+        seed=grid.split_seed,
+        overwrite=plan.overwrite,
+        show_progress=False,
+    )
+    return result.content_hash
