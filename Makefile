@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-kernels lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ lint: $(STAMP)
 
 test: lint
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q
+
+# The tests whose numbers come from training, again under other CPU kernel paths than this CPU's best
+# (AVX2, and the plain non-vector one), since the next machine's CPU may not be this one.
+KERNEL_TESTS := tests/test_trainers_digits.py tests/test_trainers_losses.py tests/test_report.py
+test-kernels: $(STAMP)
+	for cap in avx2 default; do \
+	  ATEN_CPU_CAPABILITY=$$cap HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q $(KERNEL_TESTS) || exit 1; \
+	done
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; HF_HUB_OFFLINE=1 $(BIN)/python $$f || exit 1; done

@@ -31,23 +31,22 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 import datasets  # noqa: E402
 import torch  # noqa: E402
-from transformers import Trainer, TrainerCallback, TrainingArguments  # noqa: E402
+from transformers import AutoModelForImageClassification, Trainer, TrainerCallback, TrainingArguments  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from mubench_hf import build_splits  # noqa: E402
-from mubench_hf.modeling import build_model, tiny_config  # noqa: E402
+from mubench_hf.forward import logits_of  # noqa: E402
 from mubench_hf.processing import prepare_splits  # noqa: E402
-from mubench_hf.sweeps.defaults import DIGITS_HYPERPARAMETERS  # noqa: E402
+from mubench_hf.reference_models import RECIPE_FIELDS, RecipeArguments, train_base  # noqa: E402
+from mubench_hf.sweeps.defaults import digits_hyperparameters  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, get_method, list_methods  # noqa: E402
 from mubench_hf.trainers.data import DataUse, RowDataset  # noqa: E402
-from mubench_hf.trainers.forward import logits_of  # noqa: E402
-from mubench_hf.training import TINY_DIGITS_RECIPE, train_classifier  # noqa: E402
 
 ROWS_PER_STEP = 32
 WARMUP_STEPS, TIMED_STEPS = 5, 120
 TEACHERS = {"bad_teaching": 2, "scrub": 1, "delete": 1, "npo": 1}  # frozen models run per step
 # the per-method digits settings the demo and the sweeps use
-WALL_TIME_RUNS = DIGITS_HYPERPARAMETERS
+WALL_TIME_RUNS = digits_hyperparameters()
 
 
 class Lockstep:
@@ -187,10 +186,13 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="bench_trainers_")
     build_splits("digits", f"{work}/repo", ratios=[5], show_progress=False)
     raw = datasets.load_dataset(f"{work}/repo", "digits_del5", cache_dir=f"{work}/cache")
-    torch.manual_seed(0)
-    model = build_model("digits", tiny_config("digits", "resnet", num_channels=1))
+    # the original model, trained by the product's own base-model trainer (best epoch on validation)
+    recipe = RecipeArguments(output_dir=f"{work}/base", seed=0, use_cpu=True, disable_tqdm=True)
+    train_base(
+        f"{work}/repo", "digits", "tiny:resnet", f"{work}/base", recipe, cache_dir=f"{work}/c", quiet=True
+    )
+    model = AutoModelForImageClassification.from_pretrained(f"{work}/base")
     splits = prepare_splits(raw, "digits", model)
-    train_classifier(model, splits["train"], f"{work}/base", use_cpu=True, **TINY_DIGITS_RECIPE)
 
     print(
         f"1) seconds per optimizer step ÷ plain Trainer, {ROWS_PER_STEP} rows per step, tiny ResNet, 1 thread"
@@ -216,7 +218,9 @@ def main() -> None:
     print(f"(plain Trainer step: {plain_seconds * 1000:.1f} ms)")
 
     print("\n2) unlearning wall time ÷ retrain wall time, digits_del5")
-    retrain = wall_time("retrain", model, splits, f"{work}/retrain", dict(TINY_DIGITS_RECIPE))
+    retrain = wall_time(
+        "retrain", model, splits, f"{work}/retrain", {k: getattr(recipe, k) for k in RECIPE_FIELDS}
+    )
     print(f"{'method':<14}{'ratio':>8}{'seconds':>10}")
     for method, hyper in WALL_TIME_RUNS.items():
         seconds = wall_time(method, model, splits, f"{work}/{method}", hyper)

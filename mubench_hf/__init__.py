@@ -4,11 +4,20 @@ __version__ = "0.1.0"
 
 from .errors import MubenchError, UnknownTaskError  # noqa: E402
 from .resources import list_metrics, metric_path  # noqa: E402
-from .splits import build_splits, read_manifest, verify_repo  # noqa: E402
-from .tasks import TASKS, Task, get_task, list_tasks, register_task  # noqa: E402
 
-# Heavy parts (torch, transformers) load on first use, so `import mubench_hf` and the CLI stay quick.
+# Everything that imports datasets, torch or transformers loads on first use, so `import mubench_hf`
+# and the CLI's help stay quick.
 _LAZY = {
+    "build_splits": "mubench_hf.splits",
+    "read_manifest": "mubench_hf.splits",
+    "verify_repo": "mubench_hf.splits",
+    "load_deletion_config": "mubench_hf.splits",
+    "TASKS": "mubench_hf.tasks",
+    "Task": "mubench_hf.tasks",
+    "get_task": "mubench_hf.tasks",
+    "list_tasks": "mubench_hf.tasks",
+    "register_task": "mubench_hf.tasks",
+    "register_method": "mubench_hf.trainers",
     "UnlearnConfig": "mubench_hf.trainers",
     "UnlearnTrainer": "mubench_hf.trainers",
     "METHODS": "mubench_hf.trainers",
@@ -32,17 +41,9 @@ def __getattr__(name: str):
 
 __all__ = [
     *_LAZY,
-    "TASKS",
     "MubenchError",
-    "Task",
     "UnknownTaskError",
     "__version__",
-    "build_splits",
-    "get_task",
     "list_metrics",
-    "list_tasks",
     "metric_path",
-    "read_manifest",
-    "register_task",
-    "verify_repo",
 ]

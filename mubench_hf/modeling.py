@@ -7,10 +7,13 @@ offline runs use local folders (or the Hub cache).
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
 from transformers import (
     AutoConfig,
     AutoModelForImageClassification,
@@ -93,14 +96,64 @@ def build_model(
         return PeftModel.from_pretrained(base, str(path), is_trainable=True)
 
     if new_head:
-        return auto_class.from_pretrained(
-            str(model), **label_kwargs(task), ignore_mismatched_sizes=True, **from_pretrained_kwargs
+        return load_pretrained(
+            auto_class, model, **label_kwargs(task), ignore_mismatched_sizes=True, **from_pretrained_kwargs
         )
-    loaded = auto_class.from_pretrained(str(model), **from_pretrained_kwargs)
+    loaded = load_pretrained(auto_class, model, **from_pretrained_kwargs)
     check_model_labels(loaded, task)
     # Class names come from the task, so saved models and cards name the classes alike.
     loaded.config.id2label, loaded.config.label2id = task.id2label, task.label2id
     return loaded
+
+
+def load_pretrained(auto_class: type, model: str | os.PathLike, **kwargs: Any) -> PreTrainedModel:
+    """``auto_class.from_pretrained(model)`` with one-line errors for what users get wrong: a local
+    folder that does not exist, no weights in it, a truncated or corrupt weights file."""
+    path = Path(model)
+    looks_local = (
+        path.is_absolute() or str(model).startswith((".", "~")) or path.exists() or str(model).count("/") > 1
+    )
+    if looks_local and not path.exists():
+        raise MubenchError(
+            f"model folder {str(model)!r} does not exist; pass a trained model folder or a Hub id"
+        )
+    if path.is_file():
+        raise MubenchError(
+            f"--model {str(model)!r} is a file; pass the model's folder (it holds config.json)"
+        )
+    try:
+        return auto_class.from_pretrained(str(model), **kwargs)
+    except (OSError, RuntimeError, ValueError) as err:
+        if isinstance(err, MubenchError):
+            raise
+        if path.is_dir():
+            raise MubenchError(
+                f"cannot load the model in {str(model)!r} ({type(err).__name__}: {str(err).splitlines()[0]}); "
+                "its weights file may be truncated or corrupt: train it again into that folder "
+                "('mubench train-base' / 'mubench retrain' / 'mubench unlearn')"
+            ) from err
+        raise MubenchError(
+            f"cannot load model {str(model)!r}: {str(err).splitlines()[0]} (offline? pass a local folder)"
+        ) from err
+
+
+def resolve_model(task: str | Task, model: str | PretrainedConfig, sample: Any) -> PreTrainedModel:
+    """A model for ``task`` from ``tiny:<arch>``, a config (object or ``.json`` file), or a checkpoint
+    (with a new head when it predicts another number of classes). ``sample`` (any split of the task)
+    tells image models built from a config how many channels the images have."""
+    task = get_task(task)
+    channels = image_channels(sample, task.input_column) if task.modality == "image" else None
+    if isinstance(model, str) and model.startswith("tiny:"):
+        return build_model(task, tiny_config(task, model.split(":", 1)[1]), num_channels=channels)
+    if isinstance(model, PretrainedConfig):
+        return build_model(task, model, num_channels=channels)
+    if str(model).endswith(".json"):
+        if not Path(model).is_file():
+            raise MubenchError(f"config file {str(model)!r} does not exist")
+        config = AutoConfig.from_pretrained(str(Path(model).parent))
+        return build_model(task, config, num_channels=channels)
+    config = load_config(model)
+    return build_model(task, model, new_head=getattr(config, "num_labels", None) != task.num_labels)
 
 
 def tiny_config(task: str | Task, architecture: str = "resnet", **overrides: Any) -> PretrainedConfig:
@@ -146,4 +199,46 @@ def tiny_config(task: str | Task, architecture: str = "resnet", **overrides: Any
 
 def load_config(model: str | os.PathLike) -> PretrainedConfig:
     """The config of a checkpoint folder or Hub id (for inspecting a model before loading it)."""
-    return AutoConfig.from_pretrained(str(model))
+    path = Path(model)
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise MubenchError(f"{str(model)!r} holds no config.json: it is not a model folder")
+    try:
+        return AutoConfig.from_pretrained(str(model))
+    except (OSError, ValueError) as err:
+        raise MubenchError(
+            f"cannot read the config of model {str(model)!r}: {str(err).splitlines()[0]}"
+        ) from err
+
+
+def _base_model(model: nn.Module) -> nn.Module:
+    # A PEFT model's architecture is its base model's (the adapters are an add-on).
+    get_base_model = getattr(model, "get_base_model", None)
+    return get_base_model() if callable(get_base_model) else model
+
+
+def fresh_model(model: nn.Module, seed: int) -> nn.Module:
+    """A model of the same architecture as ``model`` with freshly initialised weights.
+
+    Hugging Face models are rebuilt from their config (their own initialisation scheme); other
+    modules are deep-copied and every submodule with ``reset_parameters`` is reset. The CPU random
+    generator is seeded for the duration only, so the caller's random state is left as it was.
+    """
+    base = _base_model(model)
+    device = next(base.parameters()).device
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        config = getattr(base, "config", None)
+        if config is not None and hasattr(type(base), "_from_config"):
+            dtype = next(base.parameters()).dtype
+            fresh = type(base)._from_config(copy.deepcopy(config), dtype=dtype)
+        else:
+            fresh = copy.deepcopy(base).cpu()
+            resettable = [m for m in fresh.modules() if callable(getattr(m, "reset_parameters", None))]
+            if not resettable:
+                raise MubenchError(
+                    f"cannot re-initialise a {type(base).__name__}: it has no config and no submodule "
+                    "with reset_parameters()"
+                )
+            for module in resettable:
+                module.reset_parameters()
+    return fresh.to(device)

@@ -20,7 +20,13 @@ import datasets
 import numpy as np
 import torch
 from PIL import Image
-from transformers import DataCollatorWithPadding, PretrainedConfig, default_data_collator
+from transformers import (
+    AutoImageProcessor,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    PretrainedConfig,
+    default_data_collator,
+)
 
 from .errors import MubenchError
 from .tasks import LABEL_COLUMN, Task, get_task
@@ -137,3 +143,19 @@ def data_collator_for(task: str | Task, processing_class: Any = None) -> Callabl
     if task.modality == "text":
         return DataCollatorWithPadding(processing_class)
     return default_data_collator
+
+
+def load_processor(task: str | Task, source: str | None) -> Any:
+    """The checkpoint's image processor or tokenizer; ``None`` for image models built from a config."""
+    task = get_task(task)
+    if source is None or source.startswith("tiny:") or source.endswith(".json"):
+        if task.modality == "text":
+            raise MubenchError("text tasks need a tokenizer: pass --processor (a folder or Hub id)")
+        return None
+    loader = AutoImageProcessor if task.modality == "image" else AutoTokenizer
+    try:
+        return loader.from_pretrained(source)
+    except (OSError, ValueError):
+        if task.modality == "text":
+            raise MubenchError(f"no tokenizer found with {source!r}; pass --processor") from None
+        return None

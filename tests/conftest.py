@@ -152,23 +152,23 @@ def digits_class3(digits_repo: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def digits_base_model_dir(digits_del5, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny ResNet trained on the whole digits train split (the original model θo), saved once per
-    session; tests load their own copy with ``from_pretrained``."""
+def digits_base_model_dir(digits_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The original model θo: a tiny ResNet trained by the product's own ``train_base`` on the whole
+    digits train split (best epoch on validation), saved once per session; tests load their own copy
+    with ``from_pretrained``."""
     import torch
 
-    from mubench_hf.modeling import build_model, tiny_config
-    from mubench_hf.processing import prepare_splits
-    from mubench_hf.training import TINY_DIGITS_RECIPE, train_classifier
+    from mubench_hf.reference_models import RecipeArguments, train_base
 
-    out = tmp_path_factory.mktemp("digits_base_model")
+    out = tmp_path_factory.mktemp("digits_base_model") / "base"
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        torch.manual_seed(0)
-        model = build_model("digits", tiny_config("digits", "resnet", num_channels=1))
-        splits = prepare_splits(digits_del5, "digits", model)
-        train_classifier(model, splits["train"], out, use_cpu=True, **TINY_DIGITS_RECIPE)
+        args = RecipeArguments(
+            output_dir=str(out), seed=0, use_cpu=True, disable_tqdm=True, logging_strategy="no"
+        )
+        train_base(str(digits_repo), "digits", "tiny:resnet", out, args,
+                   cache_dir=str(tmp_path_factory.mktemp("hf_cache_base")), quiet=True)  # fmt: skip
     finally:
         torch.set_num_threads(before)
     return out

@@ -108,16 +108,3 @@ def test_a_model_for_another_label_set_is_refused(digits_repo, tmp_path):
     with pytest.raises(MubenchError, match="predicts 5 classes but task 'digits' has 10"):
         main(argv + QUIET)
     assert not (tmp_path / "out").exists()
-
-
-def test_a_one_row_batch_under_batch_norm_names_the_flags(
-    digits_repo, digits_base_model_dir, tmp_path, capsys
-):
-    # random_label trains on all 1,257 train rows: batch 8 leaves one row for the last batch
-    argv = common(digits_repo, digits_base_model_dir, tmp_path / "cache")
-    argv += ["--output_dir", str(tmp_path / "out"), *"--method random_label --num_train_epochs 1".split()]
-    assert mubench(["unlearn", *argv, "--per_device_train_batch_size", "8", *QUIET]) == 1
-    err = capsys.readouterr().err
-    assert (
-        "single row" in err and "1257 training rows, batch size 8" in err and "--dataloader_drop_last" in err
-    )

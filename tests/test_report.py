@@ -59,7 +59,9 @@ def test_report_after_unlearning(digits_base_model_dir, digits_del5, tmp_path) -
 
 def test_identical_reference_gives_zero_gap(digits_base_model_dir, digits_del5, tmp_path) -> None:
     trainer = trainer_for(digits_base_model_dir, digits_del5, tmp_path / "run")
-    report = trainer.evaluate_unlearning(retrain=digits_base_model_dir, original_test_accuracy=0.9)
+    same = tmp_path / "same_model"  # the model itself as the reference (its weights, no predictions file)
+    trainer.model.save_pretrained(same)
+    report = trainer.evaluate_unlearning(retrain=same, original_test_accuracy=0.9)
     assert report["gap_to_retrain"] == pytest.approx(0.0, abs=1e-12)
     assert report["forget_quality"] == pytest.approx(1.0)
     assert report["retrain_forget_accuracy"] == report["forget_accuracy"]
@@ -96,7 +98,7 @@ def test_reference_for_another_config_is_refused(digits_base_model_dir, digits_d
     save_predictions(tmp_path / "anonymous.npz", predictions, {})
     with pytest.raises(MubenchError, match="different task or config"):
         trainer.evaluate_unlearning(retrain=tmp_path / "anonymous.npz", original_test_accuracy=0.9)
-    with pytest.raises(MubenchError, match="neither a predictions file"):
+    with pytest.raises(MubenchError, match="is not a predictions file, nor a folder"):
         trainer.evaluate_unlearning(retrain=tmp_path, original_test_accuracy=0.9)
 
 

@@ -22,35 +22,35 @@ from mubench_hf.trainers import (
     UnlearnConfig,
     UnlearnTrainer,
     get_method,
+    get_spec,
     list_methods,
+    method_specs,
 )
 from mubench_hf.trainers.data import PairedDataset, random_other_labels
 
-ALL_METHODS = [
-    "bad_teaching",
-    "delete",
-    "finetune",
-    "grad_ascent",
-    "grad_diff",
-    "l1_sparse",
-    "npo",
-    "random_label",
-    "retrain",
-    "salun",
-    "scrub",
-    "ssd",
-]
+# The methods the package ships; everything else below iterates the registry itself.
+BUILT_IN = {
+    "bad_teaching", "delete", "finetune", "grad_ascent", "grad_diff", "l1_sparse",
+    "npo", "random_label", "retrain", "salun", "scrub", "simnpo", "ssd",
+}  # fmt: skip
+ALL_METHODS = list_methods()
 FORGET, RETAIN = linear_rows(6, seed=1), linear_rows(10, seed=2)
 
 
-def test_every_method_is_registered_with_a_documented_class():
-    assert list_methods() == ALL_METHODS
-    for name, cls in METHODS.items():
-        assert cls.method == name
-        assert isinstance(cls.data_use, DataUse)
+def test_every_method_is_declared_once_with_a_documented_class():
+    assert BUILT_IN <= set(list_methods())
+    for spec in method_specs():
+        cls = spec.trainer
+        # the trainer's attributes come from its one declaration
+        assert (cls.method, cls.data_use, cls.config_class) == (spec.name, spec.data_use, spec.config)
+        assert METHODS[spec.name] is cls and get_spec(spec.name) is spec
+        assert isinstance(spec.data_use, DataUse)
         assert cls.__doc__
+        assert any(str(year) in spec.citation for year in range(2020, 2027)), f"{spec.name}: no paper cited"
         module_doc = sys.modules[cls.__module__].__doc__ or ""
-        assert any(str(year) in module_doc for year in range(2020, 2026)), f"{name}: no paper cited"
+        assert any(str(year) in module_doc for year in range(2020, 2027)), f"{spec.name}: no paper cited"
+        if spec.config is not UnlearnConfig:  # a method's own config names its method by default
+            assert spec.config(output_dir="unused", use_cpu=True).method == spec.name
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)
@@ -104,7 +104,7 @@ def test_data_use_declarations():
     uses = {name: cls.data_use for name, cls in METHODS.items()}
     assert uses["grad_ascent"] is DataUse.FORGET and uses["delete"] is DataUse.FORGET
     assert uses["finetune"] is uses["retrain"] is uses["l1_sparse"] is DataUse.RETAIN
-    assert {uses[m] for m in ("grad_diff", "bad_teaching", "scrub", "npo")} == {DataUse.PAIRED}
+    assert {uses[m] for m in ("grad_diff", "bad_teaching", "scrub", "npo", "simnpo")} == {DataUse.PAIRED}
     assert uses["random_label"] is uses["salun"] is DataUse.UNION_RELABELLED
     assert uses["ssd"] is DataUse.SEPARATE
 

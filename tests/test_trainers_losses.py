@@ -12,6 +12,7 @@ import math
 import pytest
 import torch
 from trainer_testlib import linear_rows, quiet_args, tiny_linear
+from transformers import Trainer
 
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 from mubench_hf.trainers.data import RowDataset
@@ -224,6 +225,58 @@ def test_npo_against_the_frozen_reference(tmp_path):
     with torch.no_grad():
         alone.model.linear.weight.sub_(SHIFT)
     assert loss_of(alone, PAIRED) == close(4 * math.log(2))
+
+
+def test_simnpo_length_normalised_without_a_reference(tmp_path):
+    trainer, _, _ = make_trainer(
+        tmp_path, "simnpo", simnpo_beta=2.0, simnpo_gamma=0.3, forget_weight=0.5, retain_weight=0.7
+    )
+    assert trainer.original_model is None  # SimNPO needs no reference model
+    w, b = student(trainer)
+    log_p = torch.log(softmax(logits(w, b, XF))[torch.arange(3), YF])
+    # -(2/β)·log σ(-(β/|y|)·ℓ - γ) = (2/β)·log(1 + exp((β/|y|)·ℓ + γ)), with |y| = 1 for a class label
+    forget_term = (2 / 2.0) * torch.log(1 + torch.exp(2.0 * log_p + 0.3)).mean()
+    expected = 0.5 * forget_term + 0.7 * cross_entropy(logits(w, b, XR), YR)
+    assert loss_of(trainer, PAIRED) == close(float(expected))
+    # the defaults: open-unlearning's β = 4.5, margin 0, forget weight 0.125, retain weight 1
+    defaults, _, _ = make_trainer(tmp_path, "simnpo")
+    args = defaults.args
+    assert (args.simnpo_beta, args.simnpo_gamma, args.forget_weight, args.retain_weight) == (
+        4.5,
+        0.0,
+        0.125,
+        1.0,
+    )
+
+
+def test_forget_retain_terms_are_logged_and_a_zero_retain_weight_skips_its_forward(tmp_path, monkeypatch):
+    trainer, _, _ = make_trainer(tmp_path, "grad_diff", forget_weight=2.0, retain_weight=0.0)
+    w, b = student(trainer)
+    calls = []
+    handle = trainer.model.register_forward_hook(
+        lambda module, inputs, output: calls.append(len(output.logits))
+    )
+    try:
+        loss = loss_of(trainer, PAIRED)
+    finally:
+        handle.remove()
+    assert calls == [3]  # the forget half only: no retain forward at weight 0
+    assert loss == close(-2.0 * float(cross_entropy(logits(w, b, XF), YF)))
+    assert trainer._terms["forget_loss"] == [
+        pytest.approx(-float(cross_entropy(logits(w, b, XF), YF)), rel=1e-5)
+    ]
+    assert "retain_loss" not in trainer._terms
+    # the retain term as KL to θo: zero at θ = θo, so the loss is the forget term alone
+    kl_run, _, _ = make_trainer(tmp_path, "grad_diff", retain_loss="kl", retain_weight=1.0)
+    with torch.no_grad():
+        kl_run.model.linear.weight.sub_(SHIFT)
+    w0, b0 = student(kl_run)
+    assert loss_of(kl_run, PAIRED) == close(-float(cross_entropy(logits(w0, b0, XF), YF)))
+    assert kl_run._terms["retain_loss"][-1] == pytest.approx(0.0, abs=1e-6)
+    logged = {}
+    monkeypatch.setattr(Trainer, "log", lambda self, logs, start_time=None: logged.update(logs))
+    kl_run.log({"loss": 1.0})  # what reaches Trainer's loggers
+    assert set(logged) == {"loss", "forget_loss", "retain_loss"} and kl_run._terms == {}
 
 
 def test_ssd_importances_and_dampening(tmp_path):

@@ -6,6 +6,7 @@ argument parsers (``unlearn`` uses ``HfArgumentParser``) plug in the same way as
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
@@ -72,3 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mubench {command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        message = _os_error_message(err)
+        if message is None:
+            raise
+        print(f"mubench {command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _os_error_message(err: OSError) -> str | None:
+    """A one-line message for the operating-system errors a user can fix; None for the rest."""
+    where = f" ({err.filename})" if err.filename else ""
+    if err.errno == errno.ENOSPC:
+        return (
+            f"the disk is full{where}: free some space and run the command again; what was finished "
+            "before is on disk and files are written whole or not at all"
+        )
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write there{where}: {err.strerror}; choose a folder you can write to"
+    return None

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 
-import datasets
-from transformers import Trainer, TrainingArguments
+from ..errors import MubenchError
 
-from ..evaluation import RESULTS_FILE, evaluate_unlearning
-from ..modeling import build_model
-from ..processing import data_collator_for, prepare_splits
-from ..reference_models import load_processor
-from ..splits.layout import task_of_config
-from ..tasks import get_task
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share in [0, 1], got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,13 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-model", default=None, help="the original model (its card or a quick evaluation "
                         "gives the MU-Bench score's anchor)")  # fmt: skip
     parser.add_argument(
-        "--original-test-accuracy", type=float, default=None, help="the anchor, given directly"
+        "--original-test-accuracy", type=_share, default=None, help="the anchor, given directly (in [0, 1])"
     )
     parser.add_argument(
         "--processor", default=None, help="image processor or tokenizer (default: with --model)"
     )
     parser.add_argument("--output_dir", default=None, help="where to write the results (default: --model)")
-    parser.add_argument("--batch_size", type=int, default=256, help="evaluation batch size (default: 256)")
+    parser.add_argument(
+        "--batch_size", type=_positive_int, default=256, help="evaluation batch size (default: 256)"
+    )
     parser.add_argument(
         "--seed", type=int, default=42, help="seed of the random teacher and the MIA attacker"
     )
@@ -51,35 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    task = get_task(args.task or task_of_config(args.config))
-    raw = datasets.load_dataset(args.dataset, args.config, cache_dir=args.cache_dir)
-    model = build_model(task, args.model)
-    processor = load_processor(task, args.processor or args.model)
-    splits = prepare_splits(raw, task, model, processor)
+    from pathlib import Path
+
+    from ..evaluation import RESULTS_FILE
+    from ..pipeline import prepare, score
+
     output_dir = args.output_dir or args.model
-    with tempfile.TemporaryDirectory() as scratch:
-        trainer = Trainer(
-            model=model,
-            args=TrainingArguments(
-                output_dir=scratch,
-                per_device_eval_batch_size=args.batch_size,
-                report_to="none",
-                seed=args.seed,
-                use_cpu=args.use_cpu,
-                disable_tqdm=True,
-            ),
-            data_collator=data_collator_for(task, processor),
-            processing_class=processor,
-        )
-        results = evaluate_unlearning(
-            trainer,
-            splits,
-            retrain=args.retrain,
-            original_test_accuracy=args.original_test_accuracy,
-            base_model=args.base_model,
-            output_dir=output_dir,
-            log=False,
-        )
+    if Path(output_dir).exists() and not Path(output_dir).is_dir():
+        raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
+    prepared = prepare(args.dataset, args.config, args.model, task=args.task, processor=args.processor,
+                       cache_dir=args.cache_dir)  # fmt: skip
+    results = score(
+        prepared,
+        output_dir=output_dir,
+        retrain=args.retrain,
+        original_test_accuracy=args.original_test_accuracy,
+        base_model=args.base_model,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        use_cpu=args.use_cpu,
+    )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     print(f"wrote {output_dir}/{RESULTS_FILE}")
     return 0

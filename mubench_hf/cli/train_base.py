@@ -12,15 +12,13 @@ given, reuses the recipe recorded in its card.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import yaml
-from transformers import HfArgumentParser
-
-from ..reference_models import RecipeArguments, recipe_from_card, train_base, train_retrain
+from ..errors import MubenchError
+from ._args import command_line, explicit_names, help_requested, parse_dataclasses, print_cached_help
 
 
 @dataclass
@@ -46,16 +44,19 @@ class ModelScriptArguments:
     cache_dir: str | None = field(default=None, metadata={"help": "cache_dir for datasets.load_dataset."})
 
 
-def _parse(argv: list[str], prog: str) -> tuple[ModelScriptArguments, RecipeArguments, set[str]]:
+def _parser(prog: str) -> Any:
+    from transformers import HfArgumentParser
+
+    from ..reference_models import RecipeArguments
+
+    return HfArgumentParser((ModelScriptArguments, RecipeArguments), prog=prog, description=__doc__)
+
+
+def _parse(argv: list[str], prog: str) -> tuple[ModelScriptArguments, Any, set[str]]:
     """The parsed arguments and the names of the training arguments the user set explicitly."""
-    parser = HfArgumentParser((ModelScriptArguments, RecipeArguments), prog=prog, description=__doc__)
-    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
-        path = Path(argv[0])
-        values = json.loads(path.read_text()) if path.suffix == ".json" else yaml.safe_load(path.read_text())
-        script, args = parser.parse_dict(values or {})
-        return script, args, set(values or {})
-    script, args = parser.parse_args_into_dataclasses(args=argv)
-    return script, args, {a[2:].split("=")[0] for a in argv if a.startswith("--")}
+    flags = command_line(argv)
+    script, args = parse_dataclasses(_parser(prog), flags)
+    return script, args, explicit_names(flags)
 
 
 def _report(kind: str, results: dict) -> None:
@@ -66,9 +67,13 @@ def _report(kind: str, results: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``mubench train-base``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if help_requested(argv):
+        return print_cached_help("train-base", "", lambda: _parser("mubench train-base").format_help())
     script, args, _ = _parse(argv, "mubench train-base")
     if not script.task:
-        raise SystemExit("mubench train-base: error: --task is required (e.g. --task digits)")
+        raise MubenchError("--task is required (e.g. --task digits)")
+    from ..reference_models import train_base
+
     results = train_base(
         script.dataset, script.task, script.model, args.output_dir, args,
         config=script.config, processor=script.processor, cache_dir=script.cache_dir,
@@ -80,9 +85,13 @@ def main(argv: list[str] | None = None) -> int:
 def retrain_main(argv: list[str] | None = None) -> int:
     """``mubench retrain``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if help_requested(argv):
+        return print_cached_help("retrain", "", lambda: _parser("mubench retrain").format_help())
     script, args, explicit = _parse(argv, "mubench retrain")
     if not script.config:
-        raise SystemExit("mubench retrain: error: --config is required (e.g. --config digits_del5)")
+        raise MubenchError("--config is required (e.g. --config digits_del5)")
+    from ..reference_models import recipe_from_card, train_retrain
+
     if Path(script.model, "README.md").is_file():
         # the base model's recipe, except for what the command line sets: same recipe, same gold standard
         for name, value in recipe_from_card(script.model).items():

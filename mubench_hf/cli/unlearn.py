@@ -6,9 +6,10 @@
 
 The method's own hyper-parameters are flags too (``--mask_ratio`` for salun, ``--kd_temperature`` for
 scrub ...): ``--method`` is read first and selects the arguments class, so ``--help`` together with
-``--method X`` lists X's flags. The unlearned model (and its processor) are saved to ``output_dir``
-with ``unlearn_results.json``: accuracies on every split, wall time and the arguments used. Model
-selection (``load_best_model_at_end``) only ever sees the validation split.
+``--method X`` lists X's flags. Every input is checked before training starts. The unlearned model
+(and its processor) are saved to ``output_dir`` with ``unlearn_run.json`` (method, arguments, status),
+``unlearning_results.json`` and ``predictions.npz`` (every metric on every split) and a model card.
+Model selection (``load_best_model_at_end``) only ever sees the validation split.
 """
 
 from __future__ import annotations
@@ -21,17 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import datasets
-import yaml
-from transformers import HfArgumentParser
-
 from ..errors import MubenchError
-from ..modeling import build_model
-from ..processing import data_collator_for, prepare_splits
-from ..reference_models import load_processor
-from ..splits.layout import task_of_config
-from ..tasks import get_task
-from ..trainers import NonFiniteLossError, UnlearnConfig, UnlearnTrainer, get_method
+from ._args import (
+    command_line,
+    help_requested,
+    is_args_file,
+    parse_dataclasses,
+    print_cached_help,
+    read_args_file,
+)
 
 # What the run did (method, arguments, status); the scores go to the report's unlearning_results.json.
 RUN_FILE = "unlearn_run.json"
@@ -62,10 +61,9 @@ class UnlearnScriptArguments:
 
 def _method_from(argv: list[str]) -> str | None:
     """The value of --method in argv or in a single JSON/YAML arguments file."""
-    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
-        text = Path(argv[0]).read_text()
-        values = json.loads(text) if argv[0].endswith(".json") else yaml.safe_load(text)
-        return (values or {}).get("method")
+    if is_args_file(argv):
+        method = read_args_file(argv[0]).get("method")
+        return str(method) if method is not None else None
     for i, arg in enumerate(argv):
         if arg == "--method" and i + 1 < len(argv):
             return argv[i + 1]
@@ -74,35 +72,29 @@ def _method_from(argv: list[str]) -> str | None:
     return None
 
 
-def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, UnlearnConfig]:
-    """Parse command-line flags, or one JSON/YAML file, into the script and the method's arguments."""
-    method = _method_from(argv)
-    config_class = get_method(method).config_class if method else UnlearnConfig
-    parser = HfArgumentParser(
+def _parser(method: str | None) -> Any:
+    from transformers import HfArgumentParser
+
+    from ..trainers import UnlearnConfig, get_spec
+
+    config_class = get_spec(method).config if method else UnlearnConfig
+    return HfArgumentParser(
         (UnlearnScriptArguments, config_class),
         prog="mubench unlearn",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    if len(argv) == 1 and argv[0].endswith(".json"):
-        script, args = parser.parse_json_file(argv[0])
-    elif len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
-        script, args = parser.parse_yaml_file(argv[0])
-    else:
-        script, args = parser.parse_args_into_dataclasses(args=argv)
+
+
+def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, Any]:
+    """Parse command-line flags, or one JSON/YAML file, into the script and the method's arguments."""
+    method = _method_from(argv)
+    script, args = parse_dataclasses(_parser(method), command_line(argv))
     if not args.method:
-        raise MubenchError("give --method (e.g. --method salun); known methods: " + ", ".join(_known()))
+        from ..trainers import list_methods
+
+        raise MubenchError("give --method (e.g. --method salun); known methods: " + ", ".join(list_methods()))
     return script, args
-
-
-def _known() -> list[str]:
-    from ..trainers import list_methods
-
-    return list_methods()
-
-
-def _task_name(script: UnlearnScriptArguments) -> str:
-    return script.task or task_of_config(script.config)
 
 
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:
@@ -113,33 +105,31 @@ def _write_results(output_dir: str, results: dict[str, Any]) -> None:
     partial.replace(path)  # atomic: a reader never sees half a file
 
 
+def _check_output_dir(output_dir: str) -> None:
+    path = Path(output_dir)
+    if path.exists() and not path.is_dir():
+        raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder (it is created if missing)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mubench unlearn``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    script, args = parse_args(argv)
-    task = get_task(_task_name(script))
+    if help_requested(argv):
+        method = _method_from([a for a in argv if a not in ("-h", "--help")])
+        return print_cached_help("unlearn", method or "", lambda: _parser(method).format_help())
+    from ..pipeline import prepare, unlearning_trainer
+    from ..trainers import NonFiniteLossError
 
-    raw = datasets.load_dataset(script.dataset, script.config, cache_dir=script.cache_dir)
-    missing = [name for name in ("forget", "retain") if name not in raw]
-    if missing:
-        raise MubenchError(
-            f"{script.dataset} config {script.config!r} has no {' or '.join(missing)} split "
-            f"(it has {sorted(raw)}); use a deletion config written by 'mubench build-splits'"
-        )
-    model = build_model(task, script.model)
-    processor = load_processor(task, script.processor or script.model)
-    splits = prepare_splits(raw, task, model, processor)
-    trainer = UnlearnTrainer(
-        model=model,
-        args=args,
-        splits=splits,
-        processing_class=processor,
-        data_collator=data_collator_for(task, processor),
-    )
-    trainer.dataset_repo = script.dataset  # recorded in the model card
+    script, args = parse_args(argv)
+    _check_output_dir(args.output_dir)
+    prepared = prepare(
+        script.dataset, script.config, script.model,
+        task=script.task, processor=script.processor, cache_dir=script.cache_dir,
+    )  # fmt: skip
+    trainer = unlearning_trainer(prepared, args)  # checks every other input (e.g. the retrain reference)
     results: dict[str, Any] = {
         "method": args.method,
-        "task": task.name,
+        "task": prepared.task.name,
         "dataset": script.dataset,
         "config": script.config,
         "model": script.model,
@@ -156,21 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         _write_results(args.output_dir, results)
         print(f"mubench unlearn: {err}\nsaved the last finite weights to {args.output_dir}", file=sys.stderr)
         return 1
-    except ValueError as err:  # after NonFiniteLossError, itself a ValueError
-        if "Expected more than 1 value per channel" not in str(err):
-            raise
-        # PyTorch's batch norm cannot train on a batch of one row: say which flag avoids it.
-        raise MubenchError(
-            f"the last training batch holds a single row and the model has batch norm ({len(trainer.train_dataset)} "
-            f"training rows, batch size {args.per_device_train_batch_size}); pass --dataloader_drop_last true or "
-            "another --per_device_train_batch_size"
-        ) from err
     results["unlearn_seconds"] = time.perf_counter() - start
     trainer.save_model(args.output_dir)
-    results.update(status="done", train_metrics=output.metrics, global_step=output.global_step)
-    _write_results(args.output_dir, results)
     report = trainer.evaluate_unlearning()  # unlearning_results.json + predictions.npz
     trainer.create_model_card()  # README.md: ready for `mubench push OUT REPO_ID`
+    results.update(status="done", train_metrics=output.metrics, global_step=output.global_step)
+    _write_results(args.output_dir, results)  # last: "done" only once everything above is on disk
     summary = ", ".join(
         f"{k} {v:.4f}" for k, v in report.items() if k.endswith("_accuracy") and "_" not in k[:-9]
     )

@@ -22,6 +22,8 @@ from transformers import Trainer
 
 from ..columns import column_numpy
 from ..errors import MubenchError
+from ..forward import logits_of
+from ..rows import RowDataset
 from ..tasks import SAMPLE_ID_COLUMN
 
 PREDICTIONS_FILE = "predictions.npz"
@@ -48,40 +50,71 @@ def sample_ids_of(dataset: Any) -> np.ndarray | None:
     return None
 
 
-def _for_trainer(dataset: Any) -> Any:
-    # A plain Trainer drops the raw input column of a with_transform() dataset before the transform runs.
-    from ..trainers.data import RowDataset
+def prediction_loader(trainer: Trainer, dataset: Any) -> torch.utils.data.DataLoader:
+    """A loader over every row of ``dataset``, in order, whatever the training flags say.
 
-    return RowDataset(dataset) if isinstance(dataset, datasets.Dataset) else dataset
+    The report owns this loader rather than borrowing ``Trainer``'s evaluation loader, which follows
+    ``dataloader_drop_last`` (a flag meant for training) and would silently score fewer rows.
+    ``accelerate`` shards it across processes; ``gather_for_metrics`` drops the padding again.
+    """
+    args = trainer.args
+    loader = torch.utils.data.DataLoader(
+        RowDataset(dataset),
+        batch_size=args.per_device_eval_batch_size,
+        shuffle=False,
+        drop_last=False,
+        collate_fn=trainer.data_collator,
+        num_workers=args.dataloader_num_workers,
+        pin_memory=args.dataloader_pin_memory and args.device.type == "cuda",
+    )
+    return trainer.accelerator.prepare_data_loader(loader, device_placement=True)
+
+
+@torch.no_grad()
+def _outputs_over(
+    trainer: Trainer, model: nn.Module, dataset: Any, split: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Logits (and labels, when the rows have them) of ``model`` over every row of ``dataset``."""
+    if dataset is None or len(dataset) == 0:
+        raise MubenchError(f"the {split} split is empty or missing: the unlearning report needs it")
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    try:
+        for batch in prediction_loader(trainer, dataset):
+            batch = trainer._prepare_inputs(batch)
+            gathered = trainer.accelerator.gather_for_metrics(logits_of(model, batch))
+            logits.append(gathered.float().cpu())
+            if "labels" in batch:
+                labels.append(trainer.accelerator.gather_for_metrics(batch["labels"]).cpu())
+    finally:
+        model.train(was_training)
+    out = torch.cat(logits).numpy()
+    if len(out) != len(dataset):
+        raise MubenchError(
+            f"the {split} split has {len(dataset)} rows but {len(out)} were scored; the report must score "
+            "every row (is the dataset's length right?)"
+        )
+    return out, (torch.cat(labels).numpy() if labels else None)
 
 
 def predict_split(trainer: Trainer, dataset: Any, split: str) -> SplitPredictions:
-    """One prediction pass of ``trainer.model`` over ``dataset`` (the trainer's collator and devices)."""
-    if dataset is None or len(dataset) == 0:
-        raise MubenchError(f"the {split} split is empty or missing: the unlearning report needs it")
-    output = trainer.predict(_for_trainer(dataset), metric_key_prefix=f"predict_{split}")
-    logits = output.predictions[0] if isinstance(output.predictions, tuple) else output.predictions
-    if output.label_ids is None:
+    """One prediction pass of ``trainer.model`` over every row of ``dataset`` (the trainer's collator
+    and devices, our own in-order loader)."""
+    logits, labels = _outputs_over(trainer, trainer.model, dataset, split)
+    if labels is None:
         raise MubenchError(f"the {split} split has no labels: the unlearning report needs them")
     return SplitPredictions(
         logits=np.asarray(logits, dtype=np.float32),
-        labels=np.asarray(output.label_ids, dtype=np.int64),
+        labels=np.asarray(labels, dtype=np.int64),
         sample_ids=sample_ids_of(dataset),
     )
 
 
-@torch.no_grad()
-def logits_of_model(trainer: Trainer, model: nn.Module, dataset: Any) -> np.ndarray:
-    """Logits of another (frozen) model, e.g. a random teacher, over ``dataset`` with the trainer's
-    dataloader, so inputs are processed exactly as for the trainer's own model."""
-    from ..trainers.forward import logits_of
-
-    model.eval()
-    chunks = []
-    for batch in trainer.get_test_dataloader(_for_trainer(dataset)):
-        batch = trainer._prepare_inputs(batch)
-        chunks.append(trainer.accelerator.gather_for_metrics(logits_of(model, batch)).float().cpu())
-    return torch.cat(chunks).numpy()
+def logits_of_model(trainer: Trainer, model: nn.Module, dataset: Any, split: str = "the") -> np.ndarray:
+    """Logits of another (frozen) model, e.g. a random teacher, over every row of ``dataset`` with the
+    report's loader, so inputs are processed exactly as for the trainer's own model."""
+    return _outputs_over(trainer, model, dataset, split)[0]
 
 
 def save_predictions(

@@ -110,12 +110,12 @@ def evaluate_unlearning(
 
 
 def _random_teacher_logits(trainer: Trainer, forget: Any, seed: int) -> np.ndarray:
-    from ..trainers.teachers import fresh_model
+    from ..modeling import fresh_model
 
     student = trainer.accelerator.unwrap_model(trainer.model)
     teacher = fresh_model(student, seed).to(trainer.args.device)
     teacher.requires_grad_(False)
-    return logits_of_model(trainer, teacher, forget)
+    return logits_of_model(trainer, teacher, forget, "forget")
 
 
 def _original_test_accuracy(
@@ -126,12 +126,12 @@ def _original_test_accuracy(
     if base_model is None:
         return None
     if isinstance(base_model, nn.Module):
-        logits = logits_of_model(trainer, base_model.to(trainer.args.device), test)
+        logits = logits_of_model(trainer, base_model.to(trainer.args.device), test, "test")
     else:
         from_card = card_test_accuracy(base_model)
         if from_card is not None:
             return from_card
-        logits = logits_of_model(trainer, _load_like(trainer, base_model), test)
+        logits = logits_of_model(trainer, _load_like(trainer, base_model), test, "test")
     labels = predict_labels(test)
     return float(np.mean(logits.argmax(axis=1) == labels))
 
@@ -163,9 +163,28 @@ def _adapter_base(path: str | os.PathLike) -> str:
     return PeftConfig.from_pretrained(str(path)).base_model_name_or_path
 
 
+def check_reference_source(retrain: RetrainReference) -> None:
+    """Refuse a retrain reference that cannot be read, before any training or scoring starts."""
+    if isinstance(retrain, Mapping):
+        return
+    path = Path(retrain)
+    if path.is_file() or (path / PREDICTIONS_FILE).is_file() or (path / "config.json").is_file():
+        return
+    what = (
+        "does not exist"
+        if not path.exists()
+        else "is not a predictions file, nor a folder holding one or a model"
+    )
+    raise MubenchError(
+        f"retrain reference {str(path)!r} {what}: pass the retrain model's folder (written by "
+        f"'mubench retrain'), its {PREDICTIONS_FILE}, or a folder holding one"
+    )
+
+
 def _load_reference(
     trainer: Trainer, splits: Mapping[str, Any], retrain: RetrainReference, names: list[str]
 ) -> tuple[dict[str, SplitPredictions], dict[str, Any]]:
+    check_reference_source(retrain)
     if isinstance(retrain, Mapping):
         return dict(retrain), {}
     path = Path(retrain)
@@ -173,24 +192,20 @@ def _load_reference(
         return load_predictions(path)
     if (path / PREDICTIONS_FILE).is_file():
         return load_predictions(path / PREDICTIONS_FILE)
-    if (path / "config.json").is_file():
-        model = _load_like(trainer, path)
-        reference = {
-            name: SplitPredictions(
-                logits=logits_of_model(trainer, model, splits[name]),
-                labels=predict_labels(splits[name]),
-            )
-            for name in names
-        }
-        meta = {}
-        results = path / "train_results.json"
-        if results.is_file():
-            meta["train_time_s"] = json.loads(results.read_text()).get("train_runtime")
-        return reference, meta
-    raise MubenchError(
-        f"retrain reference {path} is neither a predictions file nor a folder with {PREDICTIONS_FILE} "
-        "or a model (config.json)"
-    )
+    # a model folder (config.json): run it once on every split
+    model = _load_like(trainer, path)
+    reference = {
+        name: SplitPredictions(
+            logits=logits_of_model(trainer, model, splits[name], name),
+            labels=predict_labels(splits[name]),
+        )
+        for name in names
+    }
+    meta = {}
+    results = path / "train_results.json"
+    if results.is_file():
+        meta["train_time_s"] = json.loads(results.read_text()).get("train_runtime")
+    return reference, meta
 
 
 def _check_reference(

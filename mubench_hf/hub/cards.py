@@ -159,6 +159,7 @@ def render_model_card(
     base_model: str | None = None,
     method: str | None = None,
     method_params: Mapping[str, Any] | None = None,
+    method_citation: str | None = None,
     unlearn_time_s: float | None = None,
     model_name: str,
     license: str | None = None,  # noqa: A002 - the Hub's metadata key
@@ -180,6 +181,7 @@ def render_model_card(
             are left out; NaN or infinite values are refused.
         base_model: the Hub id of the model before unlearning (required for unlearned models).
         method, method_params: the unlearning method and its hyper-parameters (unlearned models).
+        method_citation: the paper the method comes from (its ``register_method`` declaration).
         unlearn_time_s: wall time of the unlearning run.
         model_name: the model's name in ``model-index``, usually its repo id.
         license: the model's license; defaults to the task data's license.
@@ -251,6 +253,7 @@ def render_model_card(
         base_model=base_model if kind == "unlearned" else None,
         method=method if kind == "unlearned" else None,
         method_params=provenance.get("method_params"),
+        method_citation=method_citation if kind == "unlearned" else None,
         seed=seed,
         unlearn_time_s=unlearn_time_s,
         recipe=provenance.get("recipe"),

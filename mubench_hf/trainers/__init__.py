@@ -12,32 +12,49 @@ from .data import DataUse
 from .delete import DeleteConfig, DeleteTrainer
 from .errors import NonFiniteLossError, UnknownMethodError
 from .finetune import FinetuneTrainer
+from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
 from .npo import NPOConfig, NPOTrainer
 from .random_label import RandomLabelTrainer
-from .registry import METHODS, get_method, list_methods, register_method
+from .registry import (
+    METHODS,
+    PLUGIN_GROUP,
+    MethodSpec,
+    Needs,
+    get_method,
+    get_spec,
+    list_methods,
+    method_specs,
+    register_method,
+)
 from .retrain import RetrainTrainer
 from .salun import SalUnConfig, SalUnTrainer
 from .scrub import ScrubConfig, ScrubTrainer
+from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
 
 __all__ = [
     "METHODS",
+    "PLUGIN_GROUP",
     "BadTeachingConfig",
     "BadTeachingTrainer",
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
     "FinetuneTrainer",
+    "ForgetRetainConfig",
+    "ForgetRetainTrainer",
     "GradAscentTrainer",
     "GradDiffConfig",
     "GradDiffTrainer",
     "L1SparseConfig",
     "L1SparseTrainer",
+    "MethodSpec",
     "NPOConfig",
     "NPOTrainer",
+    "Needs",
     "NonFiniteLossError",
     "RandomLabelTrainer",
     "RetrainTrainer",
@@ -45,12 +62,16 @@ __all__ = [
     "SSDTrainer",
     "SalUnConfig",
     "SalUnTrainer",
+    "SimNPOConfig",
+    "SimNPOTrainer",
     "ScrubConfig",
     "ScrubTrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",
     "get_method",
+    "get_spec",
     "list_methods",
+    "method_specs",
     "register_method",
 ]

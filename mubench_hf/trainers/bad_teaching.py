@@ -18,33 +18,20 @@ from torch import nn
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
-from .forward import logits_of, pair_logits
-from .losses import kl_to_teacher
-from .registry import register_method
+from .registry import Needs, register_method
 
 
 @dataclass
 class BadTeachingConfig(UnlearnConfig):
     """``UnlearnConfig`` plus the distillation temperature."""
 
-    method: str | None = field(default="bad_teaching", metadata={"help": "Unlearning method (bad_teaching)."})
     kd_temperature: float = field(
         default=1.0, metadata={"help": "Softmax temperature T of both teachers and the student."}
     )
 
 
-@register_method
 class BadTeachingTrainer(UnlearnTrainer):
     """KL(incompetent ‖ student) on Df and KL(θo ‖ student) on Dr, weighted by their batch shares."""
-
-    method = "bad_teaching"
-    data_use = DataUse.PAIRED
-    config_class = BadTeachingConfig
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.competent_teacher = self.frozen_original()
-        self.incompetent_teacher = self.random_teacher()
 
     def compute_loss(
         self,
@@ -53,16 +40,29 @@ class BadTeachingTrainer(UnlearnTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        forget_logits, retain_logits = pair_logits(model, inputs)
+        objective, forget, retain = self.objective, inputs["forget"], inputs["retain"]
+        forget_logits, retain_logits = objective.pair_outputs(model, inputs)
         with torch.no_grad():
-            bad = logits_of(self.incompetent_teacher, inputs["forget"])
-            good = logits_of(self.competent_teacher, inputs["retain"])
+            bad = objective.outputs(self.incompetent_teacher, forget)
+            good = objective.outputs(self.original_model, retain)
         temperature = self.args.kd_temperature
         n_forget, n_retain = len(forget_logits), len(retain_logits)
+        forget_kl = objective.kl_to_teacher(forget_logits, bad, forget, temperature)
+        retain_kl = objective.kl_to_teacher(retain_logits, good, retain, temperature)
         # Each KL is a batch mean; weighting by the counts gives the mean over every sample.
-        loss = (
-            n_forget * kl_to_teacher(forget_logits, bad, temperature)
-            + n_retain * kl_to_teacher(retain_logits, good, temperature)
-        ) / (n_forget + n_retain)
+        loss = (n_forget * forget_kl + n_retain * retain_kl) / (n_forget + n_retain)
+        self.log_term("forget_loss", forget_kl)
+        self.log_term("retain_loss", retain_kl)
         outputs = {"forget_logits": forget_logits, "retain_logits": retain_logits}
         return (loss, outputs) if return_outputs else loss
+
+
+register_method(
+    "bad_teaching",
+    trainer=BadTeachingTrainer,
+    config=BadTeachingConfig,
+    data_use=DataUse.PAIRED,
+    needs=(Needs.ORIGINAL, Needs.RANDOM_TEACHER),
+    citation='Chundawat, Tarun, Mandal & Kankanhalli, "Can Bad Teaching Induce Forgetting?", AAAI 2023',
+    quick_settings=dict(learning_rate=1e-3, max_steps=10),
+)

@@ -2,24 +2,30 @@
 
 ``UnlearnTrainer(model=..., args=UnlearnConfig(method="salun", ...), forget_dataset=...,
 retain_dataset=...)`` returns the registered subclass for ``args.method`` (here ``SalUnTrainer``);
-each subclass can also be built directly. A subclass declares what data it consumes
-(``data_use``) and overrides ``compute_loss``; everything else (accelerate, gradient accumulation,
-checkpoints, logging, ``push_to_hub``) is ``transformers.Trainer``'s own.
+each subclass can also be built directly. A method is declared once with ``register_method`` (what
+data it consumes, which frozen models it needs, its paper) and usually overrides only
+``compute_loss``; everything else (accelerate, gradient accumulation, checkpoints, logging,
+``push_to_hub``) is ``transformers.Trainer``'s own.
 
 What the base adds around ``Trainer``:
 
-* builds the training data from Df and Dr according to ``data_use`` (see ``data.py``) and checks
-  the inputs first: a missing/empty set, missing labels, a model whose ``num_labels`` differs from
-  the data's class count are errors that say what was wrong;
-* ``before_unlearning()``: a hook run once at the start of ``train()``, on the original weights θo,
-  before a checkpoint is loaded (SalUn's saliency mask);
-* a non-finite loss or gradient stops training with ``NonFiniteLossError`` *before* the optimizer
-  step, so the model keeps the last finite weights; ``save_model`` refuses non-finite weights;
-* evaluation reports the model's plain cross-entropy, whatever the method optimises.
+* builds the training data from Df and Dr according to the declared data use (``data.py``), after
+  checking the inputs: a missing/empty set, missing labels, a model whose ``num_labels`` differs from
+  the data's class count, a retrain reference that does not exist are errors before any work;
+* builds the frozen models the method declares: ``self.original_model`` (θo) and
+  ``self.incompetent_teacher`` (randomly initialised), placed by the accelerator;
+* ``self.objective``: the task objective methods compute their losses through (per-sample
+  log-likelihood, loss, output distributions), so a method is written once for every task kind;
+* ``log_term(name, value)``: a loss term averaged over the logging window and logged beside ``loss``;
+* ``before_unlearning()``: a hook run once at the start of ``train()`` on the original weights θo;
+* the guards of ``guards.py`` (non-finite loss) and ``training.py`` (one-row batches under batch
+  norm, exact checkpoint loading); evaluation reports the model's plain task loss, whatever the
+  method optimises; the unlearning report (``reporting.py``) and model card (``card.py``).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -30,32 +36,19 @@ from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
+from ..objectives import TaskObjective, objective_for
+from ..rows import RowDataset
+from ..training import SafeTrainingMixin
+from .card import ModelCardMixin
+from .checks import check_num_labels
 from .config import UnlearnConfig
-from .data import (
-    DataUse,
-    PairedCollator,
-    RowDataset,
-    build_training_data,
-    check_datasets,
-    declared_class_count,
-)
-from .errors import NonFiniteLossError
-from .forward import logits_of
-from .guards import FiniteGuard
-from .registry import get_method, list_methods
+from .data import DataUse, PairedCollator, build_training_data, check_datasets
+from .guards import FiniteTrainingMixin
+from .registry import MethodSpec, get_spec, list_methods
 from .reporting import ReportingMixin, timed_train
 from .teachers import frozen_copy, random_teacher
 
 RANDOM_TEACHER_SEED_OFFSET = 104_729  # any constant works; it only has to differ from 0
-
-
-def model_num_labels(model: nn.Module) -> int | None:
-    """``num_labels`` of a Hugging Face (or PEFT) classifier, or of any module defining it."""
-    config = getattr(model, "config", None)
-    value = getattr(config, "num_labels", None) if config is not None else None
-    if value is None:
-        value = getattr(model, "num_labels", None)
-    return int(value) if value is not None else None
 
 
 def _wrap_for_trainer(dataset: Any) -> Any:
@@ -67,14 +60,12 @@ def _wrap_for_trainer(dataset: Any) -> Any:
     return dataset
 
 
-class UnlearnTrainer(ReportingMixin, Trainer):
+class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTrainingMixin, Trainer):
     """Base class and entry point of the unlearning methods (see the module docstring)."""
 
-    #: registry name, e.g. "salun"
+    # Filled in by register_method from the method's declaration; never set by hand.
     method: ClassVar[str] = ""
-    #: what the method trains on
     data_use: ClassVar[DataUse] = DataUse.RETAIN
-    #: the arguments class holding the method's hyper-parameters
     config_class: ClassVar[type[UnlearnConfig]] = UnlearnConfig
     # Method losses are per-batch means; Trainer divides them by the accumulation steps.
     loss_is_scaled_for_ga = False
@@ -88,7 +79,7 @@ class UnlearnTrainer(ReportingMixin, Trainer):
                     "UnlearnTrainer needs args=UnlearnConfig(method=...) to know which method to run; "
                     f"known methods: {', '.join(list_methods())}"
                 )
-            cls = get_method(name)
+            cls = get_spec(name).trainer
         return super().__new__(cls)
 
     def __init__(
@@ -101,8 +92,11 @@ class UnlearnTrainer(ReportingMixin, Trainer):
         processing_class: Any = None,
         data_collator: Any = None,
         splits: Mapping[str, Any] | None = None,
+        objective: TaskObjective | None = None,
         **trainer_kwargs: Any,
     ) -> None:
+        if not self.method:
+            raise MubenchError(f"{type(self).__name__} is not registered: declare it with register_method()")
         if model is None:
             raise MubenchError(f"method {self.method!r} needs model=... (the trained model to unlearn from)")
         if "train_dataset" in trainer_kwargs:
@@ -115,8 +109,15 @@ class UnlearnTrainer(ReportingMixin, Trainer):
             forget_dataset = forget_dataset if forget_dataset is not None else splits.get("forget")
             retain_dataset = retain_dataset if retain_dataset is not None else splits.get("retain")
             eval_dataset = eval_dataset if eval_dataset is not None else splits.get("validation")
+        self.objective = objective if objective is not None else objective_for("classification")
+        if self.objective.kind not in self.spec.kinds:
+            known = ", ".join(list_methods(self.objective.kind)) or "none"
+            raise MubenchError(
+                f"method {self.method!r} does not apply to {self.objective.kind} tasks; methods that do: {known}"
+            )
         check_datasets(self.method, self.data_use, forget_dataset, retain_dataset)
-        num_labels = self._check_num_labels(model, forget_dataset, retain_dataset)
+        num_labels = check_num_labels(model, forget_dataset, retain_dataset)
+        self.check_before_work(args)
         self.forget_dataset, self.retain_dataset = forget_dataset, retain_dataset
         self.eval_dataset_raw = eval_dataset  # unwrapped, for the unlearning report
         self._report_source = splits
@@ -145,30 +146,25 @@ class UnlearnTrainer(ReportingMixin, Trainer):
             keep = self._signature_columns if self.args.remove_unused_columns else None
             self.data_collator = PairedCollator(self.data_collator, keep)
         self._unlearning_prepared = False
-        self._guard: FiniteGuard | None = None  # built at the first training step
-        self._guard_step = -1
+        self._terms: dict[str, list[float]] = defaultdict(list)
+        self.original_model = self.frozen_original() if self.spec.needs_original else None
+        self.incompetent_teacher = self.random_teacher() if self.spec.needs_random_teacher else None
+
+    @property
+    def spec(self) -> MethodSpec:
+        """The method's declaration (``register_method``)."""
+        return get_spec(self.method)
 
     # ------------------------------------------------------------------ checks and hooks
-    def _check_num_labels(self, model: nn.Module, forget: Any, retain: Any) -> int:
-        num_labels = model_num_labels(model)
-        for name, dataset in (("forget", forget), ("retain", retain)):
-            declared = declared_class_count(dataset) if dataset is not None else None
-            if declared is not None and num_labels is not None and declared != num_labels:
-                raise MubenchError(
-                    f"the model has num_labels={num_labels} but the {name} set's ClassLabel has {declared} "
-                    "classes; unlearn a model trained on this task (or build it with the task's labels)"
-                )
-            if num_labels is None:
-                num_labels = declared
-        if num_labels is None:
-            raise MubenchError(
-                f"cannot tell how many classes {type(model).__name__} predicts: give it config.num_labels "
-                "or use datasets with a ClassLabel label column"
-            )
-        return num_labels
+    def check_before_work(self, args: UnlearnConfig) -> None:
+        """Inputs that would only fail after training are checked here, before any work."""
+        if args.retrain_reference is not None:
+            from ..evaluation.report import check_reference_source
+
+            check_reference_source(args.retrain_reference)
 
     def prepare_student(self, model: nn.Module, args: UnlearnConfig) -> nn.Module:
-        """The model to train, from the one given (``retrain`` replaces it by a fresh initialisation)."""
+        """The model to train, from the one given (``retrain`` replaces it by its starting point)."""
         return model
 
     def before_unlearning(self) -> None:
@@ -185,6 +181,17 @@ class UnlearnTrainer(ReportingMixin, Trainer):
         as the unlearning run, and the teacher must not be their initial weights.
         """
         return random_teacher(self.model, self.accelerator, self.args.seed + RANDOM_TEACHER_SEED_OFFSET)
+
+    # ------------------------------------------------------------------ loss terms in the logs
+    def log_term(self, name: str, value: torch.Tensor | float) -> None:
+        """Record one loss term of this micro-batch; its mean is logged with the next ``loss``."""
+        self._terms[name].append(float(value.detach()) if isinstance(value, torch.Tensor) else float(value))
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._terms:  # a training log: add the terms of the same window
+            logs = {**logs, **{k: sum(v) / len(v) for k, v in self._terms.items() if v}}
+            self._terms.clear()
+        super().log(logs, start_time)
 
     # ------------------------------------------------------------------ Trainer overrides
     @timed_train
@@ -204,51 +211,10 @@ class UnlearnTrainer(ReportingMixin, Trainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        """Cross-entropy on the batch labels (what finetune and retrain minimise)."""
-        logits = logits_of(model, inputs)
-        loss = nn.functional.cross_entropy(logits, inputs["labels"])
+        """The task loss on the batch's own targets (what finetune and retrain minimise)."""
+        logits = self.objective.outputs(model, inputs)
+        loss = self.objective.loss(logits, inputs)
         return (loss, {"logits": logits}) if return_outputs else loss
-
-    def training_step(
-        self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | int | None = None
-    ) -> torch.Tensor:
-        if self._guard is None:
-            self._guard = FiniteGuard(self.accelerator.unwrap_model(model))
-        if self._guard_step != self.state.global_step:  # first micro-batch of an optimizer step
-            self._guard.snapshot()
-            self._guard_step = self.state.global_step
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        self._stop_if_not_finite(loss)
-        return loss
-
-    def _stop_if_not_finite(self, loss: torch.Tensor) -> None:
-        # On the last micro-batch the gradients are complete (and reduced across processes); a
-        # non-finite one would poison the weights at the coming optimizer step. Under fp16 loss
-        # scaling, inf gradients are expected and the scaler skips the step itself.
-        check_gradients = self.accelerator.sync_gradients and self.accelerator.scaler is None
-        finite = self._guard.all_finite(loss, check_gradients)
-        if self.accelerator.num_processes > 1:  # every process must stop, or the others would hang
-            finite = self.accelerator.gather(finite.float().reshape(1)).min() > 0
-        if bool(finite):
-            return
-        self._guard.restore()  # undo this step's batch-norm statistics updates
-        step = self.state.global_step + 1
-        raise NonFiniteLossError(
-            f"method {self.method!r}: non-finite loss or gradient at optimizer step {step} "
-            f"(loss {loss.item():.4g}); training stopped before that step, so the model keeps the "
-            f"weights of step {step - 1}. Lower learning_rate or max_steps.",
-            step=step,
-        )
-
-    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
-        weights = self.accelerator.unwrap_model(self.model).state_dict()  # buffers included
-        bad = [name for name, t in weights.items() if t.is_floating_point() and not t.isfinite().all()]
-        if bad:
-            raise NonFiniteLossError(
-                f"refusing to save non-finite weights ({len(bad)} tensors, e.g. {bad[0]!r})",
-                step=self.state.global_step,
-            )
-        super().save_model(output_dir, _internal_call)
 
     def prediction_step(
         self,
@@ -257,7 +223,7 @@ class UnlearnTrainer(ReportingMixin, Trainer):
         prediction_loss_only: bool,
         ignore_keys: list[str] | None = None,
     ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-        # Evaluation batches are ordinary labelled rows: report the model's own cross-entropy there,
+        # Evaluation batches are ordinary labelled rows: report the model's own task loss there,
         # not the method's training objective (which may need paired batches or teachers).
         self.compute_loss = super().compute_loss  # instance attribute shadows the method's override
         try:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 
 from ..errors import MubenchError
-from .registry import get_method
+from ..training import check_training_numbers
+from .registry import get_spec, spec_for_config
 
 PAIR_ANCHORS = ("longest", "forget", "retain")
 
@@ -74,11 +75,15 @@ class UnlearnConfig(TrainingArguments):
     def __new__(cls, *args: object, **kwargs: object) -> UnlearnConfig:
         method = kwargs.get("method")
         if cls is UnlearnConfig and isinstance(method, str) and method:
-            cls = get_method(method).config_class
+            cls = get_spec(method).config
         return super().__new__(cls)
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not self.method:  # a method's own config class names its method (read from its declaration)
+            spec = spec_for_config(type(self))
+            self.method = spec.name if spec is not None else None
+        check_training_numbers(self)
         if self.pair_anchor not in PAIR_ANCHORS:
             raise MubenchError(f"pair_anchor must be one of {list(PAIR_ANCHORS)}, got {self.pair_anchor!r}")
 

@@ -22,6 +22,7 @@ import numpy as np
 from torch.utils.data import ConcatDataset, Dataset
 
 from ..errors import MubenchError
+from ..rows import RowDataset
 
 # Where a labelled row keeps its class: the data collators accept all three and emit "labels".
 LABEL_KEYS = ("labels", "label", "label_ids")
@@ -97,24 +98,6 @@ def random_other_labels(labels: np.ndarray, num_labels: int, seed: int) -> np.nd
 
 
 # ----------------------------------------------------------------------------- datasets
-class RowDataset(Dataset):
-    """Presents any indexable dataset to ``Trainer`` as a plain torch ``Dataset``.
-
-    ``Trainer`` drops the columns of a ``datasets.Dataset`` that the model's ``forward`` does not take
-    *before* a ``with_transform`` formatter runs, which would remove the ``image``/``text`` input the
-    transform needs. Behind this wrapper the columns are filtered after the transform, per batch.
-    """
-
-    def __init__(self, dataset: Any) -> None:
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.dataset[int(index)]
-
-
 class RelabelledDataset(RowDataset):
     """Rows of ``dataset`` with their label replaced by ``labels[index]``.
 

@@ -20,40 +20,28 @@ from torch import nn
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
-from .forward import logits_of
-from .losses import kl_to_distribution
-from .registry import register_method
+from .registry import Needs, register_method
 
 
 @dataclass
 class DeleteConfig(UnlearnConfig):
     """``UnlearnConfig`` plus the distillation temperature."""
 
-    method: str | None = field(default="delete", metadata={"help": "Unlearning method (delete)."})
     kd_temperature: float = field(
         default=1.0, metadata={"help": "Softmax temperature T of teacher and student."}
     )
 
 
 def masked_teacher_probs(
-    teacher_logits: torch.Tensor, labels: torch.Tensor, temperature: float
+    teacher_logits: torch.Tensor, target: torch.Tensor, temperature: float
 ) -> torch.Tensor:
-    """softmax(teacher / T) over the classes other than each row's label (0 at the label)."""
-    true_class = F.one_hot(labels.long(), teacher_logits.shape[-1]).bool()
-    return F.softmax((teacher_logits / temperature).masked_fill(true_class, float("-inf")), dim=-1)
+    """softmax(teacher / T) over the outputs other than each position's target (0 at the target);
+    ``target`` is the boolean one-hot of the objective's ``target_one_hot``."""
+    return F.softmax((teacher_logits / temperature).masked_fill(target, float("-inf")), dim=-1)
 
 
-@register_method
 class DeleteTrainer(UnlearnTrainer):
     """Loss = KL(softmax(z_o/T) with the true class masked ‖ softmax(z_θ/T)) on Df."""
-
-    method = "delete"
-    data_use = DataUse.FORGET
-    config_class = DeleteConfig
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.teacher = self.frozen_original()
 
     def compute_loss(
         self,
@@ -62,10 +50,21 @@ class DeleteTrainer(UnlearnTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        logits = logits_of(model, inputs)
+        objective, temperature = self.objective, self.args.kd_temperature
+        logits = objective.outputs(model, inputs)
         with torch.no_grad():
-            target = masked_teacher_probs(
-                logits_of(self.teacher, inputs), inputs["labels"], self.args.kd_temperature
-            )
-        loss = kl_to_distribution(logits, target, self.args.kd_temperature)
+            teacher = objective.outputs(self.original_model, inputs)
+            target = masked_teacher_probs(teacher, objective.target_one_hot(teacher, inputs), temperature)
+        loss = objective.kl_to_distribution(logits, target, inputs, temperature)
         return (loss, {"logits": logits}) if return_outputs else loss
+
+
+register_method(
+    "delete",
+    trainer=DeleteTrainer,
+    config=DeleteConfig,
+    data_use=DataUse.FORGET,
+    needs=(Needs.ORIGINAL,),
+    citation='Zhou et al., "Decoupled Distillation to Erase", CVPR 2025',
+    quick_settings=dict(learning_rate=1e-3, num_train_epochs=4),
+)

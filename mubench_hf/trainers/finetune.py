@@ -13,9 +13,14 @@ from .data import DataUse
 from .registry import register_method
 
 
-@register_method
 class FinetuneTrainer(UnlearnTrainer):
-    """Cross-entropy on Dr, starting from θo (the loss is the base class's)."""
+    """The task loss on Dr, starting from θo (the loss is the base class's)."""
 
-    method = "finetune"
-    data_use = DataUse.RETAIN
+
+register_method(
+    "finetune",
+    trainer=FinetuneTrainer,
+    data_use=DataUse.RETAIN,
+    citation="Golatkar, Achille & Soatto, CVPR 2020; Warnecke et al., NDSS 2023",
+    quick_settings=dict(learning_rate=2e-2, num_train_epochs=2),
+)

@@ -12,21 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .base import UnlearnTrainer
 from .data import DataUse
-from .forward import logits_of
 from .registry import register_method
 
 
-@register_method
 class GradAscentTrainer(UnlearnTrainer):
-    """Loss = −CE(θ; Df)."""
-
-    method = "grad_ascent"
-    data_use = DataUse.FORGET
+    """Loss = −CE(θ; Df): the negated task loss on the forget batch."""
 
     def compute_loss(
         self,
@@ -35,6 +29,15 @@ class GradAscentTrainer(UnlearnTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        logits = logits_of(model, inputs)
-        loss = -F.cross_entropy(logits, inputs["labels"])
+        logits = self.objective.outputs(model, inputs)
+        loss = -self.objective.loss(logits, inputs)
         return (loss, {"logits": logits}) if return_outputs else loss
+
+
+register_method(
+    "grad_ascent",
+    trainer=GradAscentTrainer,
+    data_use=DataUse.FORGET,
+    citation='Thudi et al., "Unrolling SGD", EuroS&P 2022; Jang et al., ACL 2023',
+    quick_settings=dict(learning_rate=1e-3, num_train_epochs=2),
+)

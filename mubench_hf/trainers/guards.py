@@ -8,8 +8,12 @@ back. Parameters need no copy: a bad step is caught before the optimizer applies
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
+
+from .errors import NonFiniteLossError
 
 
 def _max_abs(tensors: list[torch.Tensor]) -> torch.Tensor:
@@ -42,3 +46,53 @@ class FiniteGuard:
         if check_gradients:
             tensors += [p.grad for p in self.params if p.grad is not None]
         return torch.isfinite(_max_abs(tensors))
+
+
+class FiniteTrainingMixin:
+    """Mixed into ``UnlearnTrainer``: a non-finite loss or gradient stops training with
+    ``NonFiniteLossError`` *before* the optimizer step, so the model keeps the last finite weights;
+    ``save_model`` refuses non-finite weights."""
+
+    _guard: FiniteGuard | None = None  # built at the first training step
+    _guard_step = -1
+
+    def training_step(
+        self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | int | None = None
+    ) -> torch.Tensor:
+        if self._guard is None:
+            self._guard = FiniteGuard(self.accelerator.unwrap_model(model))
+        if self._guard_step != self.state.global_step:  # first micro-batch of an optimizer step
+            self._guard.snapshot()
+            self._guard_step = self.state.global_step
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self._stop_if_not_finite(loss)
+        return loss
+
+    def _stop_if_not_finite(self, loss: torch.Tensor) -> None:
+        # On the last micro-batch the gradients are complete (and reduced across processes); a
+        # non-finite one would poison the weights at the coming optimizer step. Under fp16 loss
+        # scaling, inf gradients are expected and the scaler skips the step itself.
+        check_gradients = self.accelerator.sync_gradients and self.accelerator.scaler is None
+        finite = self._guard.all_finite(loss, check_gradients)
+        if self.accelerator.num_processes > 1:  # every process must stop, or the others would hang
+            finite = self.accelerator.gather(finite.float().reshape(1)).min() > 0
+        if bool(finite):
+            return
+        self._guard.restore()  # undo this step's batch-norm statistics updates
+        step = self.state.global_step + 1
+        raise NonFiniteLossError(
+            f"method {self.method!r}: non-finite loss or gradient at optimizer step {step} "
+            f"(loss {loss.item():.4g}); training stopped before that step, so the model keeps the "
+            f"weights of step {step - 1}. Lower learning_rate or max_steps.",
+            step=step,
+        )
+
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        weights = self.accelerator.unwrap_model(self.model).state_dict()  # buffers included
+        bad = [name for name, t in weights.items() if t.is_floating_point() and not t.isfinite().all()]
+        if bad:
+            raise NonFiniteLossError(
+                f"refusing to save non-finite weights ({len(bad)} tensors, e.g. {bad[0]!r})",
+                step=self.state.global_step,
+            )
+        super().save_model(output_dir, _internal_call)

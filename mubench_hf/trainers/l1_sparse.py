@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
-from .forward import logits_of
 from .registry import register_method
 
 
@@ -27,19 +25,13 @@ from .registry import register_method
 class L1SparseConfig(UnlearnConfig):
     """``UnlearnConfig`` plus the initial ℓ1 weight."""
 
-    method: str | None = field(default="l1_sparse", metadata={"help": "Unlearning method (l1_sparse)."})
     l1_weight: float = field(
         default=5e-4, metadata={"help": "γ: ℓ1 weight at step 0, decaying linearly to 0."}
     )
 
 
-@register_method
 class L1SparseTrainer(UnlearnTrainer):
     """Loss = CE(Dr) + γ·(1 − t/T)·‖θ‖₁."""
-
-    method = "l1_sparse"
-    data_use = DataUse.RETAIN
-    config_class = L1SparseConfig
 
     def l1_weight_now(self) -> float:
         """γ_t for the current optimizer step."""
@@ -53,10 +45,20 @@ class L1SparseTrainer(UnlearnTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        logits = logits_of(model, inputs)
-        loss = F.cross_entropy(logits, inputs["labels"])
+        logits = self.objective.outputs(model, inputs)
+        loss = self.objective.loss(logits, inputs)
         weight = self.l1_weight_now()
         if weight > 0:
             params = [p for p in model.parameters() if p.requires_grad]
             loss = loss + weight * torch.stack(torch._foreach_norm(params, 1)).sum()
         return (loss, {"logits": logits}) if return_outputs else loss
+
+
+register_method(
+    "l1_sparse",
+    trainer=L1SparseTrainer,
+    config=L1SparseConfig,
+    data_use=DataUse.RETAIN,
+    citation='Jia et al., "Model Sparsity Can Simplify Machine Unlearning", NeurIPS 2023',
+    quick_settings=dict(learning_rate=1e-2, num_train_epochs=2, l1_weight=5e-3),
+)

@@ -13,9 +13,14 @@ from .data import DataUse
 from .registry import register_method
 
 
-@register_method
 class RandomLabelTrainer(UnlearnTrainer):
     """Cross-entropy on Dr ∪ relabelled Df (the relabelling is done by the data code, see ``data.py``)."""
 
-    method = "random_label"
-    data_use = DataUse.UNION_RELABELLED
+
+register_method(
+    "random_label",
+    trainer=RandomLabelTrainer,
+    data_use=DataUse.UNION_RELABELLED,
+    citation='Graves, Nagisetty & Ganesh, "Amnesiac Machine Learning", AAAI 2021',
+    quick_settings=dict(learning_rate=2e-3, num_train_epochs=3),
+)

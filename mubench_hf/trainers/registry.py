@@ -1,42 +1,166 @@
-"""The registry of unlearning methods: one place that maps a method name to its trainer class."""
+"""The registry of unlearning methods: each method is declared once, in one ``register_method`` call.
+
+A declaration (``MethodSpec``) says everything the rest of the product needs to know about a method:
+its name, trainer and config classes, what data it consumes, the paper it comes from, which frozen
+models it needs (the original model θo, a randomly initialised "incompetent" teacher), the task kinds
+it applies to, and settings that make it forget quickly on a small model (the digits demo and tests).
+The trainer's ``method``/``data_use``/``config_class`` attributes, the config's default ``method``, the
+CLI's ``--method`` choices, the sweep's method list and defaults, and the model card's citation are
+all read from here.
+
+Methods outside the package are distributions with an entry point in the group ``mubench_hf.methods``
+whose value is the module that defines and registers them (``my_pkg.my_method``). They are imported
+on the first lookup. A plugin that fails to import is reported by name (a warning, and in the error
+for an unknown method) while the built-in methods keep working.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
+from ..errors import MubenchError
 from .errors import UnknownMethodError
 
 if TYPE_CHECKING:
     from .base import UnlearnTrainer
+    from .config import UnlearnConfig
+    from .data import DataUse
 
-METHODS: dict[str, type[UnlearnTrainer]] = {}
-
-
-def register_method(cls: type[UnlearnTrainer]) -> type[UnlearnTrainer]:
-    """Class decorator: make ``cls`` reachable as ``UnlearnConfig(method=cls.method)``."""
-    name = cls.method
-    if not name:
-        raise ValueError(f"{cls.__name__} has no `method` name to register")
-    if name in METHODS and METHODS[name] is not cls:
-        raise ValueError(f"method {name!r} is already registered by {METHODS[name].__name__}")
-    METHODS[name] = cls
-    return cls
+PLUGIN_GROUP = "mubench_hf.methods"
 
 
-def get_method(name: str) -> type[UnlearnTrainer]:
-    """The trainer class registered as ``name``.
+class Needs(str, Enum):
+    """Frozen models a method reads during training; the base trainer builds them."""
 
-    The built-in methods register themselves when ``mubench_hf.trainers`` is imported, which happens
-    before any of its submodules (this one included) can be used.
+    ORIGINAL = "original"  # a frozen copy of θo, as ``self.original_model``
+    RANDOM_TEACHER = "random_teacher"  # a randomly initialised copy, as ``self.incompetent_teacher``
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """The one declaration of an unlearning method (see the module docstring)."""
+
+    name: str
+    trainer: type[UnlearnTrainer]
+    config: type[UnlearnConfig]
+    data_use: DataUse
+    citation: str
+    needs: tuple[Needs, ...] = ()
+    kinds: tuple[str, ...] = ("classification",)
+    quick_settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_original(self) -> bool:
+        return Needs.ORIGINAL in self.needs
+
+    @property
+    def needs_random_teacher(self) -> bool:
+        return Needs.RANDOM_TEACHER in self.needs
+
+
+METHODS: dict[str, type[UnlearnTrainer]] = {}  # name -> trainer class (kept for existing callers)
+SPECS: dict[str, MethodSpec] = {}
+PLUGIN_ERRORS: dict[str, str] = {}  # entry point name -> why it failed to load
+_plugins_loaded = False
+
+
+def register_method(
+    name: str,
+    *,
+    trainer: type[UnlearnTrainer],
+    data_use: DataUse,
+    citation: str,
+    config: type[UnlearnConfig] | None = None,
+    needs: tuple[Needs | str, ...] = (),
+    kinds: tuple[str, ...] = ("classification",),
+    quick_settings: Mapping[str, Any] | None = None,
+) -> MethodSpec:
+    """Declare the method ``name`` (the only place its facts are written down) and return its spec.
+
+    ``config`` defaults to ``UnlearnConfig`` (methods without hyper-parameters of their own).
     """
+    from .config import UnlearnConfig
+    from .data import DataUse as _DataUse
+
+    if not name or not name.replace("_", "").isalnum():
+        raise MubenchError(f"a method name is letters, digits and '_', got {name!r}")
+    if name in SPECS and SPECS[name].trainer is not trainer:
+        raise MubenchError(f"method {name!r} is already registered by {SPECS[name].trainer.__name__}")
+    if not citation.strip():
+        raise MubenchError(f"method {name!r}: say which paper it comes from (citation=...)")
+    spec = MethodSpec(
+        name=name,
+        trainer=trainer,
+        config=config or UnlearnConfig,
+        data_use=_DataUse(data_use),
+        citation=citation.strip(),
+        needs=tuple(Needs(n) for n in needs),
+        kinds=tuple(kinds),
+        quick_settings=dict(quick_settings or {}),
+    )
+    # The class attributes the trainer reads are filled in from the declaration, never written twice.
+    trainer.method, trainer.data_use, trainer.config_class = name, spec.data_use, spec.config
+    SPECS[name] = spec
+    METHODS[name] = trainer
+    return spec
+
+
+def _ensure_loaded() -> None:
+    """The built-in methods (``mubench_hf.trainers``) and, once, the plugins."""
+    global _plugins_loaded
+    importlib.import_module("mubench_hf.trainers")
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            point.load()
+        except Exception as err:  # a broken plugin must not take the built-in methods down with it
+            message = f"{type(err).__name__}: {err}"
+            PLUGIN_ERRORS[point.name] = message
+            warnings.warn(
+                f"mubench-hf: the method plugin {point.name!r} ({point.value}) failed to load and is "
+                f"skipped: {message}",
+                stacklevel=2,
+            )
+
+
+def get_spec(name: str) -> MethodSpec:
+    """The declaration of the method ``name``; an unknown name lists the known ones."""
+    _ensure_loaded()
     try:
-        return METHODS[name]
+        return SPECS[name]
     except KeyError:
+        broken = "".join(f"; plugin {p!r} failed to load ({why})" for p, why in PLUGIN_ERRORS.items())
         raise UnknownMethodError(
-            f"unknown unlearning method {name!r}; known methods: {', '.join(list_methods())}"
+            f"unknown unlearning method {name!r}; known methods: {', '.join(list_methods())}{broken}"
         ) from None
 
 
-def list_methods() -> list[str]:
-    """Names of the registered methods."""
-    return sorted(METHODS)
+def get_method(name: str) -> type[UnlearnTrainer]:
+    """The trainer class registered as ``name``."""
+    return get_spec(name).trainer
+
+
+def list_methods(kind: str | None = None) -> list[str]:
+    """Names of the registered methods (those that apply to task kind ``kind`` when given)."""
+    _ensure_loaded()
+    return sorted(name for name, spec in SPECS.items() if kind is None or kind in spec.kinds)
+
+
+def method_specs() -> list[MethodSpec]:
+    """Every declaration, sorted by name."""
+    _ensure_loaded()
+    return [SPECS[name] for name in sorted(SPECS)]
+
+
+def spec_for_config(config_class: type) -> MethodSpec | None:
+    """The method whose own config class is ``config_class`` (None when several or none share it)."""
+    found = [spec for spec in SPECS.values() if spec.config is config_class]
+    return found[0] if len(found) == 1 else None

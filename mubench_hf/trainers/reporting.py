@@ -1,31 +1,23 @@
-"""What ``UnlearnTrainer`` adds for scoring and sharing: unlearn time, the original-accuracy anchor,
-the unlearning report inside ``evaluate()``, and a mubench model card for ``push_to_hub()``.
-
-Kept apart from ``base.py`` so that file stays about training.
+"""What ``UnlearnTrainer`` adds for scoring: unlearn time, the original-accuracy anchor and the
+unlearning report inside ``evaluate()``. (The model card is ``card.py``'s.)
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from transformers.utils import logging
 
 from ..errors import MubenchError
-from ..evaluation import RESULTS_FILE, card_test_accuracy, evaluate_unlearning
-from ..evaluation.report import config_name_of
-from ..splits.layout import task_of_config
+from ..evaluation import card_test_accuracy, evaluate_unlearning
 
 logger = logging.get_logger(__name__)
 
 REPORT_SPLITS = ("forget", "retain", "validation", "test", "ood")
-# Hyper-parameters that describe a method run, recorded in its card beside the method's own fields.
-RUN_FIELDS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "seed")
 
 
 def timed_train(train: Callable[..., Any]) -> Callable[..., Any]:
@@ -143,73 +135,3 @@ class ReportingMixin:
                 {f"{metric_key_prefix}_{k}": v for k, v in report.items() if isinstance(v, (int, float))}
             )
         return metrics
-
-    # ------------------------------------------------------------------ the card
-    def method_params(self) -> dict[str, Any]:
-        """The method's own hyper-parameters (fields its config adds) and the run's main settings."""
-        from .config import UnlearnConfig
-
-        own = set(type(self.args).__dataclass_fields__) - set(UnlearnConfig.__dataclass_fields__)
-        params = {name: getattr(self.args, name) for name in sorted(own)}
-        params.update({name: getattr(self.args, name) for name in RUN_FIELDS})
-        return params
-
-    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
-        """Write the mubench model card (method, hyper-parameters, config, ``base_model``, the report as
-        ``model-index``) into ``args.output_dir``; ``push_to_hub()`` calls this before uploading.
-
-        Without a deletion config to name (forget data not loaded from a mubench repo) it falls back to
-        ``Trainer``'s own card."""
-        if not self.is_world_process_zero():
-            return
-        if self.deletion_config() is None:
-            logger.warning("the forget set names no deletion config: writing Trainer's default model card")
-            super().create_model_card(*args, **kwargs)
-            return
-        card = self.model_card(model_name=kwargs.get("model_name"))
-        card.save(str(Path(self.args.output_dir) / "README.md"))
-
-    def deletion_config(self) -> str | None:
-        """The deletion config the forget set was loaded from (``digits_del5``), if it says."""
-        name = config_name_of(self.forget_dataset)
-        try:
-            return name if name and task_of_config(name) else None
-        except MubenchError:
-            return None
-
-    def model_card(self, model_name: str | None = None) -> Any:
-        from ..hub.cards import render_model_card
-        from ..splits import is_mubench_repo, read_manifest
-
-        results_path = Path(self.args.output_dir) / RESULTS_FILE
-        results = json.loads(results_path.read_text()) if results_path.is_file() else {}
-        numeric = {k: v for k, v in results.items() if isinstance(v, (int, float)) and np.isfinite(v)}
-        config = self.deletion_config()
-        if config is None:
-            raise MubenchError(
-                "the forget set names no deletion config: load it with load_dataset(repo, CONFIG)"
-            )
-        task = task_of_config(config)
-        model = self.accelerator.unwrap_model(self.model)
-        base = (
-            self.args.base_model_id
-            or getattr(getattr(model, "config", None), "_name_or_path", None)
-            or "unknown"
-        )
-        dataset = getattr(self, "dataset_repo", None) or "mubench"
-        return render_model_card(
-            "unlearned",
-            task=task,
-            config=config,
-            dataset_repo=dataset,
-            dataset_hash=read_manifest(dataset)["content_hash"] if is_mubench_repo(dataset) else None,
-            backbone=getattr(getattr(model, "config", None), "model_type", type(model).__name__),
-            recipe={},
-            seed=self.args.seed,
-            results=numeric,
-            base_model=str(base),
-            method=self.method,
-            method_params=self.method_params(),
-            unlearn_time_s=self.unlearn_time_s,
-            model_name=model_name or self.args.hub_model_id or Path(self.args.output_dir).name,
-        )

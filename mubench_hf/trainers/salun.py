@@ -19,14 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
 from .config import UnlearnConfig
-from .data import RowDataset
-from .forward import logits_of
+from .data import DataUse, RowDataset
 from .random_label import RandomLabelTrainer
 from .registry import register_method
 
@@ -35,7 +33,6 @@ from .registry import register_method
 class SalUnConfig(UnlearnConfig):
     """``UnlearnConfig`` plus the share of weights SalUn may change."""
 
-    method: str | None = field(default="salun", metadata={"help": "Unlearning method (salun)."})
     mask_ratio: float = field(
         default=0.5,
         metadata={"help": "Fraction (0, 1] of trainable weights, the most salient for Df, that may change."},
@@ -47,12 +44,8 @@ class SalUnConfig(UnlearnConfig):
             raise MubenchError(f"mask_ratio must be in (0, 1], got {self.mask_ratio}")
 
 
-@register_method
 class SalUnTrainer(RandomLabelTrainer):
     """Random labelling with gradients masked to the most Df-salient weights."""
-
-    method = "salun"
-    config_class = SalUnConfig
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +73,7 @@ class SalUnTrainer(RandomLabelTrainer):
                 batch = self._prepare_inputs(batch)
                 # Sum over the batch / |Df|: the total is the gradient of the mean over Df,
                 # whatever the batch size.
-                loss = -F.cross_entropy(logits_of(model, batch), batch["labels"], reduction="sum")
+                loss = -self.objective.per_sample_loss(self.objective.outputs(model, batch), batch).sum()
                 grads = torch.autograd.grad(
                     loss / len(self.forget_dataset), [p for _, p in named], allow_unused=True
                 )
@@ -126,3 +119,13 @@ def top_fraction_mask(scores: dict[str, torch.Tensor], ratio: float) -> dict[str
         masks[name] = chosen[start : start + score.numel()].view_as(score)
         start += score.numel()
     return masks
+
+
+register_method(
+    "salun",
+    trainer=SalUnTrainer,
+    config=SalUnConfig,
+    data_use=DataUse.UNION_RELABELLED,
+    citation='Fan et al., "SalUn: Empowering Machine Unlearning via Gradient-based Weight Saliency", ICLR 2024',
+    quick_settings=dict(learning_rate=3e-3, num_train_epochs=3),
+)

@@ -20,16 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..errors import MubenchError
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
-from .forward import logits_of
-from .losses import kl_to_teacher
-from .registry import register_method
+from .registry import Needs, register_method
 
 MAX_STEP, MIN_STEP = "max", "min"
 
@@ -38,7 +35,6 @@ MAX_STEP, MIN_STEP = "max", "min"
 class ScrubConfig(UnlearnConfig):
     """``UnlearnConfig`` plus SCRUB's loss weights and step schedule."""
 
-    method: str | None = field(default="scrub", metadata={"help": "Unlearning method (scrub)."})
     kd_temperature: float = field(default=4.0, metadata={"help": "Distillation temperature T."})
     retain_kl_weight: float = field(default=0.001, metadata={"help": "α: weight of KL(θo ‖ θ) in min-steps."})
     retain_ce_weight: float = field(default=0.99, metadata={"help": "γ: weight of CE on Dr in min-steps."})
@@ -60,17 +56,11 @@ class ScrubConfig(UnlearnConfig):
             )
 
 
-@register_method
 class ScrubTrainer(UnlearnTrainer):
     """Alternating max-steps on Df and min-steps on Dr, then min-steps only."""
 
-    method = "scrub"
-    data_use = DataUse.PAIRED
-    config_class = ScrubConfig
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.teacher = self.frozen_original()
         # Batches per optimizer step over all processes: a "pass" over a set is measured in these.
         step_rows = self.args.per_device_train_batch_size * self.args.gradient_accumulation_steps
         step_rows *= self.args.world_size
@@ -95,19 +85,32 @@ class ScrubTrainer(UnlearnTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        temperature = self.args.kd_temperature
+        temperature, objective = self.args.kd_temperature, self.objective
         if self.phase(self.state.global_step) == MAX_STEP:
             batch = inputs["forget"]
-            logits = logits_of(model, batch)
+            logits = objective.outputs(model, batch)
             with torch.no_grad():
-                teacher_logits = logits_of(self.teacher, batch)
-            loss = -(temperature**2) * kl_to_teacher(logits, teacher_logits, temperature)
+                teacher_logits = objective.outputs(self.original_model, batch)
+            loss = -(temperature**2) * objective.kl_to_teacher(logits, teacher_logits, batch, temperature)
+            self.log_term("forget_loss", loss)
         else:
             batch = inputs["retain"]
-            logits = logits_of(model, batch)
+            logits = objective.outputs(model, batch)
             with torch.no_grad():
-                teacher_logits = logits_of(self.teacher, batch)
-            kl = (temperature**2) * kl_to_teacher(logits, teacher_logits, temperature)
-            ce = F.cross_entropy(logits, batch["labels"])
+                teacher_logits = objective.outputs(self.original_model, batch)
+            kl = (temperature**2) * objective.kl_to_teacher(logits, teacher_logits, batch, temperature)
+            ce = objective.loss(logits, batch)
             loss = self.args.retain_kl_weight * kl + self.args.retain_ce_weight * ce
+            self.log_term("retain_loss", loss)
         return (loss, {"logits": logits}) if return_outputs else loss
+
+
+register_method(
+    "scrub",
+    trainer=ScrubTrainer,
+    config=ScrubConfig,
+    data_use=DataUse.PAIRED,
+    needs=(Needs.ORIGINAL,),
+    citation='Kurmanji, Triantafillou, Hayes & Triantafillou, "Towards Unbounded Machine Unlearning", NeurIPS 2023',
+    quick_settings=dict(learning_rate=5e-3, forget_steps_per_cycle=6, max_steps=50),
+)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from transformers.trainer_utils import TrainOutput, speed_metrics
 
@@ -28,7 +27,6 @@ from ..errors import MubenchError
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse, RowDataset
-from .forward import logits_of
 from .registry import register_method
 
 
@@ -36,7 +34,6 @@ from .registry import register_method
 class SSDConfig(UnlearnConfig):
     """``UnlearnConfig`` plus SSD's selection weighting α and dampening constant λ."""
 
-    method: str | None = field(default="ssd", metadata={"help": "Unlearning method (ssd)."})
     selection_weighting: float = field(
         default=10.0,
         metadata={"help": "α: dampen weights whose Df importance exceeds α × their importance on all data."},
@@ -51,13 +48,8 @@ class SSDConfig(UnlearnConfig):
             raise MubenchError("selection_weighting and dampening_constant must be > 0")
 
 
-@register_method
 class SSDTrainer(UnlearnTrainer):
     """Dampen the weights that are far more important for Df than for all training data."""
-
-    method = "ssd"
-    data_use = DataUse.SEPARATE
-    config_class = SSDConfig
 
     def importances(self, dataset: Dataset) -> dict[str, torch.Tensor]:
         """Mean over batches of the squared gradient of each batch's mean cross-entropy."""
@@ -77,7 +69,7 @@ class SSDTrainer(UnlearnTrainer):
                 if index % world != rank:  # each process takes every world-th batch
                     continue
                 batch = self._prepare_inputs(batch)
-                loss = F.cross_entropy(logits_of(model, batch), batch["labels"])
+                loss = self.objective.loss(self.objective.outputs(model, batch), batch)
                 grads = torch.autograd.grad(loss, [p for _, p in named], allow_unused=True)
                 for (name, _), grad in zip(named, grads):
                     if grad is not None:
@@ -125,3 +117,14 @@ class SSDTrainer(UnlearnTrainer):
         metrics["dampened_fraction"] = share
         self.log(metrics)
         return TrainOutput(self.state.global_step, 0.0, metrics)
+
+
+register_method(
+    "ssd",
+    trainer=SSDTrainer,
+    config=SSDConfig,
+    data_use=DataUse.SEPARATE,
+    citation='Foster, Schoepf & Brintrup, "Selective Synaptic Dampening", AAAI 2024',
+    # SSD dampens parameters important to the forget set; it was designed for class forgetting.
+    quick_settings=dict(selection_weighting=8.0),
+)

@@ -1,0 +1,13 @@
+"""Task objectives: what "the loss of a sample" means for a task, so that methods are written once.
+
+A method asks its trainer's objective for per-sample quantities (the log-likelihood of each sample's
+target, the per-sample loss, the output distributions for KL terms) instead of calling
+``cross_entropy`` on class logits itself. Classification implements the interface here; generation
+adds token-level versions without touching the methods.
+"""
+
+from .base import TaskObjective
+from .classification import ClassificationObjective
+from .registry import OBJECTIVES, objective_for, register_objective
+
+__all__ = ["OBJECTIVES", "ClassificationObjective", "TaskObjective", "objective_for", "register_objective"]

@@ -1,0 +1,169 @@
+"""One way through the product: load a deletion config → build the model → attach the task's
+processing → train (unlearn) → score every split → write the card.
+
+``mubench unlearn``, ``mubench evaluate``, the sweep cells and the base/retrain trainers all go through
+these functions, so a fix or a new modality lands in one place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+from torch import nn
+from transformers import PretrainedConfig, TrainingArguments
+
+from .errors import MubenchError
+from .splits.layout import task_of_config
+from .tasks import Task, get_task
+
+
+@dataclass
+class Prepared:
+    """A deletion config ready to train or score on: raw and processed splits, the model, its processing."""
+
+    task: Task
+    dataset: str
+    config: str
+    raw: datasets.DatasetDict
+    splits: datasets.DatasetDict  # the raw splits with the task's transform attached
+    model: nn.Module
+    processor: Any
+    collator: Callable[[list[dict]], dict]
+
+
+def load_config_splits(
+    dataset: str, config: str, *, cache_dir: str | None = None, required: tuple[str, ...] = ()
+) -> datasets.DatasetDict:
+    """The splits of deletion config ``config`` in ``dataset`` (a local repo folder or a Hub id)."""
+    from .splits import load_deletion_config
+
+    return load_deletion_config(str(dataset), config, cache_dir=cache_dir, required=required)
+
+
+def prepare(
+    dataset: str,
+    config: str,
+    model: str | os.PathLike | PretrainedConfig | nn.Module,
+    *,
+    task: str | Task | None = None,
+    processor: str | None = None,
+    cache_dir: str | None = None,
+    required: tuple[str, ...] = ("forget", "retain", "test"),
+) -> Prepared:
+    """Load ``config``, build (or take) ``model`` for its task, and attach the task's processing.
+
+    ``model`` is a trained model (folder, Hub id or PEFT adapter folder), a spec that builds one
+    (``tiny:resnet``, a config or ``config.json``: fresh weights), or a module already built.
+    """
+    from .modeling import build_model, resolve_model
+    from .processing import data_collator_for, load_processor, prepare_splits
+
+    task = get_task(task or task_of_config(config))
+    raw = load_config_splits(dataset, config, cache_dir=cache_dir, required=required)
+    if isinstance(model, nn.Module):
+        built = model
+    elif (
+        isinstance(model, PretrainedConfig) or str(model).startswith("tiny:") or str(model).endswith(".json")
+    ):
+        built = resolve_model(task, model, next(iter(raw.values())))
+    else:
+        built = build_model(task, str(model))
+    source = processor or (str(model) if isinstance(model, (str, os.PathLike)) else None)
+    loaded_processor = load_processor(task, source)
+    return Prepared(
+        task=task,
+        dataset=str(dataset),
+        config=config,
+        raw=raw,
+        splits=prepare_splits(raw, task, built, loaded_processor),
+        model=built,
+        processor=loaded_processor,
+        collator=data_collator_for(task, loaded_processor),
+    )
+
+
+def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kwargs: Any) -> Any:
+    """The method's ``UnlearnTrainer`` on ``prepared`` (``args.method`` picks the method)."""
+    from .trainers import UnlearnTrainer
+
+    trainer = UnlearnTrainer(
+        model=prepared.model,
+        args=args,
+        splits=prepared.splits,
+        processing_class=prepared.processor,
+        data_collator=prepared.collator,
+        **trainer_kwargs,
+    )
+    trainer.dataset_repo = prepared.dataset  # recorded in the model card
+    return trainer
+
+
+def scoring_trainer(
+    prepared: Prepared, output_dir: str, *, batch_size: int = 256, seed: int = 42, use_cpu: bool = False
+) -> Any:
+    """A plain ``Trainer`` that only scores ``prepared.model`` (devices, collator, batch size)."""
+    from transformers import PrinterCallback, Trainer
+
+    if batch_size <= 0:
+        raise MubenchError(f"the evaluation batch size must be > 0, got {batch_size}")
+    trainer = Trainer(
+        model=prepared.model,
+        args=TrainingArguments(
+            output_dir=output_dir,
+            per_device_eval_batch_size=batch_size,
+            report_to="none",
+            seed=seed,
+            use_cpu=use_cpu,
+            disable_tqdm=True,
+            dataloader_pin_memory=False,
+        ),
+        data_collator=prepared.collator,
+        processing_class=prepared.processor,
+    )
+    trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
+def score(
+    prepared: Prepared,
+    *,
+    output_dir: str | os.PathLike | None,
+    retrain: Any = None,
+    original_test_accuracy: float | None = None,
+    base_model: str | os.PathLike | None = None,
+    unlearn_time_s: float | None = None,
+    extra: Mapping[str, Any] | None = None,
+    batch_size: int = 256,
+    seed: int = 42,
+    use_cpu: bool = False,
+) -> dict[str, Any]:
+    """Every unlearning metric of ``prepared.model`` on the config's splits (see
+    :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given."""
+    from .evaluation import evaluate_unlearning
+    from .evaluation.report import check_reference_source
+
+    if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
+        raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
+    if retrain is not None:
+        check_reference_source(retrain)
+    if base_model is not None and not Path(base_model).is_dir():
+        raise MubenchError(f"base model folder {str(base_model)!r} does not exist")
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
+        return evaluate_unlearning(
+            trainer,
+            prepared.splits,
+            retrain=retrain,
+            original_test_accuracy=original_test_accuracy,
+            base_model=base_model,
+            unlearn_time_s=unlearn_time_s,
+            output_dir=output_dir,
+            extra=extra,
+            log=False,
+        )

@@ -1,0 +1,77 @@
+"""The training recipe of base and retrain models: ``RecipeArguments`` and the recipe a card records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import ModelCard
+from transformers import TrainingArguments
+from transformers.trainer_utils import IntervalStrategy, SaveStrategy
+
+from ..errors import MubenchError
+from ..training import check_training_numbers
+
+# The settings a card records as the recipe (and ``retrain`` reuses): what decides the trained weights.
+RECIPE_FIELDS = (
+    "num_train_epochs",
+    "max_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "weight_decay",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "optim",
+    "seed",
+)
+
+
+@dataclass
+class RecipeArguments(TrainingArguments):
+    """``TrainingArguments`` with defaults for training classifiers from a config on CPU: a few epochs
+    at a high learning rate, one evaluation per epoch on validation and the best epoch kept. Pass
+    ``--learning_rate 5e-5`` and fewer epochs when fine-tuning a pretrained checkpoint."""
+
+    output_dir: str = field(default="mubench-model", metadata={"help": "Folder of the trained model."})
+    num_train_epochs: float = field(default=8.0, metadata={"help": "Training epochs."})
+    learning_rate: float = field(default=3e-3, metadata={"help": "Peak learning rate (AdamW)."})
+    per_device_train_batch_size: int = field(default=32, metadata={"help": "Batch size per device."})
+    per_device_eval_batch_size: int = field(
+        default=256, metadata={"help": "Evaluation batch size per device."}
+    )
+    eval_strategy: IntervalStrategy | str = field(
+        default="epoch", metadata={"help": "When to evaluate on validation."}
+    )
+    save_strategy: SaveStrategy | str = field(default="epoch", metadata={"help": "When to save checkpoints."})
+    save_total_limit: int | None = field(default=1, metadata={"help": "Checkpoints kept during training."})
+    load_best_model_at_end: bool = field(default=True, metadata={"help": "Keep the best validation epoch."})
+    metric_for_best_model: str | None = field(default="accuracy", metadata={"help": "Selection metric."})
+    report_to: None | str | list[str] = field(
+        default="none", metadata={"help": "Trackers ('none', 'all', ...)."}
+    )
+    logging_strategy: IntervalStrategy | str = field(default="epoch", metadata={"help": "When to log."})
+    seed: int = field(default=42, metadata={"help": "Seed of initialisation and data order."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_training_numbers(self)
+
+
+def recipe_of(args: TrainingArguments) -> dict[str, Any]:
+    """The recipe fields of ``args`` (what a card records and ``retrain`` reuses)."""
+    return {name: getattr(args, name) for name in RECIPE_FIELDS if hasattr(args, name)}
+
+
+def recipe_from_card(model: Any) -> dict[str, Any]:
+    """The training recipe recorded in the card of the model folder ``model``."""
+    from ..hub.cards import read_provenance
+
+    readme = Path(str(model)) / "README.md"
+    if not readme.is_file():
+        raise MubenchError(
+            f"no recipe to reuse: {model} has no model card; pass the training arguments explicitly"
+        )
+    recipe = read_provenance(ModelCard.load(readme)).get("recipe") or {}
+    return {k: v for k, v in recipe.items() if k in RECIPE_FIELDS}
