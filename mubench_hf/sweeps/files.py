@@ -42,10 +42,11 @@ def write_text_if_changed(path: str | os.PathLike, text: str) -> bool:
     """
     path = Path(path)
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
+        unchanged = path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
-        pass  # missing or unreadable: write it
+        unchanged = False  # missing or unreadable: write it
+    if unchanged:
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace_atomically(path, lambda handle: handle.write(text))
     return True

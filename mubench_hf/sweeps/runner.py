@@ -157,8 +157,8 @@ def _plan(grid: Grid, overwrite: bool) -> _Plan:
 def check_writable(output: Path) -> None:
     """Create (when missing) and write a probe file in ``output``; raises what the OS raises."""
     output.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=output, prefix=".mubench-write-check-"):
-        pass
+    with tempfile.NamedTemporaryFile(dir=output, prefix=".mubench-write-check-") as probe:
+        probe.write(b"ok")  # created, written and removed again: the folder takes writes
 
 
 def _run_grid(grid: Grid, *, show_progress: bool, log: Callable[[str], None], overwrite: bool) -> SweepResult:
