@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from torch import nn
 from transformers import (
     AutoConfig,
@@ -123,7 +124,7 @@ def load_pretrained(auto_class: type, model: str | os.PathLike, **kwargs: Any) -
         )
     try:
         return auto_class.from_pretrained(str(model), **kwargs)
-    except (OSError, RuntimeError, ValueError) as err:
+    except (OSError, RuntimeError, ValueError, SafetensorError) as err:
         if isinstance(err, MubenchError):
             raise
         if path.is_dir():

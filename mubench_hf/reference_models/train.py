@@ -57,6 +57,10 @@ def task_configs(dataset: str, task: Task) -> list[str]:
         raise MubenchError(
             f"{dataset} is not a deletion repo (no mubench.json); build it with 'mubench build-splits'"
         )
+    elif Path(dataset).is_absolute() or dataset.startswith(".") or dataset.count("/") != 1:
+        raise MubenchError(
+            f"deletion repo folder {dataset!r} does not exist; build it with 'mubench build-splits --task {task.name}'"
+        )
     else:
         try:
             names = [n for n in datasets.get_dataset_config_names(dataset) if n.startswith(f"{task.name}_")]
