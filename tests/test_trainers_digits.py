@@ -193,3 +193,11 @@ def test_model_selection_reads_validation_never_test(original, digits_base_model
     assert len(trainer.eval_dataset) == len(original["splits"]["validation"])
     trainer.train()
     assert trainer.state.best_model_checkpoint is not None
+
+
+def test_every_registered_method_is_tested_here():
+    from mubench_hf.trainers import list_methods
+
+    # retrain is tested above against its own test accuracy, ssd on class-wise forgetting
+    assert set(TEST_DROP) | {"retrain", "ssd"} == set(list_methods("classification"))
+    assert set(CLASS_DROP) | {"ssd"} == set(list_methods("classification"))

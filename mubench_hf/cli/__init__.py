@@ -6,7 +6,6 @@ argument parsers (``unlearn`` uses ``HfArgumentParser``) plug in the same way as
 
 from __future__ import annotations
 
-import errno
 import importlib
 import sys
 
@@ -73,22 +72,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mubench {command}: interrupted", file=sys.stderr)
         return 130
-    except OSError as err:
-        message = _os_error_message(err)
+    except Exception as err:
+        message = _system_fault_message(err)
         if message is None:
-            raise
+            raise  # a bug, not a mistake a user can fix: the traceback is what helps
         print(f"mubench {command}: error: {message}", file=sys.stderr)
         return 1
 
 
-def _os_error_message(err: OSError) -> str | None:
-    """A one-line message for the operating-system errors a user can fix; None for the rest."""
-    where = f" ({err.filename})" if err.filename else ""
-    if err.errno == errno.ENOSPC:
+def _system_fault_message(err: BaseException) -> str | None:
+    """A one-line message for a full disk or an unwritable folder (however the library underneath
+    reports it); ``None`` for every other error."""
+    from ..faults import DISK_FULL, classify
+
+    kind = classify(err)
+    if kind is None:
+        return None
+    where = getattr(err, "filename", None)
+    where = f" ({where})" if where else ""
+    if kind == DISK_FULL:
         return (
-            f"the disk is full{where}: free some space and run the command again; what was finished "
-            "before is on disk and files are written whole or not at all"
+            f"the disk is full{where}: free some space and run the command again; files are written whole "
+            "or not at all, so what was finished before is intact"
         )
-    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write there{where}: {err.strerror}; choose a folder you can write to"
-    return None
+    return f"cannot write there{where}: {err}; choose a folder you can write to"

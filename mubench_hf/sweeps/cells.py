@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .faults import classify
+from ..faults import classify
 from .files import read_json_or_none, value_checksum, write_json_atomic
 from .grid import RETRAIN
 from .references import read_json_roundtrip

@@ -19,9 +19,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..errors import MubenchError
+from ..faults import NOT_WRITABLE, as_mubench_error, classify
 from .aggregate import aggregate
 from .cells import Cell, finished_record, is_done, run_cell
-from .faults import NOT_WRITABLE, as_mubench_error, classify
 from .grid import RETRAIN, Grid
 from .outputs import csv_text, jsonl_text, leaderboard_markdown, write_figures, write_text
 from .references import (

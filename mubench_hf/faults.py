@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from ..errors import MubenchError
+from .errors import MubenchError
 
 DISK_FULL = "disk full"
 NOT_WRITABLE = "not writable"
