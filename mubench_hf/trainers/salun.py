@@ -23,8 +23,9 @@ from torch.utils.data import DataLoader
 from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
+from ..rows import RowDataset
 from .config import UnlearnConfig
-from .data import DataUse, RowDataset
+from .data import DataUse
 from .random_label import RandomLabelTrainer
 from .registry import register_method
 

@@ -24,9 +24,10 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from transformers.trainer_utils import TrainOutput, speed_metrics
 
 from ..errors import MubenchError
+from ..rows import RowDataset
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
-from .data import DataUse, RowDataset
+from .data import DataUse
 from .registry import register_method
 
 
