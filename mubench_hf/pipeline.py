@@ -55,11 +55,14 @@ def prepare(
     processor: str | None = None,
     cache_dir: str | None = None,
     required: tuple[str, ...] = ("forget", "retain", "test"),
+    trust_remote_code: bool | None = None,
+    allow_pickle: bool | None = None,
 ) -> Prepared:
     """Load ``config``, build (or take) ``model`` for its task, and attach the task's processing.
 
     ``model`` is a trained model (folder, Hub id or PEFT adapter folder), a spec that builds one
     (``tiny:resnet``, a config or ``config.json``: fresh weights), or a module already built.
+    ``trust_remote_code`` / ``allow_pickle`` default to the active ``modeling.loading_policy`` (no and no).
     """
     from .modeling import build_model, resolve_model
     from .processing import data_collator_for, load_processor, prepare_splits
@@ -73,9 +76,9 @@ def prepare(
     ):
         built = resolve_model(task, model, next(iter(raw.values())))
     else:
-        built = build_model(task, str(model))
+        built = build_model(task, str(model), trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
     source = processor or (str(model) if isinstance(model, (str, os.PathLike)) else None)
-    loaded_processor = load_processor(task, source)
+    loaded_processor = load_processor(task, source, trust_remote_code=trust_remote_code)
     return Prepared(
         task=task,
         dataset=str(dataset),

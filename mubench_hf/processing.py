@@ -145,17 +145,31 @@ def data_collator_for(task: str | Task, processing_class: Any = None) -> Callabl
     return default_data_collator
 
 
-def load_processor(task: str | Task, source: str | None) -> Any:
-    """The checkpoint's image processor or tokenizer; ``None`` for image models built from a config."""
+def load_processor(task: str | Task, source: str | None, *, trust_remote_code: bool | None = None) -> Any:
+    """The checkpoint's image processor or tokenizer; ``None`` for image models built from a config.
+
+    ``trust_remote_code`` is always passed explicitly: ``False`` unless given or set by
+    ``modeling.loading_policy`` (``--trust_remote_code``), so a repo's own processor code never runs
+    unasked."""
+    from .modeling import current_loading_policy
+
     task = get_task(task)
     if source is None or source.startswith("tiny:") or source.endswith(".json"):
         if task.modality == "text":
             raise MubenchError("text tasks need a tokenizer: pass --processor (a folder or Hub id)")
         return None
+    if trust_remote_code is None:
+        trust_remote_code = current_loading_policy().trust_remote_code
     loader = AutoImageProcessor if task.modality == "image" else AutoTokenizer
     try:
-        return loader.from_pretrained(source)
-    except (OSError, ValueError):
+        return loader.from_pretrained(source, trust_remote_code=bool(trust_remote_code))
+    except (OSError, ValueError) as err:
+        # the source's own name is left out: a folder may well be called ".../trust_remote_code..."
+        if not trust_remote_code and "trust_remote_code" in str(err).replace(source, ""):
+            raise MubenchError(
+                f"the processor of {source!r} needs Python code from its repo, which is not run unless asked: "
+                "pass --trust_remote_code if you trust its source"
+            ) from None
         if task.modality == "text":
             raise MubenchError(f"no tokenizer found with {source!r}; pass --processor") from None
         return None

@@ -14,25 +14,43 @@ unlearning methods alike), and the checks of the numbers in their arguments.
 * **pin_memory follows the device**: on a CPU-only run it is off (PyTorch warns once per loader).
 * **Numbers that would make a run a silent no-op are refused** before any work: epochs, steps, batch
   sizes or a learning rate ≤ 0.
+* **The Hub token is never written.** ``Trainer`` pickles its arguments into ``training_args.bin`` of the
+  output folder and of every checkpoint, ``hub_token`` included. The trainer takes the token out of its
+  own copy of the arguments when it is built (the caller's object is left as given) and keeps it for
+  its pushes only, so ``training_args.bin`` is still written (transformers' tools and users read it)
+  but with ``hub_token=None``; beside it goes ``training_args.json``, the same arguments as JSON with
+  secrets redacted: that is the copy a push uploads, since loading a pickle from the Hub runs code.
+* **Pushes go through mubench's allow-listed, token-scanned push** (``mubench_hf.hub.push_model``):
+  ``push_to_hub()`` and the pushes during training (``push_to_hub=True``) upload the model files only,
+  never checkpoint folders (pickled optimizer and RNG states); ``hub_strategy`` ``checkpoint`` /
+  ``all_checkpoints`` are refused before any work.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 import os
+import shutil
 from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import torch
 from torch import nn
 from transformers import PreTrainedModel, Trainer, TrainingArguments
+from transformers.trainer_utils import HubStrategy
 from transformers.utils import logging
 
 from .errors import MubenchError
+from .secrets import redact_value, remember_token
 
 logger = logging.get_logger(__name__)
 SAFE_WEIGHTS = "model.safetensors"
+TRAINING_ARGS_JSON = "training_args.json"  # the token-free, pickle-free copy of the arguments
+_PICKLE_PUSH_STRATEGIES = (HubStrategy.CHECKPOINT, HubStrategy.ALL_CHECKPOINTS)
 
 
 def check_training_numbers(args: TrainingArguments) -> None:
@@ -76,13 +94,128 @@ def last_batch_has_one_row(num_rows: int, batch_size: int, world_size: int) -> b
     return remainder > 0 and math.ceil(remainder / world_size) == 1
 
 
+def check_hub_strategy(args: TrainingArguments | None) -> None:
+    """Refuse pushes that would upload checkpoint folders (pickles) before the Hub is contacted."""
+    if args is not None and args.push_to_hub and args.hub_strategy in _PICKLE_PUSH_STRATEGIES:
+        raise MubenchError(
+            f"hub_strategy {HubStrategy(args.hub_strategy).value!r} uploads checkpoint folders, which hold "
+            "pickles (optimizer.pt, rng_state.pth, training_args.bin); mubench pushes only the model files: "
+            "use --hub_strategy every_save or end"
+        )
+    if args is not None and args.push_to_hub and args.hub_revision:
+        raise MubenchError(
+            f"hub_revision {args.hub_revision!r}: mubench pushes to the main branch only; drop --hub_revision"
+        )
+
+
+def write_training_args_json(args: TrainingArguments, output_dir: str | os.PathLike) -> Path:
+    """``training_args.json``: the arguments as JSON, every secret redacted (see the module docstring)."""
+    path = Path(output_dir) / TRAINING_ARGS_JSON
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(redact_value(args.to_dict()), indent=2, default=str) + "\n")
+    partial.replace(path)  # atomic: a reader never sees half a file
+    return path
+
+
 class SafeTrainingMixin:
     """Mixed in before ``transformers.Trainer`` (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        check_hub_strategy(kwargs.get("args", args[1] if len(args) > 1 else None))
         super().__init__(*args, **kwargs)
         if self.args.dataloader_pin_memory and self.args.device.type != "cuda":
             self.args.dataloader_pin_memory = False  # pinned memory only helps copies to a GPU
+        self._hub_token: str | None = None
+        self._take_hub_token()
+
+    # ------------------------------------------------------------------ the Hub token
+    def _take_hub_token(self) -> None:
+        """Move ``args.hub_token`` out of the arguments (which get pickled) into the trainer."""
+        token = self.args.hub_token
+        if token is None:
+            return
+        remember_token(token)
+        self._hub_token = token
+        self.args = copy.copy(self.args)  # the caller's arguments object is left as given
+        self.args.hub_token = None
+
+    def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
+        self._take_hub_token()  # set on the arguments after the trainer was built: still never pickled
+        super()._save(output_dir, state_dict=state_dict)
+        if self.args.should_save:
+            write_training_args_json(
+                self.args, output_dir if output_dir is not None else self.args.output_dir
+            )
+
+    def init_hf_repo(self, token: str | None = None, private: bool | None = None) -> None:
+        if token is None:  # during Trainer.__init__ the token is still in the arguments
+            token = getattr(self, "_hub_token", None) or self.args.hub_token
+        super().init_hf_repo(token=token, private=private)
+
+    def push_to_hub(
+        self,
+        commit_message: str | None = "End of training",
+        blocking: bool = True,
+        token: str | None = None,
+        revision: str | None = None,
+        private: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Save the model and its card, then publish them with ``mubench_hf.hub.push_model``: the
+        allow-listed files only, refused if one holds the token, in one commit on the main branch.
+
+        Returns the ``PushResult`` (``None`` on processes other than the main one). ``blocking`` is
+        accepted for ``Trainer`` compatibility; the push has always finished when this returns."""
+        from .hub.push import push_model
+
+        self._take_hub_token()
+        token = token if token is not None else self._hub_token
+        if revision is not None or self.args.hub_revision:
+            raise MubenchError("mubench pushes to the main branch only; drop revision= / --hub_revision")
+        self.callback_handler.on_push_begin(self.args, self.state, self.control)
+        model_name = kwargs.pop("model_name", None)
+        if model_name is None and self.args.should_save:
+            model_name = (self.args.hub_model_id or Path(self.args.output_dir).name).split("/")[-1]
+        if self.hub_model_id is None:
+            self.init_hf_repo(token=token, private=private)
+        self.save_model(_internal_call=True)
+        if not self.is_world_process_zero():
+            return None
+        model_tags = getattr(self.model, "model_tags", None)
+        if model_tags:  # as Trainer does: the model's own tags go into the card
+            tags = kwargs.get("tags") or []
+            tags = [tags] if isinstance(tags, str) else list(tags)
+            kwargs["tags"] = tags + [tag for tag in model_tags if tag not in tags]
+        self.create_model_card(model_name=model_name, **kwargs)
+        self._finish_current_push()
+        return push_model(
+            self.args.output_dir,
+            self.hub_model_id,
+            token=token,
+            private=bool(self.args.hub_private_repo if private is None else private),
+            commit_message=commit_message,
+        )
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        """The pushes during training (``push_to_hub=True``): the checkpoint's model files are copied to
+        ``output_dir`` (as ``Trainer`` does) and pushed like any model folder, before its card exists."""
+        if not self.is_world_process_zero() or self.args.hub_strategy == HubStrategy.END:
+            return
+        from .hub.push import CARD_NAME, is_model_file, push_model
+
+        self.callback_handler.on_push_begin(self.args, self.state, self.control)
+        output_dir = Path(self.args.output_dir)
+        for path in Path(checkpoint_folder).iterdir():
+            if path.is_file() and path.name != CARD_NAME and is_model_file(path.name):
+                shutil.copy(path, output_dir / path.name)
+        if self.processing_class is not None:
+            self.processing_class.save_pretrained(str(output_dir))
+        if self.args.save_strategy == "steps":
+            message = f"Training in progress, step {self.state.global_step}"
+        else:
+            message = f"Training in progress, epoch {int(self.state.epoch or 0)}"
+        push_model(output_dir, self.hub_model_id, token=self._hub_token, commit_message=message,
+                   require_card=False)  # fmt: skip
 
     # ------------------------------------------------------------------ one-row batches
     def drops_one_row_batch(self) -> bool:

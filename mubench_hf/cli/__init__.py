@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.main(rest) or 0)
     except MubenchError as err:
-        print(f"mubench {command}: error: {err}", file=sys.stderr)
+        from ..secrets import redact  # a safety net: messages quoting a Hub error may hold the token
+
+        print(f"mubench {command}: error: {redact(str(err))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"mubench {command}: interrupted", file=sys.stderr)

@@ -53,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--cache_dir", default=None, help="cache_dir for datasets.load_dataset")
     parser.add_argument("--use_cpu", action="store_true", help="evaluate on the CPU even if a GPU is present")
+    parser.add_argument(
+        "--trust_remote_code",
+        "--trust-remote-code",
+        action="store_true",
+        help="run Python code shipped in a Hub model or processor repo (off by default)",
+    )
+    parser.add_argument("--allow-pickle", "--allow_pickle", dest="allow_pickle", action="store_true",
+                        help="load pickled weights (pytorch_model.bin) when there are no safetensors; "
+                        "unpickling can run arbitrary code")  # fmt: skip
     return parser
 
 
@@ -61,23 +70,25 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     from ..evaluation import RESULTS_FILE
+    from ..modeling import loading_policy
     from ..pipeline import prepare, score
 
     output_dir = args.output_dir or args.model
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
-    prepared = prepare(args.dataset, args.config, args.model, task=args.task, processor=args.processor,
-                       cache_dir=args.cache_dir)  # fmt: skip
-    results = score(
-        prepared,
-        output_dir=output_dir,
-        retrain=args.retrain,
-        original_test_accuracy=args.original_test_accuracy,
-        base_model=args.base_model,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        use_cpu=args.use_cpu,
-    )
+    with loading_policy(trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle):
+        prepared = prepare(args.dataset, args.config, args.model, task=args.task, processor=args.processor,
+                           cache_dir=args.cache_dir)  # fmt: skip
+        results = score(
+            prepared,
+            output_dir=output_dir,
+            retrain=args.retrain,
+            original_test_accuracy=args.original_test_accuracy,
+            base_model=args.base_model,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            use_cpu=args.use_cpu,
+        )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     print(f"wrote {output_dir}/{RESULTS_FILE}")
     return 0

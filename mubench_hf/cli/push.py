@@ -1,4 +1,8 @@
-"""``mubench push``: publish a model output folder (weights, config, card, results) as a Hub model repo."""
+"""``mubench push``: publish a model output folder (weights, config, card, results) as a Hub model repo.
+
+Only the allow-listed files go up (safetensors weights, configs, processor files, the card, results;
+see ``mubench_hf.hub.push.MODEL_FILE_PATTERNS``); pickles such as ``training_args.bin`` stay local, and
+a file holding the Hub token stops the push before any upload."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     args = push_parser(
         "mubench push",
         "Push a model folder (save_pretrained output with a README.md model card) to a Hub model repo in one "
-        "commit. Pushing again adds a commit; other files in the repo are kept.",
+        "commit: safetensors weights, configs, processor files, the card and results only. Pushing again "
+        "adds a commit; other files in the repo are kept.",
         ("OUT", "the model output folder"),
         "the model repo, 'namespace/name'",
     ).parse_args(argv)

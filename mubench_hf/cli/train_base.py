@@ -42,6 +42,19 @@ class ModelScriptArguments:
         default=None, metadata={"help": "Image processor or tokenizer (folder or Hub id)."}
     )
     cache_dir: str | None = field(default=None, metadata={"help": "cache_dir for datasets.load_dataset."})
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={
+            "help": "Run Python code shipped in a Hub model or processor repo (off: never run unasked)."
+        },
+    )
+    allow_pickle: bool = field(
+        default=False,
+        metadata={
+            "help": "Load pickled weights (pytorch_model.bin) when a model has no safetensors; unpickling "
+            "can run arbitrary code, so only for sources you trust."
+        },
+    )
 
 
 def _parser(prog: str) -> Any:
@@ -54,9 +67,18 @@ def _parser(prog: str) -> Any:
 
 def _parse(argv: list[str], prog: str) -> tuple[ModelScriptArguments, Any, set[str]]:
     """The parsed arguments and the names of the training arguments the user set explicitly."""
+    from ..secrets import remember_token
+
     flags = command_line(argv)
     script, args = parse_dataclasses(_parser(prog), flags)
+    remember_token(args.hub_token)  # kept out of every file the run writes
     return script, args, explicit_names(flags)
+
+
+def _policy(script: ModelScriptArguments) -> Any:
+    from ..modeling import loading_policy
+
+    return loading_policy(trust_remote_code=script.trust_remote_code, allow_pickle=script.allow_pickle)
 
 
 def _report(kind: str, results: dict) -> None:
@@ -74,10 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         raise MubenchError("--task is required (e.g. --task digits)")
     from ..reference_models import train_base
 
-    results = train_base(
-        script.dataset, script.task, script.model, args.output_dir, args,
-        config=script.config, processor=script.processor, cache_dir=script.cache_dir,
-    )  # fmt: skip
+    with _policy(script):
+        results = train_base(
+            script.dataset, script.task, script.model, args.output_dir, args,
+            config=script.config, processor=script.processor, cache_dir=script.cache_dir,
+        )  # fmt: skip
     _report("base", results)
     return 0
 
@@ -97,9 +120,10 @@ def retrain_main(argv: list[str] | None = None) -> int:
         for name, value in recipe_from_card(script.model).items():
             if name not in explicit:
                 setattr(args, name, value)
-    results = train_retrain(
-        script.dataset, script.config, script.model, args.output_dir, args,
-        task=script.task, processor=script.processor, cache_dir=script.cache_dir,
-    )  # fmt: skip
+    with _policy(script):
+        results = train_retrain(
+            script.dataset, script.config, script.model, args.output_dir, args,
+            task=script.task, processor=script.processor, cache_dir=script.cache_dir,
+        )  # fmt: skip
     _report("retrain", results)
     return 0

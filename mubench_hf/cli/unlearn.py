@@ -57,6 +57,19 @@ class UnlearnScriptArguments:
         },
     )
     cache_dir: str | None = field(default=None, metadata={"help": "cache_dir for datasets.load_dataset."})
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={
+            "help": "Run Python code shipped in a Hub model or processor repo (off: never run unasked)."
+        },
+    )
+    allow_pickle: bool = field(
+        default=False,
+        metadata={
+            "help": "Load pickled weights (pytorch_model.bin) when a model has no safetensors; unpickling "
+            "can run arbitrary code, so only for sources you trust."
+        },
+    )
 
 
 def _method_from(argv: list[str]) -> str | None:
@@ -98,10 +111,13 @@ def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, Any]:
 
 
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:
+    from ..secrets import redact_value
+
     path = Path(output_dir) / RUN_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    # redacted: an error message or an argument could hold the Hub token (--hub_token, HF_TOKEN)
+    partial.write_text(json.dumps(redact_value(results), indent=2, default=str) + "\n")
     partial.replace(path)  # atomic: a reader never sees half a file
 
 
@@ -117,11 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     if help_requested(argv):
         method = _method_from([a for a in argv if a not in ("-h", "--help")])
         return print_cached_help("unlearn", method or "", lambda: _parser(method).format_help())
+    from ..modeling import loading_policy
+    from ..secrets import remember_token
+
+    script, args = parse_args(argv)
+    remember_token(args.hub_token)  # kept out of every file written below
+    _check_output_dir(args.output_dir)
+    with loading_policy(trust_remote_code=script.trust_remote_code, allow_pickle=script.allow_pickle):
+        return _run(script, args)
+
+
+def _run(script: UnlearnScriptArguments, args: Any) -> int:
+    """Train, save, score and write the run record (under the loading policy of the flags)."""
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import NonFiniteLossError
 
-    script, args = parse_args(argv)
-    _check_output_dir(args.output_dir)
     prepared = prepare(
         script.dataset, script.config, script.model,
         task=script.task, processor=script.processor, cache_dir=script.cache_dir,

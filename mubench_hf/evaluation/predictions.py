@@ -139,15 +139,18 @@ def load_predictions(path: str | os.PathLike) -> tuple[dict[str, SplitPrediction
     path = Path(path)
     if not path.is_file():
         raise MubenchError(f"no predictions file at {path}")
-    with np.load(path, allow_pickle=False) as data:
-        metadata = json.loads(str(data[_META_KEY])) if _META_KEY in data else {}
-        splits = sorted({key.split("/")[0] for key in data.files if "/" in key})
-        out = {
-            split: SplitPredictions(
-                logits=data[f"{split}/logits"],
-                labels=data[f"{split}/labels"],
-                sample_ids=data[f"{split}/sample_ids"] if f"{split}/sample_ids" in data else None,
-            )
-            for split in splits
-        }
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            metadata = json.loads(str(data[_META_KEY])) if _META_KEY in data else {}
+            splits = sorted({key.split("/")[0] for key in data.files if "/" in key})
+            out = {
+                split: SplitPredictions(
+                    logits=data[f"{split}/logits"],
+                    labels=data[f"{split}/labels"],
+                    sample_ids=data[f"{split}/sample_ids"] if f"{split}/sample_ids" in data else None,
+                )
+                for split in splits
+            }
+    except (ValueError, OSError, KeyError) as err:  # not an npz, or object arrays that need unpickling
+        raise MubenchError(f"{path} is not a predictions file mubench can read safely ({err})") from None
     return out, metadata

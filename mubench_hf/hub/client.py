@@ -1,7 +1,9 @@
 """The one door to the Hub: a token check done before any work, and Hub failures turned into clear errors.
 
 Every Hub call of mubench-hf goes through ``huggingface_hub`` (``HfApi``); this module only decides which
-token to use and how a failure is reported.
+token to use and how a failure is reported. A Hub error can echo a request back, token included: every
+message made here is redacted (``mubench_hf.secrets``), and an original error that held a token is not
+chained, so no traceback prints it either.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from contextlib import contextmanager
 from huggingface_hub import HfApi, get_token
 
 from ..errors import MubenchError
+from ..secrets import active_tokens, redact, remember_token
 
 
 def require_token(token: str | None, repo_id: str) -> str:
@@ -19,6 +22,7 @@ def require_token(token: str | None, repo_id: str) -> str:
 
     Raises before anything is read, built or uploaded, so a missing login costs nothing.
     """
+    remember_token(token)
     found = token or get_token()
     if not found:
         raise MubenchError(
@@ -45,9 +49,14 @@ def hub_errors(action: str, hint: str = "") -> Iterator[None]:
     except MubenchError:
         raise
     except Exception as err:  # HTTP errors, connection errors, malformed answers: all end the same way
-        raise MubenchError(
-            f"{action} failed ({type(err).__name__}: {_first_line(err)}). {hint}".rstrip()
-        ) from err
+        tokens = active_tokens()
+        text = str(err)
+        message = redact(
+            f"{action} failed ({type(err).__name__}: {_first_line(text)}). {hint}".rstrip(), tokens
+        )
+        if redact(text, tokens) != text:
+            raise MubenchError(message) from None  # the original would print the token in a traceback
+        raise MubenchError(message) from err
 
 
 def push_failure_hint(folder: object) -> str:
@@ -58,6 +67,6 @@ def push_failure_hint(folder: object) -> str:
     )
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
+def _first_line(text: str) -> str:
+    text = text.strip()
     return text.splitlines()[0] if text else "no details"

@@ -4,6 +4,12 @@ Both pushes check the repo id and the token before any work, never write to the 
 everything in a single ``HfApi.create_commit`` (the Hub applies a commit entirely or not at all), with
 the remote head as ``parent_commit`` so a concurrent push to the same repo fails instead of being
 silently overwritten. Remote files that belong to something else are kept.
+
+What is uploaded is an allow-list, never "every file of the folder": for a model, safetensors weights,
+configs, processor/tokenizer files, the card and results (``MODEL_FILE_PATTERNS``); pickles
+(``training_args.bin``, ``pytorch_model.bin``, optimizer states) stay local. For deletion splits, the
+manifest, the card and the data files it lists (``SPLIT_FILE_PATTERNS``). Before any request every byte
+to be uploaded is scanned for a live Hub token (``mubench_hf.secrets``); a file holding one stops the push.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
 from ..errors import MubenchError
+from ..secrets import active_tokens, refuse_if_token_in
 from ..splits import MANIFEST_NAME, read_manifest, verify_repo
 from ..splits.card import render_card
 from ..splits.manifest import manifest_text
@@ -39,6 +46,41 @@ WEIGHT_PATTERNS = (
     "flax_model*.msgpack",
 )
 CONFIG_NAMES = ("config.json", "adapter_config.json")
+SAFE_WEIGHT_PATTERN = "*.safetensors"
+# The top-level files of a model folder a push uploads; anything else stays local (and is listed as such).
+MODEL_FILE_PATTERNS = (
+    SAFE_WEIGHT_PATTERN,
+    "model.safetensors.index.json",
+    *CONFIG_NAMES,
+    "generation_config.json",
+    # processors and tokenizers
+    "preprocessor_config.json",
+    "processor_config.json",
+    "video_preprocessor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "chat_template.jinja",
+    "chat_template.json",
+    # the card and the results
+    CARD_NAME,
+    "unlearning_results.json",
+    "train_results.json",
+    "eval_results.json",
+    "test_results.json",
+    "all_results.json",
+    "predictions.npz",
+    "training_args.json",
+)
+# The files of a deletion repo a push uploads (its manifest and card are made here).
+SPLIT_FILE_PATTERNS = ("data/*.parquet", "data/*/deletion_order.txt")
 
 
 @dataclass
@@ -52,6 +94,7 @@ class PushResult:
     commit_url: str
     uploaded: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # files of the folder not on the allow-list
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -138,44 +181,81 @@ def push_splits(
             f"{folder} does not match its manifest ({'; '.join(problems[:3])}); rebuild it with "
             "`mubench build-splits` before pushing"
         )
+    data_files = _split_files(folder, local)
+    tokens = active_tokens(token)
+    where = f"{folder} to dataset repo {repo_id}"
+    refuse_if_token_in([(rel, folder / rel) for rel in data_files], where, tokens)
     api = hub_api(token)
     with hub_errors(
         f"pushing the deletion splits {folder} to dataset repo {repo_id}", push_failure_hint(folder)
     ):
         url, head, remote_files = _remote_state(api, repo_id, "dataset", private)
         manifest = merge_manifests(local, _remote_manifest(api, repo_id, head, remote_files))
+        made = {
+            CARD_NAME: render_card(manifest, repo_id=repo_id).encode("utf-8"),
+            MANIFEST_NAME: _json_bytes(manifest),
+        }
+        refuse_if_token_in(made.items(), where, tokens)  # the remote manifest is merged in: check again
         operations: list[CommitOperationAdd | CommitOperationDelete] = [
-            CommitOperationAdd(CARD_NAME, render_card(manifest, repo_id=repo_id).encode("utf-8")),
-            CommitOperationAdd(MANIFEST_NAME, _json_bytes(manifest)),
+            CommitOperationAdd(name, content) for name, content in made.items()
         ]
-        for entry in local["tasks"].values():
-            operations += [CommitOperationAdd(rel, str(folder / rel)) for rel in sorted(entry["files"])]
+        operations += [CommitOperationAdd(rel, str(folder / rel)) for rel in data_files]
         operations += [CommitOperationDelete(rel) for rel in stale_task_files(local, remote_files)]
         message = commit_message or f"Upload mubench deletion splits: {', '.join(local['tasks'])}"
         return _commit(api, repo_id, "dataset", url, head, operations, message)
 
 
+def _split_files(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """The data files the manifest lists, each on the allow-list (a manifest naming anything else is refused)."""
+    files = sorted(rel for entry in manifest["tasks"].values() for rel in entry["files"])
+    for rel in files:
+        if not any(fnmatch(rel, pattern) for pattern in SPLIT_FILE_PATTERNS):
+            raise MubenchError(
+                f"the {MANIFEST_NAME} of {folder} lists {rel}, which is not a deletion-split file "
+                f"({', '.join(SPLIT_FILE_PATTERNS)}); rebuild the folder with `mubench build-splits`"
+            )
+    return files
+
+
 # --------------------------------------------------------------------------- models
-def _model_files(folder: Path) -> list[Path]:
-    """The top-level files of a model output folder (sub-folders such as checkpoints and logs stay local)."""
+def is_model_file(name: str) -> bool:
+    """Whether a top-level file of a model folder is on the push allow-list (``MODEL_FILE_PATTERNS``)."""
+    return any(fnmatch(name, pattern) for pattern in MODEL_FILE_PATTERNS)
+
+
+def _check_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise MubenchError(f"model folder {folder} does not exist")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _model_files(folder: Path, require_card: bool = True) -> tuple[list[Path], list[str]]:
+    """The allow-listed top-level files of a model output folder, and the names of the other files
+    (sub-folders such as checkpoints and logs always stay local)."""
+    _check_folder(folder)
+    present = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [p for p in present if is_model_file(p.name)]
+    left_out = [p.name for p in present if not is_model_file(p.name)]
     names = {p.name for p in files}
     if not names & set(CONFIG_NAMES):
         raise MubenchError(
             f"{folder} holds no config.json: save the model there with model.save_pretrained()"
         )
-    if not any(fnmatch(name, pattern) for name in names for pattern in WEIGHT_PATTERNS):
-        raise MubenchError(
-            f"{folder} holds no weights ({', '.join(WEIGHT_PATTERNS[:3])} ...): save them with save_pretrained()"
+    if not any(fnmatch(name, SAFE_WEIGHT_PATTERN) for name in names):
+        pickled = [name for name in left_out if any(fnmatch(name, p) for p in WEIGHT_PATTERNS)]
+        why = (
+            f"only pickled weights ({', '.join(pickled)}), which run code when loaded and are never pushed"
+            if pickled
+            else "no weights"
         )
-    if CARD_NAME not in names:
+        raise MubenchError(
+            f"{folder} holds {why}: save the model as safetensors with model.save_pretrained() and push again"
+        )
+    if require_card and CARD_NAME not in names:
         raise MubenchError(
             f"{folder} has no {CARD_NAME} model card, which carries the model's scores and base model; write "
             "one with mubench_hf.hub.render_model_card(...).save(folder / 'README.md')"
         )
-    return files
+    return files, left_out
 
 
 def push_model(
@@ -184,17 +264,26 @@ def push_model(
     token: str | None = None,
     private: bool = False,
     commit_message: str | None = None,
+    *,
+    require_card: bool = True,
 ) -> PushResult:
     """Publish a model output folder (weights, config, processor, ``README.md`` card and, when present,
-    ``unlearning_results.json``) as the model repo ``repo_id``, in one commit.
+    the results files) as the model repo ``repo_id``, in one commit.
 
-    Pushing again adds a commit. Remote files the folder does not have are kept, except stale weight
-    files (an old shard or format), which are deleted so they cannot be loaded instead of the new weights.
+    Only allow-listed files are uploaded (``MODEL_FILE_PATTERNS``; the others are named in
+    ``PushResult.left_out``), after a scan for a live Hub token. Pushing again adds a commit. Remote
+    files the folder does not have are kept, except stale weight files (an old shard or format), which
+    are deleted so they cannot be loaded instead of the new weights. ``require_card=False`` is for
+    pushes during training (``Trainer`` checkpoints), before the card exists.
     """
     check_repo_id(repo_id)
-    token = require_token(token, repo_id)
     folder = Path(folder)
-    files = _model_files(folder)
+    _check_folder(folder)  # a wrong path is named before a missing login
+    token = require_token(token, repo_id)
+    files, left_out = _model_files(folder, require_card=require_card)
+    refuse_if_token_in(
+        [(p.name, p) for p in files], f"{folder} to model repo {repo_id}", active_tokens(token)
+    )
     local_names = {p.name for p in files}
     api = hub_api(token)
     with hub_errors(f"pushing the model {folder} to model repo {repo_id}", push_failure_hint(folder)):
@@ -208,4 +297,6 @@ def push_model(
             if "/" not in name and any(fnmatch(name, pattern) for pattern in WEIGHT_PATTERNS)
         ]
         message = commit_message or f"Upload mubench model from {folder.name}"
-        return _commit(api, repo_id, "model", url, head, operations, message)
+        result = _commit(api, repo_id, "model", url, head, operations, message)
+    result.left_out = left_out
+    return result

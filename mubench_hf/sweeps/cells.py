@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..faults import classify
+from ..secrets import redact
 from .files import read_json_or_none, value_checksum, write_json_atomic
 from .grid import RETRAIN
 from .references import read_json_roundtrip
@@ -117,7 +118,9 @@ def run_cell(cell: Cell) -> dict[str, Any]:
         if classify(err) is not None:
             raise  # the disk or the folder, not the method: every later cell would fail the same way
         record.update(
-            status="failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(limit=8)
+            status="failed",
+            error=redact(f"{type(err).__name__}: {err}"),  # a Hub error may quote the token
+            traceback=redact(traceback.format_exc(limit=8)),
         )
     record["wall_s"] = time.perf_counter() - start
     record[CHECKSUM_KEY] = record_checksum(record)

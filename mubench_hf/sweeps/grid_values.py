@@ -207,9 +207,28 @@ def _check_numbers(where: str, cls: type, values: dict[str, Any]) -> None:
         raise MubenchError(f"{where}: {err}") from None
 
 
+# Secrets have no place in a grid file: it is copied into every cell record and summary.
+SECRET_KEYS = ("hub_token", "token")
+
+
+def _refuse_secrets(key: str, values: dict[str, Any]) -> None:
+    found = [name for name in values if name in SECRET_KEYS]
+    if found:
+        raise MubenchError(
+            f"grid key {key!r}: {found[0]!r} is a secret and grid settings are written into every cell record; "
+            "set the HF_TOKEN environment variable (or run `hf auth login`) instead"
+        )
+
+
 def check_settings(grid: Any) -> None:
     """Names, types and training numbers of ``base_recipe``, ``unlearn_args`` and ``hyperparameters``."""
     from ..reference_models import RecipeArguments
+
+    _refuse_secrets("base_recipe", grid.base_recipe)
+    _refuse_secrets("unlearn_args", grid.unlearn_args)
+    for method, settings in grid.hyperparameters.items():
+        if isinstance(settings, dict):
+            _refuse_secrets(f"hyperparameters.{method}", settings)
 
     recipe_fields = {f.name for f in dataclasses.fields(RecipeArguments)} - {"output_dir", "seed"}
     _check_names("base_recipe", grid.base_recipe, recipe_fields, "argument(s)")
