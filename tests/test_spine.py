@@ -249,3 +249,46 @@ def test_command_help_is_kept_and_then_needs_no_transformers(tmp_path):
     assert "--dataset" in first.stdout and "--learning_rate" in first.stdout
     assert first.stdout.splitlines()[:-1] == second.stdout.splitlines()[:-1]
     assert second.stdout.splitlines()[-1] == "False"
+
+
+def test_an_arguments_file_reads_numbers_as_written(digits_repo, digits_base_model_dir, tmp_path):
+    """PyYAML alone reads ``3e-3`` as a string (YAML 1.1); the args file must give the float."""
+    import json
+
+    out = tmp_path / "out"
+    text = textwrap.dedent(
+        f"""
+        dataset: {digits_repo}
+        config: digits_del5
+        model: {digits_base_model_dir}
+        cache_dir: {tmp_path / "cache"}
+        method: grad_ascent
+        learning_rate: 3e-3
+        weight_decay: 1e-4
+        max_steps: 2
+        output_dir: {out}
+        use_cpu: true
+        report_to: none
+        disable_tqdm: true
+        save_strategy: "no"
+        """
+    )
+    (tmp_path / "args.yaml").write_text(text)
+    assert mubench(["unlearn", str(tmp_path / "args.yaml")]) == 0
+    arguments = json.loads((out / "unlearn_run.json").read_text())["arguments"]
+    assert arguments["learning_rate"] == 3e-3 and arguments["weight_decay"] == 1e-4
+
+
+def test_pin_memory_follows_the_device(tmp_path):
+    import torch
+    from trainer_testlib import tiny_linear
+    from transformers import TrainingArguments
+
+    from mubench_hf.training import MubenchTrainer
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: pinning memory is right there")
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none")  # no use_cpu: the device decides
+    assert args.dataloader_pin_memory  # transformers' default
+    trainer = MubenchTrainer(model=tiny_linear(), args=args)
+    assert trainer.args.dataloader_pin_memory is False  # no GPU: pinning would only warn
