@@ -1,5 +1,5 @@
-"""Build or load a classifier for a task: any ``AutoModelFor{Image,Sequence}Classification`` checkpoint
-or config, or a PEFT adapter folder, with the task's labels.
+"""Build or load a classifier for a task: any checkpoint or config of the ``AutoModelFor...Classification``
+class of the task's modality (``mubench_hf.modalities``), or a PEFT adapter folder, with the task's labels.
 
 Nothing here downloads anything by itself: a model id is passed to ``from_pretrained`` as given, so
 offline runs use local folders (or the Hub cache).
@@ -25,18 +25,10 @@ from typing import Any
 import torch
 from safetensors import SafetensorError
 from torch import nn
-from transformers import (
-    AutoConfig,
-    AutoModelForImageClassification,
-    AutoModelForSequenceClassification,
-    BertConfig,
-    PretrainedConfig,
-    PreTrainedModel,
-    ResNetConfig,
-    ViTConfig,
-)
+from transformers import AutoConfig, PretrainedConfig, PreTrainedModel
 
 from .errors import MubenchError
+from .modalities.image import image_channels  # noqa: F401  (kept importable from here)
 from .secrets import redact
 from .tasks import Task, get_task
 
@@ -82,20 +74,13 @@ def _policy(trust_remote_code: bool | None, allow_pickle: bool | None) -> Loadin
 
 def auto_class_for(task: str | Task) -> type:
     """The ``AutoModelFor...Classification`` class of the task's modality."""
-    task = get_task(task)
-    return AutoModelForImageClassification if task.modality == "image" else AutoModelForSequenceClassification
+    return get_task(task).modality_spec.auto_class()
 
 
 def label_kwargs(task: str | Task) -> dict[str, Any]:
     """``num_labels``, ``id2label`` and ``label2id`` of the task, for configs and ``from_pretrained``."""
     task = get_task(task)
     return {"num_labels": task.num_labels, "id2label": task.id2label, "label2id": task.label2id}
-
-
-def image_channels(dataset: Any, column: str = "image") -> int:
-    """1 for grey-scale images, 3 otherwise, judged from the first image of ``dataset``."""
-    first = dataset.with_format(None)[0][column] if hasattr(dataset, "with_format") else dataset[0][column]
-    return 1 if getattr(first, "mode", "RGB") in ("L", "I", "F", "1") else 3
 
 
 def check_model_labels(model: Any, task: str | Task) -> None:
@@ -130,7 +115,8 @@ def build_model(
         new_head: for checkpoints trained on something else: replace the classification head with
             one for the task's classes. Without it a checkpoint must already have the task's
             ``num_labels``.
-        num_channels: image tasks with a config: input channels (1 for grey images such as digits).
+        num_channels: image tasks with a config: input channels (1 for grey images such as digits);
+            other modalities ignore it.
         trust_remote_code: run code from the model repo (default: the ``loading_policy``, else no).
         allow_pickle: load pickled weights when the source has no safetensors (default: the
             ``loading_policy``, else refused).
@@ -142,12 +128,9 @@ def build_model(
         "allow_pickle": policy.allow_pickle,
     }
     task = get_task(task)
-    auto_class = auto_class_for(task)
     if isinstance(model, PretrainedConfig):
-        config = model.__class__.from_dict({**model.to_dict(), **label_kwargs(task)})
-        if task.modality == "image" and num_channels is not None and hasattr(config, "num_channels"):
-            config.num_channels = num_channels
-        return auto_class.from_config(config)
+        return _from_config(task, model, {} if num_channels is None else {"num_channels": num_channels})
+    auto_class = auto_class_for(task)
 
     path = Path(model)
     if (path / "adapter_config.json").is_file():
@@ -172,6 +155,15 @@ def build_model(
     # Class names come from the task, so saved models and cards name the classes alike.
     loaded.config.id2label, loaded.config.label2id = task.id2label, task.label2id
     return loaded
+
+
+def _from_config(task: Task, config: PretrainedConfig, hints: dict[str, Any]) -> PreTrainedModel:
+    """Fresh weights from a copy of ``config`` with the task's labels, adapted by the modality to
+    ``hints`` about the data (image channels, ...)."""
+    modality = task.modality_spec
+    config = config.__class__.from_dict({**config.to_dict(), **label_kwargs(task)})
+    modality.adapt_config(config, **hints)
+    return modality.auto_class().from_config(config)
 
 
 def _pickle_refusal(model: str, pickled: list[str]) -> str:
@@ -288,18 +280,21 @@ def load_pretrained(
 def resolve_model(task: str | Task, model: str | PretrainedConfig, sample: Any) -> PreTrainedModel:
     """A model for ``task`` from ``tiny:<arch>``, a config (object or ``.json`` file), or a checkpoint
     (with a new head when it predicts another number of classes). ``sample`` (any split of the task)
-    tells image models built from a config how many channels the images have."""
+    tells the modality what a model built from a config must know about the data (e.g. how many
+    channels the images have)."""
     task = get_task(task)
-    channels = image_channels(sample, task.input_column) if task.modality == "image" else None
     if isinstance(model, str) and model.startswith("tiny:"):
-        return build_model(task, tiny_config(task, model.split(":", 1)[1]), num_channels=channels)
-    if isinstance(model, PretrainedConfig):
-        return build_model(task, model, num_channels=channels)
-    if str(model).endswith(".json"):
+        config = tiny_config(task, model.split(":", 1)[1])
+    elif isinstance(model, PretrainedConfig):
+        config = model
+    elif str(model).endswith(".json"):
         if not Path(model).is_file():
             raise MubenchError(f"config file {str(model)!r} does not exist")
         config = AutoConfig.from_pretrained(str(Path(model).parent))
-        return build_model(task, config, num_channels=channels)
+    else:
+        config = None
+    if config is not None:
+        return _from_config(task, config, task.modality_spec.data_hints(sample, task.input_column))
     config = load_config(model)
     return build_model(task, model, new_head=getattr(config, "num_labels", None) != task.num_labels)
 
@@ -307,42 +302,12 @@ def resolve_model(task: str | Task, model: str | PretrainedConfig, sample: Any) 
 def tiny_config(task: str | Task, architecture: str = "resnet", **overrides: Any) -> PretrainedConfig:
     """A very small config for tests, demos and benchmarks on CPU, with the task's labels.
 
-    ``"resnet"`` (two basic stages, ~74k weights) and ``"vit"`` (2 layers, hidden size 32, no dropout)
-    for image tasks, ``"bert"`` (2 layers, hidden size 32) for text tasks; ``overrides`` replace fields.
+    The task's modality offers the architectures: ``"resnet"`` (two basic stages, ~74k weights) and
+    ``"vit"`` (2 layers, hidden size 32, no dropout) for image tasks, ``"bert"`` (2 layers, hidden size
+    32) for text tasks; ``overrides`` replace fields.
     """
     task = get_task(task)
-    labels = label_kwargs(task)
-    if architecture == "resnet":
-        base: dict[str, Any] = dict(
-            num_channels=3, embedding_size=16, hidden_sizes=[32, 64], depths=[1, 1], layer_type="basic"
-        )
-        return ResNetConfig(**{**base, **labels, **overrides})
-    if architecture == "vit":
-        base = dict(
-            image_size=8,
-            patch_size=2,
-            num_channels=3,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
-            hidden_dropout_prob=0.0,
-            attention_probs_dropout_prob=0.0,
-        )
-        return ViTConfig(**{**base, **labels, **overrides})
-    if architecture == "bert":
-        base = dict(
-            vocab_size=1000,
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
-            max_position_embeddings=128,
-            hidden_dropout_prob=0.0,
-            attention_probs_dropout_prob=0.0,
-        )
-        return BertConfig(**{**base, **labels, **overrides})
-    raise MubenchError(f"unknown tiny architecture {architecture!r}; known: resnet, vit, bert")
+    return task.modality_spec.tiny_config(architecture, **{**label_kwargs(task), **overrides})
 
 
 def load_config(model: str | os.PathLike) -> PretrainedConfig:

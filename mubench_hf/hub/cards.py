@@ -76,15 +76,13 @@ def metric_split(metric: str) -> str | None:
 
 
 def _task_type(task: Task) -> str:
-    return "image-classification" if task.modality == "image" else "text-classification"
+    """The card's pipeline tag and ``model-index`` task type: the modality's."""
+    return task.modality_spec.pipeline_tag
 
 
 def _auto_class(task: Task) -> str:
-    return (
-        "AutoModelForImageClassification"
-        if task.modality == "image"
-        else "AutoModelForSequenceClassification"
-    )
+    """The class the card's usage snippet loads the model with: the modality's."""
+    return task.modality_spec.auto_class().__name__
 
 
 def _plain(value: Any) -> Any:

@@ -61,15 +61,23 @@ def dump_yaml(data: dict[str, Any]) -> str:
     )
 
 
+def _task_category(modality: str) -> str:
+    """The Hub task category of a modality's tasks; a manifest may name one not registered here."""
+    from ..modalities import UnknownModalityError, get_modality
+
+    try:
+        return get_modality(modality).pipeline_tag
+    except UnknownModalityError:
+        return "other"
+
+
 def _card_data(manifest: dict[str, Any]) -> DatasetCardData:
     tasks = list(manifest["tasks"].values())
     modalities = {t["modality"] for t in tasks}
     card_data = DatasetCardData(
         license=sorted({t["license"] for t in tasks}) if len(tasks) > 1 else tasks[0]["license"],
         pretty_name="mubench-hf deletion splits",
-        task_categories=sorted(
-            {"image-classification" if m == "image" else "text-classification" for m in modalities}
-        ),
+        task_categories=sorted({_task_category(m) for m in modalities}),
         tags=["mubench", "machine-unlearning"],
         configs=_yaml_configs(manifest),
     )

@@ -14,11 +14,9 @@ from datasets.table import InMemoryTable
 
 from ..columns import column_numpy
 from ..errors import MubenchError
+from ..modalities import LABEL_COLUMN, Modality, get_modality, list_modalities
 from .sources import HubSource, OODSource, SourceLike, load_hub_source, load_source
 
-# Canonical input column per modality: every task's data is renamed onto these.
-INPUT_COLUMNS = {"image": "image", "text": "text"}
-LABEL_COLUMN = "label"
 SAMPLE_ID_COLUMN = "sample_id"
 SAMPLE_ID_FEATURE = datasets.Value("int64")
 
@@ -38,7 +36,7 @@ class Task:
     """One benchmark task.
 
     A task knows where its data comes from (a Hub dataset, or an offline ``loader``), how to
-    rename that data onto the canonical columns (``image`` or ``text``, ``label``), the class
+    rename that data onto the canonical columns (its modality's input column, ``label``), the class
     names, which source splits serve as validation and test, an optional OOD set, and the size of
     its deletion order (``deletion_fraction`` of the train split). ``kind`` is ``"classification"``
     (``num_labels`` classes) or ``"generation"``.
@@ -65,8 +63,10 @@ class Task:
             raise MubenchError(
                 f"task name {self.name!r}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
             )
-        if self.modality not in INPUT_COLUMNS:
-            raise MubenchError(f"task {self.name!r}: modality must be one of {sorted(INPUT_COLUMNS)}")
+        if self.modality not in list_modalities():
+            raise MubenchError(
+                f"task {self.name!r}: modality must be one of {list_modalities()}, not {self.modality!r}"
+            )
         if self.kind not in TASK_KINDS:
             raise MubenchError(
                 f"task {self.name!r}: kind must be one of {list(TASK_KINDS)}, not {self.kind!r}"
@@ -75,8 +75,13 @@ class Task:
             raise MubenchError(f"task {self.name!r}: give exactly one of hub= or loader=")
 
     @property
+    def modality_spec(self) -> Modality:
+        """The registered ``Modality`` object of ``modality`` (its columns, processing and models)."""
+        return get_modality(self.modality)
+
+    @property
     def input_column(self) -> str:
-        return INPUT_COLUMNS[self.modality]
+        return self.modality_spec.input_column
 
     @property
     def label_column(self) -> str:
@@ -97,10 +102,9 @@ class Task:
     @property
     def features(self) -> datasets.Features:
         """Canonical features of every stored split."""
-        input_feature = datasets.Image() if self.modality == "image" else datasets.Value("string")
         return datasets.Features(
             {
-                self.input_column: input_feature,
+                self.input_column: self.modality_spec.input_feature(),
                 LABEL_COLUMN: datasets.ClassLabel(names=list(self.class_names)),
                 SAMPLE_ID_COLUMN: SAMPLE_ID_FEATURE,
             }

@@ -1,0 +1,26 @@
+"""Modalities as plug-ins: one ``Modality`` object per kind of input (see ``base``).
+
+The shipped ones (``image``, ``text``) register themselves on import; another is one module that
+subclasses ``Modality`` and calls ``register_modality``.
+"""
+
+from . import image, text  # noqa: F401  (registers the shipped modalities)
+from .base import (
+    LABEL_COLUMN,
+    Modality,
+    UnknownModalityError,
+    get_modality,
+    list_modalities,
+    register_modality,
+    unregister_modality,
+)
+
+__all__ = [
+    "LABEL_COLUMN",
+    "Modality",
+    "UnknownModalityError",
+    "get_modality",
+    "list_modalities",
+    "register_modality",
+    "unregister_modality",
+]
