@@ -9,6 +9,7 @@ before they are written or shown; ``find_token_in_files`` is the last check befo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import zipfile
@@ -41,14 +42,13 @@ def active_tokens(*extra: str | None) -> set[str]:
     found = set(_remembered)
     found.update(t for t in extra if t)
     found.update(os.environ.get(name) or "" for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"))
-    try:
+    # an unreadable token file must not stop a run or a push: it only means fewer tokens to look for
+    with contextlib.suppress(Exception):
         from huggingface_hub import get_token
         from huggingface_hub.utils import get_stored_tokens
 
         found.add(get_token() or "")
         found.update(get_stored_tokens().values())
-    except Exception:  # noqa: BLE001 - an unreadable token file must not stop a run or a push
-        pass
     return {t.strip() for t in found if t and len(t.strip()) >= MIN_TOKEN_LENGTH}
 
 
