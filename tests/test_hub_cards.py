@@ -151,3 +151,17 @@ def test_invalid_cards_are_refused() -> None:
         unlearned_card(results={"zrf": "high"})
     with pytest.raises(MubenchError, match="unknown task 'nope'"):
         unlearned_card(task="nope")
+
+
+def test_bootstrap_intervals_fold_into_their_metric_row_and_round_trip(tmp_path: Path) -> None:
+    results = {**RESULTS, "forget_accuracy_ci_low": 0.29, "forget_accuracy_ci_high": 0.55, "mia_efficacy_lr": 0.3}
+    card = unlearned_card(results=results)
+    card.save(tmp_path / "README.md")
+    loaded = ModelCard.load(tmp_path / "README.md")
+    assert read_results(loaded) == results
+    splits = {r.metric_type: r.dataset_split for r in loaded.data.eval_results}
+    assert splits["forget_accuracy_ci_low"] == "forget" and splits["mia_efficacy_lr"] == "forget"
+    rows = [line for line in card.text.splitlines() if line.startswith("| ")]
+    forget_rows = [line for line in rows if "`forget_accuracy" in line]
+    assert forget_rows == ["| Forget accuracy (`forget_accuracy`) | forget | 0.4194 | 0.2900 – 0.5500 |"]
+    assert any(line.startswith("| Test accuracy (`test_accuracy`) | test | 0.9611 | — |") for line in rows)

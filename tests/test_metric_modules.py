@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mubench_hf.metrics import (
     knowledge_gap_monte_carlo,
     loss_attack_auc,
     membership_attack,
+    mia_efficacy_lr,
     mubench_score,
     split_accuracy,
     zrf,
@@ -172,6 +174,15 @@ def test_zrf_module(hf_cache, splits):
     assert result == {"zrf": pytest.approx(zrf(forget_logits, teachers), abs=1e-12)}
     with pytest.raises(ValueError, match="teacher_logits has shape"):
         module.compute(predictions=forget_logits, teacher_logits=teachers[:, :10])
+    # MU-Bench's variant: uniform-noise teachers drawn from the seed, natural-log JS
+    noise = module.compute(
+        predictions=forget_logits, teacher="uniform_noise", base=math.e, num_draws=25, seed=3
+    )
+    expected = zrf(forget_logits, teacher="uniform_noise", base=math.e, num_draws=25, seed=3)
+    assert noise == {"zrf": pytest.approx(expected, abs=1e-12)}
+    assert 1 - math.log(2) <= expected <= 1
+    with pytest.raises(ValueError, match="teacher_logits is required with teacher='random_network'"):
+        module.compute(predictions=forget_logits)
 
 
 def test_mia_module(hf_cache, splits):
@@ -187,10 +198,11 @@ def test_mia_module(hf_cache, splits):
         test_labels=ty,
         seed=2,
     )
-    attack = membership_attack(fl, fy, rl, ry, tl, ty, seed=2)
+    attack = membership_attack(fl, fy, rl, ry, tl, ty)
     assert result == {
         "mia_efficacy": attack.efficacy,
         "mia_test_nonmember_rate": attack.test_nonmember_rate,
+        "mia_efficacy_lr": mia_efficacy_lr(fl, fy, rl, ry, tl, ty, seed=2),
         "mia_loss_auc": pytest.approx(loss_attack_auc(rl, ry, tl, ty)),
         "mia_forget_loss_auc": pytest.approx(loss_attack_auc(fl, fy, tl, ty)),
     }
@@ -214,6 +226,22 @@ def test_mubench_score_module(hf_cache, splits):
     assert result["mubench_score"] == pytest.approx(expected)
     assert 0.0 < expected < 1.0
     assert result["forget_accuracy"] == split_accuracy(fl, fy)
+    # the method selects MU-Bench's allowance: test accuracy 30 % above the original zeroes the score
+    # (the rule is two-sided), except for grad_ascent / neggrad
+    lower = split_accuracy(tl, ty) / 1.3
+    common = {"predictions": fl, "references": fy, "test_logits": tl, "test_labels": ty}
+    assert module.compute(**common, original_test_accuracy=lower)["mubench_score"] == 0.0
+    lenient = module.compute(**common, original_test_accuracy=lower, method="grad_ascent")
+    assert lenient["mubench_score"] == pytest.approx(
+        mubench_score(
+            test_accuracy=split_accuracy(tl, ty),
+            forget_accuracy=split_accuracy(fl, fy),
+            original_test_accuracy=lower,
+            num_labels=K,
+            method="grad_ascent",
+        )
+    )
+    assert lenient["mubench_score"] > 0
     with pytest.raises(ValueError, match="original_test_accuracy"):
         module.compute(predictions=fl, references=fy, test_logits=tl, test_labels=ty)
 
@@ -290,23 +318,53 @@ def test_mubench_suite_module(hf_cache, splits):
         ood_logits=data["ood"][0],
         ood_labels=data["ood"][1],
         original_test_accuracy=0.8,
+        method="neggrad",
         random_teacher_logits=teachers,
         retrain_logits=retrain,
         seed=1,
+        bootstrap_resamples=200,
     )
     expected = compute_unlearning_metrics(
         {name: value[0] for name, value in data.items()},
         {name: value[1] for name, value in data.items()},
         original_test_accuracy=0.8,
+        method="neggrad",
         random_teacher_logits=teachers,
         retrain_logits=retrain,
         seed=1,
+        bootstrap_resamples=200,
     )
     assert result.keys() == expected.keys()
     for key, value in expected.items():
         assert result[key] == pytest.approx(value, abs=1e-12), key
-    for key in ("ood_accuracy", "zrf", "mubench_score", "forget_quality", "gap_to_retrain", "retrain_zrf"):
+    for key in (
+        "ood_accuracy",
+        "ood_accuracy_ci_low",
+        "mia_efficacy_ci_high",
+        "mia_efficacy_lr",
+        "zrf",
+        "mubench_score",
+        "forget_quality",
+        "gap_to_retrain",
+        "retrain_zrf",
+    ):
         assert key in result
+    noise = module.compute(
+        predictions=data["forget"][0],
+        references=data["forget"][1],
+        retain_logits=data["retain"][0],
+        retain_labels=data["retain"][1],
+        test_logits=data["test"][0],
+        test_labels=data["test"][1],
+        zrf_teacher="uniform_noise",
+        zrf_base=math.e,
+        zrf_noise_draws=10,
+        bootstrap_resamples=0,
+    )
+    assert noise["zrf"] == pytest.approx(
+        zrf(data["forget"][0], teacher="uniform_noise", base=math.e, num_draws=10, seed=0), abs=1e-12
+    )
+    assert not any(key.endswith(("_ci_low", "_ci_high")) for key in noise)
     with pytest.raises(ValueError, match="give both ood_logits and ood_labels"):
         module.compute(
             predictions=data["forget"][0],

@@ -20,7 +20,8 @@ Args:
     test_logits, test_labels (array-like, required): the same on Dt.
     retrain_logits (`dict`, required): the retrained model's logits per split, keys "forget", "retain" and
         "test", on the same samples as the unlearned model's.
-    seed (`int`): seeds the MIA attacker (default 0; both models get the same seed).
+    seed (`int`): kept for compatibility (default 0); mia_efficacy is SalUn's deterministic SVC attack, so
+        the gap does not depend on it.
 Returns:
     gap_to_retrain (`float`), gap_forget_accuracy, gap_retain_accuracy, gap_test_accuracy,
     gap_mia_efficacy (`float`): each in [0, 1], lower is better.
@@ -77,5 +78,6 @@ class GapToRetrain(evaluate.Metric):
             {"forget": references, "retain": retain_labels, "test": test_labels},
             retrain_logits=retrain_logits,
             seed=seed,
+            bootstrap_resamples=0,  # the gaps need no intervals
         )
         return {key: metrics[key] for key in ("gap_to_retrain", *(f"gap_{name}" for name in GAP_COMPONENTS))}

@@ -1,18 +1,26 @@
-"""evaluate module ``mia``: membership-inference attacks (MIA efficacy and loss-threshold AUC)."""
+"""evaluate module ``mia``: membership inference (SalUn's MIA efficacy, a logistic variant, loss AUCs)."""
 
 import evaluate
 
-from mubench_hf.metrics import loss_attack_auc_from_losses, membership_attack_from_outputs, split_outputs
+from mubench_hf.metrics import (
+    loss_attack_auc_from_losses,
+    membership_attack_from_outputs,
+    membership_attack_lr_from_outputs,
+    split_outputs,
+)
 from mubench_hf.metrics.evaluate_support import logits_features, require_arguments
 
 _DESCRIPTION = """\
 Membership inference on the unlearned model.
-mia_efficacy (Jia et al. 2023, as in SalUn): a logistic-regression attacker on two per-sample features
-(true-class probability, normalised prediction entropy) is trained on the retain set Dr (members) against
-the test set Dt (non-members), balanced by seeded subsampling, and applied to the forget set Df; the value
-is the share of Df called non-member (higher = Df looks more like unseen data).
+mia_efficacy, exactly as SalUn (Fan et al. 2024) and Jia et al. 2023 compute it (OPTML-Group/Unlearn-Sparse,
+evaluation/SVC_MIA.py, its "confidence" entry): sklearn.svm.SVC(C=3, gamma="auto", kernel="rbf") on the
+unscaled softmax probability of the true class, trained with the first |Dt| rows of the retain set Dr as
+members against the test set Dt as non-members; the value is the share of the forget set Df predicted
+non-member (higher = Df looks more like unseen data).
 mia_test_nonmember_rate: the share of Dt the same attacker calls non-member (what a Df that looks like
 unseen data would score).
+mia_efficacy_lr: this package's earlier attack (logistic regression on true-class probability and
+normalised entropy, balanced by seeded subsampling); not comparable with published tables.
 mia_loss_auc / mia_forget_loss_auc (Yeom et al. 2018): ROC-AUC of -loss with members positive, for Dr vs Dt
 and for Df vs Dt; 0.5 = the loss reveals nothing.
 """
@@ -21,11 +29,13 @@ _KWARGS_DESCRIPTION = """
 Args:
     predictions (`list` of `list` of `float`): the model's logits on the forget set Df, shape (n_forget, K).
     references (`list` of `int`): labels of Df.
-    retain_logits, retain_labels (array-like, required): the retain set Dr (members).
+    retain_logits, retain_labels (array-like, required): the retain set Dr (members; its first |Dt| rows
+        train SalUn's attacker, in the order given).
     test_logits, test_labels (array-like, required): the test set Dt (non-members).
-    seed (`int`): seeds the class-balancing subsample of the attacker's training data (default 0).
+    seed (`int`): seeds the logistic attacker's class balancing (default 0); SalUn's SVC needs no seed.
 Returns:
-    mia_efficacy, mia_test_nonmember_rate, mia_loss_auc, mia_forget_loss_auc (`float`): each in [0, 1].
+    mia_efficacy, mia_test_nonmember_rate, mia_efficacy_lr, mia_loss_auc, mia_forget_loss_auc (`float`):
+    each in [0, 1].
 """
 
 _CITATION = """\
@@ -40,6 +50,12 @@ _CITATION = """\
   author={Jia, Jinghan and Liu, Jiancheng and Ram, Parikshit and Yao, Yuguang and Liu, Gaowen and Liu, Yang and Sharma, Pranay and Liu, Sijia},
   booktitle={Advances in Neural Information Processing Systems},
   year={2023}
+}
+@inproceedings{fan2024salun,
+  title={SalUn: Empowering Machine Unlearning via Gradient-based Weight Saliency in Both Image Classification and Generation},
+  author={Fan, Chongyu and Liu, Jiancheng and Zhang, Yihua and Wong, Eric and Wei, Dennis and Liu, Sijia},
+  booktitle={International Conference on Learning Representations},
+  year={2024}
 }
 @inproceedings{yeom2018privacy,
   title={Privacy Risk in Machine Learning: Analyzing the Connection to Overfitting},
@@ -58,7 +74,12 @@ class Mia(evaluate.Metric):
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=logits_features(),
-            reference_urls=["https://arxiv.org/abs/2304.04934", "https://arxiv.org/abs/1709.01604"],
+            reference_urls=[
+                "https://arxiv.org/abs/2304.04934",
+                "https://github.com/OPTML-Group/Unlearn-Sparse",
+                "https://arxiv.org/abs/2310.12508",
+                "https://arxiv.org/abs/1709.01604",
+            ],
         )
 
     def _compute(
@@ -90,10 +111,11 @@ class Mia(evaluate.Metric):
         test = split_outputs(
             test_logits, test_labels, name="test_logits", labels_name="test_labels", num_labels=num_labels
         )
-        attack = membership_attack_from_outputs(forget, retain, test, seed=seed)
+        attack = membership_attack_from_outputs(forget, retain, test)
         return {
             "mia_efficacy": attack.efficacy,
             "mia_test_nonmember_rate": attack.test_nonmember_rate,
+            "mia_efficacy_lr": membership_attack_lr_from_outputs(forget, retain, test, seed=seed).efficacy,
             "mia_loss_auc": loss_attack_auc_from_losses(retain.loss, test.loss),
             "mia_forget_loss_auc": loss_attack_auc_from_losses(forget.loss, test.loss),
         }

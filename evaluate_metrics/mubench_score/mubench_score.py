@@ -6,11 +6,12 @@ from mubench_hf.metrics import mubench_score, split_outputs
 from mubench_hf.metrics.evaluate_support import logits_features
 
 _DESCRIPTION = """\
-MU-Bench overall score (Cheng & Amiri 2024): the harmonic mean of (1 - |Acc_Dt - Acc_Dt^orig|) and
-(1 - |Acc_Df - 1/K|), set to 0 when test accuracy collapsed (Acc_Dt < (1 - max_test_drop) * Acc_Dt^orig,
-default a 20 % relative drop) or forget accuracy fell far below chance (Acc_Df < chance_floor / K,
-default half of chance). 1 = test accuracy kept and Df at chance. For random deletion the retrained model
-is not at chance on Df, so report the gap to retrain next to this score.
+MU-Bench overall score (Cheng & Amiri 2024), with MU-Bench's own rules (Evaluator.compute in
+mubench/evaluation.py of CLU-UML/MU-Bench): the harmonic mean of (1 - |Acc_Dt - Acc_Dt^orig|) and
+(1 - |Acc_Df - 1/K|), set to 0 when test accuracy moved in either direction by more than 20 % of the
+original (40 % for method "grad_ascent" or "neggrad") or forget accuracy is below chance by more than 20 %
+of chance. 1 = test accuracy kept and Df at chance. For random deletion the retrained model is not at
+chance on Df, so report the gap to retrain next to this score.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -20,8 +21,9 @@ Args:
     test_logits, test_labels (array-like, required): the unlearned model's logits and the labels on Dt.
     original_test_accuracy (`float`, required): the original (pre-unlearning) model's test accuracy.
     num_labels (`int`, optional): K; defaults to the logits' width.
-    max_test_drop (`float`): relative test-accuracy drop that zeroes the score (default 0.2).
-    chance_floor (`float`): the score is zeroed when Acc_Df < chance_floor / K (default 0.5).
+    method (`str`, optional): the unlearning method; "grad_ascent" and "neggrad" get a 40 % allowance.
+    max_test_change (`float`, optional): overrides the relative test-accuracy change that method selects.
+    max_below_chance (`float`): how far Acc_Df may fall below chance, relative to chance (default 0.2).
 Returns:
     mubench_score (`float`) in [0, 1], with the forget_accuracy and test_accuracy it was computed from.
 """
@@ -44,7 +46,7 @@ class MubenchScore(evaluate.Metric):
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=logits_features(),
-            reference_urls=["https://arxiv.org/abs/2406.14796"],
+            reference_urls=["https://arxiv.org/abs/2406.14796", "https://github.com/CLU-UML/MU-Bench"],
         )
 
     def _compute(
@@ -55,8 +57,9 @@ class MubenchScore(evaluate.Metric):
         test_labels=None,
         original_test_accuracy=None,
         num_labels=None,
-        max_test_drop=0.2,
-        chance_floor=0.5,
+        method=None,
+        max_test_change=None,
+        max_below_chance=0.2,
     ):
         if test_logits is None or test_labels is None:
             raise ValueError("mubench_score needs test_logits and test_labels (the test split Dt)")
@@ -79,7 +82,8 @@ class MubenchScore(evaluate.Metric):
             forget_accuracy=forget.accuracy,
             original_test_accuracy=original_test_accuracy,
             num_labels=forget.num_labels,
-            max_test_drop=max_test_drop,
-            chance_floor=chance_floor,
+            method=method,
+            max_test_change=max_test_change,
+            max_below_chance=max_below_chance,
         )
         return {"mubench_score": score, "forget_accuracy": forget.accuracy, "test_accuracy": test.accuracy}

@@ -87,6 +87,8 @@ def evaluate_unlearning(
         {n: p.logits for n, p in predictions.items()},
         {n: p.labels for n, p in predictions.items()},
         original_test_accuracy=anchor,
+        # MU-Bench's score allows grad_ascent / neggrad a larger test-accuracy change
+        method=(extra or {}).get("method"),
         random_teacher_logits=teacher_logits,
         retrain_logits=None
         if reference is None

@@ -40,6 +40,10 @@ METRIC_SPLITS = {
     "validation_accuracy": "validation",
     "ood_accuracy": "ood",
     "mia_efficacy": "forget",
+    "mia_efficacy_lr": "forget",
+    "mia_forget_loss_auc": "forget",
+    "mia_loss_auc": "retain",
+    "mia_test_nonmember_rate": "test",
     "zrf": "forget",
     "knowledge_gap": "forget",
     "forget_quality": "forget",
@@ -51,6 +55,10 @@ METRIC_LABELS = {
     "validation_accuracy": "Validation accuracy",
     "ood_accuracy": "OOD accuracy",
     "mia_efficacy": "MIA efficacy",
+    "mia_efficacy_lr": "MIA efficacy (logistic-regression attack)",
+    "mia_test_nonmember_rate": "Test samples the MIA judges non-member",
+    "mia_loss_auc": "Loss-attack AUC, retain vs test",
+    "mia_forget_loss_auc": "Loss-attack AUC, forget vs test",
     "knowledge_gap": "Knowledge gap",
     "zrf": "ZRF",
     "mubench_score": "MU-Bench score",
@@ -59,8 +67,24 @@ METRIC_LABELS = {
 }
 
 
+# Bootstrap interval bounds ride along as their own metrics (``forget_accuracy_ci_low``), so a card's
+# ``model-index`` round-trips them; the card's table folds them into their metric's row.
+INTERVAL_SUFFIXES = {"_ci_low": "95 % interval, lower bound", "_ci_high": "95 % interval, upper bound"}
+
+
+def interval_of(metric: str) -> tuple[str, str] | None:
+    """``("forget_accuracy", "_ci_low")`` for ``forget_accuracy_ci_low``; ``None`` for a plain metric."""
+    for suffix in INTERVAL_SUFFIXES:
+        if metric.endswith(suffix) and len(metric) > len(suffix):
+            return metric.removesuffix(suffix), suffix
+    return None
+
+
 def metric_label(metric: str) -> str:
     """A readable name: ``Forget accuracy``, ``Forget accuracy of the retrained model``, ``Gap in ...``."""
+    interval = interval_of(metric)
+    if interval:
+        return f"{metric_label(interval[0])} ({INTERVAL_SUFFIXES[interval[1]]})"
     if metric in METRIC_LABELS:
         return METRIC_LABELS[metric]
     if metric.startswith("retrain_"):
@@ -72,7 +96,29 @@ def metric_label(metric: str) -> str:
 
 def metric_split(metric: str) -> str | None:
     """The split a metric is measured on (``retrain_forget_accuracy`` → ``forget``), or ``None``."""
+    interval = interval_of(metric)
+    if interval:
+        return metric_split(interval[0])
     return METRIC_SPLITS.get(metric.removeprefix("retrain_"))
+
+
+def _table_rows(scores: Mapping[str, float]) -> list[dict[str, Any]]:
+    """One card-table row per metric, its bootstrap interval (when the report has one) in the same row."""
+    rows = []
+    for name, value in scores.items():
+        if interval_of(name):
+            continue
+        low, high = scores.get(f"{name}_ci_low"), scores.get(f"{name}_ci_high")
+        rows.append(
+            {
+                "metric": name,
+                "label": metric_label(name),
+                "split": metric_split(name),
+                "value": value,
+                "interval": None if low is None or high is None else (low, high),
+            }
+        )
+    return rows
 
 
 def _task_type(task: Task) -> str:
@@ -231,10 +277,7 @@ def render_model_card(
         eval_results=eval_results or None,
         mubench={k: v for k, v in provenance.items() if v not in (None, {})},
     )
-    rows = [
-        {"metric": name, "label": metric_label(name), "split": metric_split(name), "value": value}
-        for name, value in scores.items()
-    ]
+    rows = _table_rows(scores)
     return ModelCard.from_template(
         card_data,
         template_path=str(card_template(MODEL_CARD_TEMPLATE)),

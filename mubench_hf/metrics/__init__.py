@@ -4,7 +4,8 @@ Each ``evaluate_metrics/<name>/<name>.py`` module is a thin ``evaluate.Metric`` 
 :func:`compute_unlearning_metrics` computes all of them at once, sharing the per-split work.
 
 Conventions: inputs are raw logits of shape (samples, classes) and integer labels; Df = forget set,
-Dr = retain set, Dt = test set; every value is a float in [0, 1].
+Dr = retain set, Dt = test set; every value is a float in [0, 1]. Published definitions are the
+defaults: ``mia_efficacy`` is SalUn's SVC attack, ``mubench_score`` applies MU-Bench's zeroing rules.
 """
 
 from mubench_hf.metrics.accuracy import split_accuracy
@@ -16,6 +17,7 @@ from mubench_hf.metrics.forget_quality import (
     forget_quality_test,
 )
 from mubench_hf.metrics.gap import GAP_COMPONENTS, gap_to_retrain
+from mubench_hf.metrics.intervals import bootstrap_interval, rate_interval
 from mubench_hf.metrics.knowledge_gap import (
     knowledge_gap,
     knowledge_gap_draw_aucs,
@@ -24,34 +26,56 @@ from mubench_hf.metrics.knowledge_gap import (
     knowledge_gap_monte_carlo,
 )
 from mubench_hf.metrics.mia import (
-    MEMBERSHIP_FEATURES,
+    SALUN_SVC_PARAMS,
     MembershipAttackResult,
-    loss_attack_auc,
-    loss_attack_auc_from_losses,
     membership_attack,
     membership_attack_from_outputs,
-    membership_features,
     mia_efficacy,
+    salun_attacker,
+)
+from mubench_hf.metrics.mia_loss import loss_attack_auc, loss_attack_auc_from_losses
+from mubench_hf.metrics.mia_lr import (
+    MEMBERSHIP_FEATURES,
+    membership_attack_lr,
+    membership_attack_lr_from_outputs,
+    membership_features,
+    mia_efficacy_lr,
 )
 from mubench_hf.metrics.outputs import SplitOutputs, log_softmax, split_outputs
-from mubench_hf.metrics.score import mubench_score
-from mubench_hf.metrics.suite import OPTIONAL_SPLITS, REQUIRED_SPLITS, compute_unlearning_metrics
-from mubench_hf.metrics.zrf import js_divergence, zrf, zrf_from_log_probs
+from mubench_hf.metrics.score import LENIENT_METHODS, max_test_change_for, mubench_score
+from mubench_hf.metrics.suite import (
+    OPTIONAL_SPLITS,
+    REQUIRED_SPLITS,
+    compute_unlearning_metrics,
+    interval_rng,
+)
+from mubench_hf.metrics.zrf import (
+    ZRF_TEACHERS,
+    js_divergence,
+    zrf,
+    zrf_from_log_probs,
+    zrf_uniform_noise_from_log_probs,
+)
 
 __all__ = [
+    "ForgetQualityResult",
     "GAP_COMPONENTS",
+    "LENIENT_METHODS",
     "MEMBERSHIP_FEATURES",
+    "MembershipAttackResult",
     "OPTIONAL_SPLITS",
     "REQUIRED_SPLITS",
-    "ForgetQualityResult",
-    "MembershipAttackResult",
+    "SALUN_SVC_PARAMS",
     "SplitOutputs",
+    "ZRF_TEACHERS",
+    "bootstrap_interval",
     "compute_unlearning_metrics",
     "forget_quality",
     "forget_quality_from_losses",
     "forget_quality_from_outputs",
     "forget_quality_test",
     "gap_to_retrain",
+    "interval_rng",
     "js_divergence",
     "knowledge_gap",
     "knowledge_gap_draw_aucs",
@@ -61,13 +85,20 @@ __all__ = [
     "log_softmax",
     "loss_attack_auc",
     "loss_attack_auc_from_losses",
+    "max_test_change_for",
     "membership_attack",
     "membership_attack_from_outputs",
+    "membership_attack_lr",
+    "membership_attack_lr_from_outputs",
     "membership_features",
     "mia_efficacy",
+    "mia_efficacy_lr",
     "mubench_score",
+    "rate_interval",
+    "salun_attacker",
     "split_accuracy",
     "split_outputs",
     "zrf",
     "zrf_from_log_probs",
+    "zrf_uniform_noise_from_log_probs",
 ]

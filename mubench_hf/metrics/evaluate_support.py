@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 import datasets
 
+from mubench_hf.errors import MubenchError
+
 
 def logits_features(with_references: bool = True) -> datasets.Features:
     """``predictions`` are one row of logits per sample; ``references`` the true class ids."""
@@ -22,4 +24,4 @@ def require_arguments(metric: str, given: Mapping[str, object], why: str = "") -
     """Raise a ``ValueError`` naming every keyword argument of ``given`` that is ``None``."""
     missing = [name for name, value in given.items() if value is None]
     if missing:
-        raise ValueError(f"{metric} needs {missing}{why}")
+        raise MubenchError(f"{metric} needs {missing}{why}")

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import ks_2samp
 
+from mubench_hf.errors import MubenchError
 from mubench_hf.metrics._validate import as_logits, check_reference_shape
 from mubench_hf.metrics.outputs import SplitOutputs, split_outputs
 
@@ -35,7 +36,7 @@ def forget_quality_from_losses(unlearned_losses: ArrayLike, retrain_losses: Arra
     unlearned = np.asarray(unlearned_losses, dtype=np.float64).ravel()
     retrain = np.asarray(retrain_losses, dtype=np.float64).ravel()
     if unlearned.size == 0 or retrain.size == 0:
-        raise ValueError("unlearned_losses and retrain_losses must both be non-empty")
+        raise MubenchError("unlearned_losses and retrain_losses must both be non-empty")
     result = ks_2samp(unlearned, retrain)
     return ForgetQualityResult(p_value=float(result.pvalue), ks_statistic=float(result.statistic))
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mubench_hf.errors import MubenchError
+
 GAP_COMPONENTS: tuple[str, ...] = ("forget_accuracy", "retain_accuracy", "test_accuracy", "mia_efficacy")
 
 
@@ -30,11 +32,11 @@ def gap_to_retrain(
         ``{"gap_to_retrain": mean, "gap_<component>": |unlearned - retrain|, ...}``.
     """
     if len(components) == 0:
-        raise ValueError("components must name at least one metric")
+        raise MubenchError("components must name at least one metric")
     gaps: dict[str, float] = {}
     for name in components:
         for side, values in (("unlearned", unlearned), ("retrain", retrain)):
             if name not in values:
-                raise ValueError(f"{side} metrics lack {name!r}; they have {sorted(values)}")
+                raise MubenchError(f"{side} metrics lack {name!r}; they have {sorted(values)}")
         gaps[f"gap_{name}"] = abs(float(unlearned[name]) - float(retrain[name]))
     return {"gap_to_retrain": sum(gaps.values()) / len(gaps), **gaps}

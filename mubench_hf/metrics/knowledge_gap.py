@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
+from mubench_hf.errors import MubenchError
 from mubench_hf.metrics._validate import as_labels, as_logits, check_same_width
 
 
@@ -109,11 +110,11 @@ def knowledge_gap_draw_aucs(
     replacement, from ``np.random.default_rng(seed)``.
     """
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
-        raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}")
+        raise MubenchError(f"n_draws must be a positive integer; got {n_draws!r}")
     negative = np.asarray(forget_scores, dtype=np.float64).ravel()
     population = np.asarray(retain_scores, dtype=np.float64).ravel()
     if negative.size == 0 or population.size == 0:
-        raise ValueError("forget_scores and retain_scores must both be non-empty")
+        raise MubenchError("forget_scores and retain_scores must both be non-empty")
     rng = np.random.default_rng(seed)
     sample_size = min(negative.size, population.size)
     aucs = np.empty(n_draws)
@@ -137,11 +138,11 @@ def knowledge_gap_draw_aucs(
 def _as_correct(values: ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1 or array.size == 0:
-        raise ValueError(
+        raise MubenchError(
             f"{name} must be a non-empty 1-D array of per-sample correctness; got shape {array.shape}"
         )
     if not np.isin(array, (0, 1)).all():
-        raise ValueError(f"{name} must hold booleans or 0/1 values")
+        raise MubenchError(f"{name} must hold booleans or 0/1 values")
     return array.astype(np.float64)
 
 

@@ -1,31 +1,22 @@
-"""Membership-inference attacks (MIA) on the unlearned model.
+"""MIA efficacy exactly as SalUn and "Model Sparsity Can Simplify Machine Unlearning" compute it.
 
-Two attacks, both black-box on the model's outputs:
+Source of the definition: Jia et al. 2023 ("Model Sparsity Can Simplify Machine Unlearning", code
+``OPTML-Group/Unlearn-Sparse``, ``evaluation/SVC_MIA.py``) and Fan et al. 2024 (SalUn, code
+``OPTML-Group/Unlearn-Saliency``), whose tables report the ``"confidence"`` entry of ``SVC_MIA``
+called with ``shadow_train`` = the first ``len(Dt)`` samples of Dr, ``shadow_test`` = Dt,
+``target_train=None`` and ``target_test`` = Df:
 
-1. **MIA efficacy** (Jia et al. 2023, "Model Sparsity Can Simplify Machine Unlearning", the metric
-   SalUn also reports): an attacker learns to tell members from non-members on data whose status is
-   known — the retain set Dr (members, label 1) against the test set Dt (non-members, label 0) — and
-   is then applied to the forget set Df. MIA efficacy is the share of Df the attacker calls
-   *non-member*: higher = Df looks more like data the model never saw.
+* feature per sample: the softmax probability of the true class (one column, not scaled);
+* attacker: ``sklearn.svm.SVC(C=3, gamma="auto", kernel="rbf")`` trained with members (the Dr rows,
+  label 1) against non-members (all of Dt, label 0);
+* MIA efficacy = ``1 - mean(prediction on Df)``: the share of Df the attacker calls non-member.
 
-   Choices made here (documented because papers differ):
+Higher = Df looks more like data the model never saw. When Dr has fewer rows than Dt (SalUn's
+``Subset`` would fail there) all of Dr is used. The attacker is deterministic (no seed).
 
-   * features per sample: the probability of the true class and the normalised entropy of the
-     prediction (:class:`~mubench_hf.metrics.outputs.SplitOutputs`), both bounded in [0, 1], so no
-     feature has heavy tails;
-   * attacker: ``StandardScaler`` + ``sklearn.linear_model.LogisticRegression`` (a monotone,
-     low-capacity model: it cannot memorise individual samples, so its verdict reflects the model's
-     confidence pattern rather than the attacker's own over-fitting);
-   * the larger of Dr / Dt is subsampled without replacement to the size of the smaller one with
-     ``np.random.default_rng(seed)``, so the attacker's prior is 50/50.
-
-   Reference point: a Df that looks exactly like unseen data gets the efficacy the attacker gives the
-   test set itself (:attr:`MembershipAttackResult.test_nonmember_rate`), not necessarily 1.
-
-2. **Loss-threshold attack** (Yeom et al. 2018, "Privacy Risk in Machine Learning: Analyzing the
-   Connection to Overfitting"): a sample is called a member when its loss is low. Its strength over
-   all thresholds is the ROC-AUC of the score ``-loss`` with members as the positive class: 0.5 = no
-   leakage, 1 = members perfectly separable.
+``test_nonmember_rate`` (the share of Dt itself called non-member, in-sample) is reported next to it:
+a Df that looks exactly like unseen data gets about that value, not necessarily 1. The earlier
+logistic-regression attack of this package lives in :mod:`mubench_hf.metrics.mia_lr`.
 """
 
 from __future__ import annotations
@@ -34,59 +25,82 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from mubench_hf.metrics._validate import check_same_width
 from mubench_hf.metrics.outputs import SplitOutputs, split_outputs
 
-MEMBERSHIP_FEATURES: tuple[str, ...] = ("true_class_probability", "normalised_entropy")
+# SalUn / Unlearn-Sparse's attacker settings (evaluation/SVC_MIA.py, SVC_fit_predict).
+SALUN_SVC_PARAMS: dict[str, object] = {"C": 3, "gamma": "auto", "kernel": "rbf"}
 
 
 @dataclass(frozen=True)
 class MembershipAttackResult:
-    """Outcome of the MIA-efficacy attack.
+    """Outcome of a membership-inference attack applied to the forget set.
 
     Attributes:
         efficacy: share of Df predicted non-member (the reported MIA efficacy).
-        test_nonmember_rate: share of Dt predicted non-member, i.e. the efficacy a forget set that
-            looks like unseen data would get.
-        retain_member_rate: share of Dr predicted member (how well the attacker recognises members).
-        samples_per_class: number of member and of non-member samples the attacker was trained on.
+        test_nonmember_rate: share of Dt predicted non-member: what a Df that looks like unseen data gets.
+        member_samples, nonmember_samples: how many members (Dr rows) and non-members (Dt rows) the
+            attacker was trained on.
+        forget_samples: the size of Df, the denominator of ``efficacy`` (its bootstrap needs it).
     """
 
     efficacy: float
     test_nonmember_rate: float
-    retain_member_rate: float
-    samples_per_class: int
+    member_samples: int
+    nonmember_samples: int
+    forget_samples: int
 
 
-def membership_features(outputs: SplitOutputs) -> np.ndarray:
-    """The attacker's input, shape (samples, 2): see :data:`MEMBERSHIP_FEATURES`."""
-    return np.column_stack([outputs.true_class_probability, outputs.normalised_entropy])
+def salun_attacker(retain: SplitOutputs, test: SplitOutputs) -> SVC:
+    """SalUn's fitted attacker: SVC on true-class confidence, first ``len(Dt)`` rows of Dr vs all of Dt."""
+    members = retain.true_class_probability[: test.num_samples]
+    nonmembers = test.true_class_probability
+    features = np.concatenate([members, nonmembers]).reshape(-1, 1)
+    targets = np.concatenate([np.ones(members.size), np.zeros(nonmembers.size)])
+    return SVC(**SALUN_SVC_PARAMS).fit(features, targets)
+
+
+def predict_members(attacker: SVC, confidence: np.ndarray) -> np.ndarray:
+    """The attacker's 0/1 verdicts. Each distinct confidence is scored once: saturated models repeat
+    values (p = 1.0) often, and the RBF decision function costs one kernel row per query."""
+    unique, inverse = np.unique(confidence, return_inverse=True)
+    return attacker.predict(unique.reshape(-1, 1))[inverse.ravel()]
 
 
 def membership_attack_from_outputs(
-    forget: SplitOutputs, retain: SplitOutputs, test: SplitOutputs, *, seed: int = 0
+    forget: SplitOutputs, retain: SplitOutputs, test: SplitOutputs
 ) -> MembershipAttackResult:
-    """Train the attacker on Dr (members) vs Dt (non-members), apply it to Df. Inputs already validated."""
-    rng = np.random.default_rng(seed)
-    per_class = min(retain.num_samples, test.num_samples)
-    members = membership_features(retain)[_subsample(rng, retain.num_samples, per_class)]
-    nonmembers = membership_features(test)[_subsample(rng, test.num_samples, per_class)]
-    attacker = make_pipeline(StandardScaler(), LogisticRegression(random_state=seed))
-    attacker.fit(
-        np.concatenate([members, nonmembers]),
-        np.concatenate([np.ones(per_class, dtype=np.int64), np.zeros(per_class, dtype=np.int64)]),
-    )
+    """SalUn's attack on already validated split outputs (see the module docstring)."""
+    attacker = salun_attacker(retain, test)
+    # Df and Dt are predicted in one call so the shared distinct values are scored once.
+    both = np.concatenate([forget.true_class_probability, test.true_class_probability])
+    verdicts = predict_members(attacker, both)
     return MembershipAttackResult(
-        efficacy=float((attacker.predict(membership_features(forget)) == 0).mean()),
-        test_nonmember_rate=float((attacker.predict(membership_features(test)) == 0).mean()),
-        retain_member_rate=float((attacker.predict(membership_features(retain)) == 1).mean()),
-        samples_per_class=per_class,
+        efficacy=float(1.0 - verdicts[: forget.num_samples].mean()),
+        test_nonmember_rate=float(1.0 - verdicts[forget.num_samples :].mean()),
+        member_samples=min(retain.num_samples, test.num_samples),
+        nonmember_samples=test.num_samples,
+        forget_samples=forget.num_samples,
     )
+
+
+def attack_splits(
+    forget_logits: ArrayLike,
+    forget_labels: ArrayLike,
+    retain_logits: ArrayLike,
+    retain_labels: ArrayLike,
+    test_logits: ArrayLike,
+    test_labels: ArrayLike,
+) -> tuple[SplitOutputs, SplitOutputs, SplitOutputs]:
+    """Validated Df, Dr, Dt outputs from one classifier head (shared by every attack's entry point)."""
+    forget = split_outputs(forget_logits, forget_labels, name="forget_logits", labels_name="forget_labels")
+    retain = split_outputs(retain_logits, retain_labels, name="retain_logits", labels_name="retain_labels")
+    test = split_outputs(test_logits, test_labels, name="test_logits", labels_name="test_labels")
+    check_same_width(retain.log_probs, "retain_logits", forget.log_probs, "forget_logits")
+    check_same_width(test.log_probs, "test_logits", forget.log_probs, "forget_logits")
+    return forget, retain, test
 
 
 def membership_attack(
@@ -96,16 +110,18 @@ def membership_attack(
     retain_labels: ArrayLike,
     test_logits: ArrayLike,
     test_labels: ArrayLike,
-    *,
-    seed: int = 0,
 ) -> MembershipAttackResult:
-    """Run the MIA-efficacy attack and return the efficacy with the attacker's reference rates."""
-    forget = split_outputs(forget_logits, forget_labels, name="forget_logits", labels_name="forget_labels")
-    retain = split_outputs(retain_logits, retain_labels, name="retain_logits", labels_name="retain_labels")
-    test = split_outputs(test_logits, test_labels, name="test_logits", labels_name="test_labels")
-    check_same_width(retain.log_probs, "retain_logits", forget.log_probs, "forget_logits")
-    check_same_width(test.log_probs, "test_logits", forget.log_probs, "forget_logits")
-    return membership_attack_from_outputs(forget, retain, test, seed=seed)
+    """Run SalUn's MIA-efficacy attack; returns the efficacy with the attacker's rate on Dt.
+
+    Args:
+        forget_logits, forget_labels: the model's logits (samples, classes) and the labels on Df.
+        retain_logits, retain_labels: the same on Dr; its first ``len(Dt)`` rows are the members.
+        test_logits, test_labels: the same on Dt, the non-members.
+    """
+    splits = attack_splits(
+        forget_logits, forget_labels, retain_logits, retain_labels, test_logits, test_labels
+    )
+    return membership_attack_from_outputs(*splits)
 
 
 def mia_efficacy(
@@ -115,50 +131,13 @@ def mia_efficacy(
     retain_labels: ArrayLike,
     test_logits: ArrayLike,
     test_labels: ArrayLike,
-    *,
-    seed: int = 0,
 ) -> float:
-    """Share of Df that an attacker trained on Dr (members) vs Dt (non-members) calls non-member.
+    """SalUn's MIA efficacy: the share of Df that the SVC attacker (Dr members vs Dt) calls non-member.
 
     Returns:
         A rate in [0, 1]; higher = Df looks more like unseen data. Compare it with the retrained
-        model's value (the gap-to-retrain metric does) rather than with 1.
+        model's value (the gap to retrain does) rather than with 1.
     """
     return membership_attack(
-        forget_logits, forget_labels, retain_logits, retain_labels, test_logits, test_labels, seed=seed
+        forget_logits, forget_labels, retain_logits, retain_labels, test_logits, test_labels
     ).efficacy
-
-
-def loss_attack_auc_from_losses(member_losses: ArrayLike, nonmember_losses: ArrayLike) -> float:
-    """ROC-AUC of ``-loss`` with members as the positive class (Yeom et al. 2018); 0.5 = no leakage."""
-    members = np.asarray(member_losses, dtype=np.float64).ravel()
-    nonmembers = np.asarray(nonmember_losses, dtype=np.float64).ravel()
-    if members.size == 0 or nonmembers.size == 0:
-        raise ValueError("member_losses and nonmember_losses must both be non-empty")
-    membership = np.concatenate([np.ones(members.size), np.zeros(nonmembers.size)])
-    return float(roc_auc_score(membership, -np.concatenate([members, nonmembers])))
-
-
-def loss_attack_auc(
-    member_logits: ArrayLike,
-    member_labels: ArrayLike,
-    nonmember_logits: ArrayLike,
-    nonmember_labels: ArrayLike,
-) -> float:
-    """Loss-threshold attack AUC between a member split (e.g. Dr or Df) and a non-member split (Dt).
-
-    Returns:
-        AUC in [0, 1]; 0.5 = the loss does not reveal membership, > 0.5 = members have lower loss.
-    """
-    members = split_outputs(member_logits, member_labels, name="member_logits", labels_name="member_labels")
-    nonmembers = split_outputs(
-        nonmember_logits, nonmember_labels, name="nonmember_logits", labels_name="nonmember_labels"
-    )
-    check_same_width(nonmembers.log_probs, "nonmember_logits", members.log_probs, "member_logits")
-    return loss_attack_auc_from_losses(members.loss, nonmembers.loss)
-
-
-def _subsample(rng: np.random.Generator, size: int, keep: int) -> np.ndarray:
-    if keep >= size:
-        return np.arange(size)
-    return np.sort(rng.choice(size, size=keep, replace=False))

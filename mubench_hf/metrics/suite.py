@@ -4,6 +4,12 @@ The suite validates each split once, derives the per-sample quantities once
 (:class:`~mubench_hf.metrics.outputs.SplitOutputs`: softmax, arg-max, loss, entropy) and feeds them to
 every metric, for the unlearned model and, when given, for the retrained reference model.
 
+Definitions follow the published ones: ``mia_efficacy`` is SalUn's SVC attack, ``mubench_score`` uses
+MU-Bench's zeroing rules (pass the unlearning ``method``), ``zrf`` is the ZRF paper's random-network
+teacher in bits unless ``zrf_teacher="uniform_noise"`` (MU-Bench; use ``zrf_base=math.e`` as it does).
+Each split accuracy and ``mia_efficacy`` come with a seeded percentile-bootstrap interval
+(:mod:`mubench_hf.metrics.intervals`).
+
 Which number is which (DESIGN §5): ``mubench_score`` pulls Df accuracy toward chance, which for random
 deletion rewards over-forgetting; ``gap_to_retrain`` measures the distance to the retrained gold
 standard and is the principled target. Report both.
@@ -12,28 +18,57 @@ standard and is the principled target. Report both.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mubench_hf.metrics._validate import (
-    as_logits,
-    as_teacher_logits,
-    check_fraction,
-    check_num_labels,
-    check_reference_shape,
-    check_same_width,
-)
+from mubench_hf.errors import MubenchError
+from mubench_hf.metrics._validate import as_teacher_logits, check_fraction
 from mubench_hf.metrics.forget_quality import forget_quality_from_outputs
 from mubench_hf.metrics.gap import gap_to_retrain
+from mubench_hf.metrics.intervals import DEFAULT_RESAMPLES, check_resamples, rate_interval
 from mubench_hf.metrics.knowledge_gap import knowledge_gap_from_correct
-from mubench_hf.metrics.mia import loss_attack_auc_from_losses, membership_attack_from_outputs
-from mubench_hf.metrics.outputs import SplitOutputs, split_outputs
-from mubench_hf.metrics.score import mubench_score
-from mubench_hf.metrics.zrf import zrf_from_log_probs
+from mubench_hf.metrics.mia import membership_attack_from_outputs
+from mubench_hf.metrics.mia_loss import loss_attack_auc_from_losses
+from mubench_hf.metrics.mia_lr import membership_attack_lr_from_outputs
+from mubench_hf.metrics.outputs import SplitOutputs
+from mubench_hf.metrics.score import max_test_change_for, mubench_score
+from mubench_hf.metrics.suite_inputs import (
+    OPTIONAL_SPLITS,
+    REQUIRED_SPLITS,
+    retrain_outputs,
+    validated_outputs,
+)
+from mubench_hf.metrics.zrf import (
+    MUBENCH_NOISE_DRAWS,
+    ZRF_TEACHERS,
+    check_base,
+    zrf_from_log_probs,
+    zrf_uniform_noise_from_log_probs,
+)
 
-REQUIRED_SPLITS: tuple[str, ...] = ("forget", "retain", "test")
-OPTIONAL_SPLITS: tuple[str, ...] = ("validation", "ood")
+__all__ = ["OPTIONAL_SPLITS", "REQUIRED_SPLITS", "compute_unlearning_metrics"]
+
+# Each interval draws from its own stream, [seed, model, stream], so adding a split or a model never
+# shifts another interval's resamples.
+_INTERVAL_STREAMS: dict[str, int] = {
+    **{f"{split}_accuracy": index for index, split in enumerate((*REQUIRED_SPLITS, *OPTIONAL_SPLITS))},
+    "mia_efficacy": 100,
+}
+
+
+@dataclass(frozen=True)
+class _Settings:
+    teachers: np.ndarray | None
+    original_test_accuracy: float | None
+    method: str | None
+    num_labels: int
+    seed: int
+    zrf_teacher: str
+    zrf_base: float
+    zrf_noise_draws: int
+    bootstrap_resamples: int
 
 
 def compute_unlearning_metrics(
@@ -42,11 +77,14 @@ def compute_unlearning_metrics(
     *,
     num_labels: int | None = None,
     original_test_accuracy: float | None = None,
+    method: str | None = None,
     random_teacher_logits: ArrayLike | None = None,
     retrain_logits: Mapping[str, ArrayLike] | None = None,
     seed: int = 0,
-    max_test_drop: float = 0.2,
-    chance_floor: float = 0.5,
+    zrf_teacher: str = "random_network",
+    zrf_base: float = 2,
+    zrf_noise_draws: int = MUBENCH_NOISE_DRAWS,
+    bootstrap_resamples: int = DEFAULT_RESAMPLES,
 ) -> dict[str, float]:
     """Compute every MU-Bench metric for an unlearned classifier.
 
@@ -56,49 +94,51 @@ def compute_unlearning_metrics(
         labels: the true class ids per split, same keys and sample order as ``logits``.
         num_labels: number of classes K; defaults to the logits' width (checked when given).
         original_test_accuracy: the original model's test accuracy, needed for ``mubench_score``.
+        method: the unlearning method's name; selects MU-Bench's test-accuracy allowance in
+            ``mubench_score`` (40 % for ``grad_ascent`` / ``neggrad``, else 20 %).
         random_teacher_logits: a randomly initialised model's logits on the forget split, shape
-            (forget samples, K), or a stack (teachers, forget samples, K); enables ``zrf``.
+            (forget samples, K), or a stack (teachers, forget samples, K); enables ``zrf`` with
+            ``zrf_teacher="random_network"``.
         retrain_logits: the retrained model's logits per split (at least ``forget``, ``retain`` and
             ``test``, same samples as ``logits``); enables ``forget_quality``, ``gap_to_retrain`` and
             the ``retrain_*`` reference values.
-        seed: seeds the MIA attacker's class balancing.
-        max_test_drop, chance_floor: the zeroing rules of :func:`~mubench_hf.metrics.score.mubench_score`.
+        seed: seeds the logistic MIA attacker's class balancing, the bootstrap resamples and the
+            uniform-noise ZRF teachers.
+        zrf_teacher: ``"random_network"`` (the ZRF paper) or ``"uniform_noise"`` (MU-Bench, needs no
+            teacher logits; ``zrf`` is then always computed).
+        zrf_base: 2 (bits) or ``math.e`` (nats, MU-Bench) for the Jensen-Shannon divergence.
+        zrf_noise_draws: the number of uniform-noise teachers (MU-Bench: 500).
+        bootstrap_resamples: resamples per interval (0 = no ``*_ci_low`` / ``*_ci_high`` keys).
 
     Returns:
         A flat dict of floats. Always: ``forget_accuracy``, ``retain_accuracy``, ``test_accuracy``,
-        ``knowledge_gap``, ``mia_efficacy``, ``mia_test_nonmember_rate``, ``mia_loss_auc`` (Dr vs Dt),
-        ``mia_forget_loss_auc`` (Df vs Dt). With the optional splits: ``validation_accuracy``,
-        ``ood_accuracy``. With teachers: ``zrf``. With ``original_test_accuracy``: ``mubench_score``.
-        With ``retrain_logits``: ``forget_quality``, ``forget_quality_ks_statistic``,
-        ``gap_to_retrain``, ``gap_forget_accuracy``, ``gap_retain_accuracy``, ``gap_test_accuracy``,
-        ``gap_mia_efficacy`` and every metric above for the retrained model, prefixed ``retrain_``.
+        ``knowledge_gap``, ``mia_efficacy`` (SalUn), ``mia_test_nonmember_rate``, ``mia_efficacy_lr``
+        (logistic attack), ``mia_loss_auc`` (Dr vs Dt), ``mia_forget_loss_auc`` (Df vs Dt), and
+        ``<metric>_ci_low`` / ``<metric>_ci_high`` (95 % bootstrap) for every accuracy and
+        ``mia_efficacy``. With the optional splits: ``validation_accuracy``, ``ood_accuracy``. With a
+        teacher: ``zrf``. With ``original_test_accuracy``: ``mubench_score``. With ``retrain_logits``:
+        ``forget_quality``, ``forget_quality_ks_statistic``, ``gap_to_retrain``,
+        ``gap_forget_accuracy``, ``gap_retain_accuracy``, ``gap_test_accuracy``, ``gap_mia_efficacy``
+        and every metric above for the retrained model, prefixed ``retrain_``.
     """
-    outputs = _validated_outputs(logits, labels, num_labels)
-    k = outputs["forget"].num_labels
-    forget_shape = outputs["forget"].log_probs.shape
-    teachers = None
-    if random_teacher_logits is not None:
-        teachers = as_teacher_logits(random_teacher_logits, "random_teacher_logits", expected=forget_shape)
-    if original_test_accuracy is not None:
-        original_test_accuracy = check_fraction(original_test_accuracy, "original_test_accuracy")
-
-    def model_metrics(model_outputs: dict[str, SplitOutputs]) -> dict[str, float]:
-        return _model_metrics(
-            model_outputs,
-            teachers=teachers,
-            original_test_accuracy=original_test_accuracy,
-            num_labels=k,
-            seed=seed,
-            max_test_drop=max_test_drop,
-            chance_floor=chance_floor,
-        )
-
-    metrics = model_metrics(outputs)
+    outputs = validated_outputs(logits, labels, num_labels)
+    settings = _settings(
+        outputs["forget"],
+        original_test_accuracy=original_test_accuracy,
+        method=method,
+        random_teacher_logits=random_teacher_logits,
+        seed=seed,
+        zrf_teacher=zrf_teacher,
+        zrf_base=zrf_base,
+        zrf_noise_draws=zrf_noise_draws,
+        bootstrap_resamples=bootstrap_resamples,
+    )
+    metrics = _model_metrics(outputs, settings, model_index=0)
     if retrain_logits is None:
         return metrics
-    retrain_outputs = _retrain_outputs(retrain_logits, outputs)
-    retrain_metrics = model_metrics(retrain_outputs)
-    quality = forget_quality_from_outputs(outputs["forget"], retrain_outputs["forget"])
+    reference = retrain_outputs(retrain_logits, outputs)
+    retrain_metrics = _model_metrics(reference, settings, model_index=1)
+    quality = forget_quality_from_outputs(outputs["forget"], reference["forget"])
     metrics["forget_quality"] = quality.p_value
     metrics["forget_quality_ks_statistic"] = quality.ks_statistic
     metrics.update(gap_to_retrain(metrics, retrain_metrics))
@@ -106,15 +146,67 @@ def compute_unlearning_metrics(
     return metrics
 
 
-def _model_metrics(
-    outputs: dict[str, SplitOutputs],
+def interval_rng(seed: int, model_index: int, metric: str) -> np.random.Generator:
+    """The generator of one interval: ``default_rng([seed, model_index, stream of metric])``.
+
+    ``model_index`` is 0 for the unlearned model and 1 for the retrained one.
+    """
+    return np.random.default_rng([seed, model_index, _INTERVAL_STREAMS[metric]])
+
+
+def _settings(
+    forget: SplitOutputs,
     *,
-    teachers: np.ndarray | None,
     original_test_accuracy: float | None,
-    num_labels: int,
+    method: str | None,
+    random_teacher_logits: ArrayLike | None,
     seed: int,
-    max_test_drop: float,
-    chance_floor: float,
+    zrf_teacher: str,
+    zrf_base: float,
+    zrf_noise_draws: int,
+    bootstrap_resamples: int,
+) -> _Settings:
+    """Every argument checked once, before any metric is computed."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise MubenchError(f"seed must be an integer >= 0; got {seed!r}")
+    if zrf_teacher not in ZRF_TEACHERS:
+        raise MubenchError(f"zrf_teacher must be one of {list(ZRF_TEACHERS)}; got {zrf_teacher!r}")
+    if zrf_teacher == "uniform_noise" and random_teacher_logits is not None:
+        raise MubenchError(
+            "random_teacher_logits must be None with zrf_teacher='uniform_noise' (the noise teachers are "
+            "drawn from the seed); use zrf_teacher='random_network' to score against a random model"
+        )
+    if (
+        isinstance(zrf_noise_draws, bool)
+        or not isinstance(zrf_noise_draws, (int, np.integer))
+        or zrf_noise_draws < 1
+    ):
+        raise MubenchError(
+            f"zrf_noise_draws must be a positive integer (MU-Bench uses 500); got {zrf_noise_draws!r}"
+        )
+    teachers = None
+    if random_teacher_logits is not None:
+        teachers = as_teacher_logits(
+            random_teacher_logits, "random_teacher_logits", expected=forget.log_probs.shape
+        )
+    if original_test_accuracy is not None:
+        original_test_accuracy = check_fraction(original_test_accuracy, "original_test_accuracy")
+    max_test_change_for(method)  # rejects a method that is not a name
+    return _Settings(
+        teachers=teachers,
+        original_test_accuracy=original_test_accuracy,
+        method=method,
+        num_labels=forget.num_labels,
+        seed=int(seed),
+        zrf_teacher=zrf_teacher,
+        zrf_base=check_base(zrf_base),
+        zrf_noise_draws=int(zrf_noise_draws),
+        bootstrap_resamples=check_resamples(bootstrap_resamples),
+    )
+
+
+def _model_metrics(
+    outputs: dict[str, SplitOutputs], settings: _Settings, *, model_index: int
 ) -> dict[str, float]:
     forget, retain, test = outputs["forget"], outputs["retain"], outputs["test"]
     metrics = {
@@ -122,76 +214,51 @@ def _model_metrics(
         for split in (*REQUIRED_SPLITS, *OPTIONAL_SPLITS)
         if split in outputs
     }
+    counts = {
+        f"{split}_accuracy": (int(outputs[split].correct.sum()), outputs[split].num_samples)
+        for split in outputs
+    }
     metrics["knowledge_gap"] = knowledge_gap_from_correct(forget.correct, retain.correct)
-    if teachers is not None:
-        metrics["zrf"] = zrf_from_log_probs(forget.log_probs, teachers, name="random_teacher_logits")
-    attack = membership_attack_from_outputs(forget, retain, test, seed=seed)
+    zrf_value = _zrf(forget, settings)
+    if zrf_value is not None:
+        metrics["zrf"] = zrf_value
+    attack = membership_attack_from_outputs(forget, retain, test)
     metrics["mia_efficacy"] = attack.efficacy
     metrics["mia_test_nonmember_rate"] = attack.test_nonmember_rate
+    # efficacy is a share of Df, so its count is recovered exactly from the rate
+    counts["mia_efficacy"] = (round(attack.efficacy * attack.forget_samples), attack.forget_samples)
+    metrics["mia_efficacy_lr"] = membership_attack_lr_from_outputs(
+        forget, retain, test, seed=settings.seed
+    ).efficacy
     metrics["mia_loss_auc"] = loss_attack_auc_from_losses(retain.loss, test.loss)
     metrics["mia_forget_loss_auc"] = loss_attack_auc_from_losses(forget.loss, test.loss)
-    if original_test_accuracy is not None:
+    if settings.original_test_accuracy is not None:
         metrics["mubench_score"] = mubench_score(
             test_accuracy=metrics["test_accuracy"],
             forget_accuracy=metrics["forget_accuracy"],
-            original_test_accuracy=original_test_accuracy,
-            num_labels=num_labels,
-            max_test_drop=max_test_drop,
-            chance_floor=chance_floor,
+            original_test_accuracy=settings.original_test_accuracy,
+            num_labels=settings.num_labels,
+            method=settings.method,
         )
+    if settings.bootstrap_resamples > 0:
+        for name, (successes, trials) in counts.items():
+            low, high = rate_interval(
+                successes,
+                trials,
+                resamples=settings.bootstrap_resamples,
+                rng=interval_rng(settings.seed, model_index, name),
+            )
+            metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = low, high
     return metrics
 
 
-def _check_split_names(names: Mapping[str, object], argument: str, *, required: tuple[str, ...]) -> None:
-    known = (*REQUIRED_SPLITS, *OPTIONAL_SPLITS)
-    unknown = sorted(set(names) - set(known))
-    if unknown:
-        raise ValueError(f"{argument} has unknown split(s) {unknown}; known splits are {list(known)}")
-    missing = [split for split in required if split not in names]
-    if missing:
-        raise ValueError(f"{argument} lacks the split(s) {missing}; required splits are {list(required)}")
-
-
-def _validated_outputs(
-    logits: Mapping[str, ArrayLike], labels: Mapping[str, ArrayLike], num_labels: int | None
-) -> dict[str, SplitOutputs]:
-    _check_split_names(logits, "logits", required=REQUIRED_SPLITS)
-    missing_labels = [split for split in logits if split not in labels]
-    if missing_labels:
-        raise ValueError(f"labels lacks the split(s) {missing_labels} that logits has")
-    extra_labels = sorted(set(labels) - set(logits))
-    if extra_labels:
-        raise ValueError(f"labels has split(s) {extra_labels} that logits lacks")
-    forget_logits = as_logits(logits["forget"], "logits['forget']")
-    k = check_num_labels(num_labels, forget_logits, "logits['forget']")
-    outputs: dict[str, SplitOutputs] = {}
-    for split in (*REQUIRED_SPLITS, *OPTIONAL_SPLITS):
-        if split not in logits:
-            continue
-        name = f"logits[{split!r}]"
-        split_logits = forget_logits if split == "forget" else as_logits(logits[split], name)
-        check_same_width(split_logits, name, forget_logits, "logits['forget']")
-        outputs[split] = split_outputs(
-            split_logits, labels[split], name=name, labels_name=f"labels[{split!r}]", num_labels=k
+def _zrf(forget: SplitOutputs, settings: _Settings) -> float | None:
+    if settings.zrf_teacher == "uniform_noise":
+        return zrf_uniform_noise_from_log_probs(
+            forget.log_probs, num_draws=settings.zrf_noise_draws, seed=settings.seed, base=settings.zrf_base
         )
-    return outputs
-
-
-def _retrain_outputs(
-    retrain_logits: Mapping[str, ArrayLike], outputs: dict[str, SplitOutputs]
-) -> dict[str, SplitOutputs]:
-    _check_split_names(retrain_logits, "retrain_logits", required=REQUIRED_SPLITS)
-    without_unlearned = sorted(set(retrain_logits) - set(outputs))
-    if without_unlearned:
-        raise ValueError(
-            f"retrain_logits has split(s) {without_unlearned} that the unlearned model's logits lack; "
-            "give both models the same splits"
-        )
-    retrain: dict[str, SplitOutputs] = {}
-    for split, split_logits in retrain_logits.items():
-        name = f"retrain_logits[{split!r}]"
-        array = as_logits(split_logits, name)
-        check_reference_shape(array, name, outputs[split].log_probs.shape, split)
-        # Same samples, so the same (already validated) labels.
-        retrain[split] = SplitOutputs.from_arrays(array, outputs[split].labels)
-    return retrain
+    if settings.teachers is None:
+        return None
+    return zrf_from_log_probs(
+        forget.log_probs, settings.teachers, name="random_teacher_logits", base=settings.zrf_base
+    )
