@@ -154,7 +154,12 @@ def test_invalid_cards_are_refused() -> None:
 
 
 def test_bootstrap_intervals_fold_into_their_metric_row_and_round_trip(tmp_path: Path) -> None:
-    results = {**RESULTS, "forget_accuracy_ci_low": 0.29, "forget_accuracy_ci_high": 0.55, "mia_efficacy_lr": 0.3}
+    results = {
+        **RESULTS,
+        "forget_accuracy_ci_low": 0.29,
+        "forget_accuracy_ci_high": 0.55,
+        "mia_efficacy_lr": 0.3,
+    }
     card = unlearned_card(results=results)
     card.save(tmp_path / "README.md")
     loaded = ModelCard.load(tmp_path / "README.md")
