@@ -57,8 +57,13 @@ def prepare(
     required: tuple[str, ...] = ("forget", "retain", "test"),
     trust_remote_code: bool | None = None,
     allow_pickle: bool | None = None,
+    lora_rank: int = 0,
+    lora_alpha: int | None = None,
 ) -> Prepared:
     """Load ``config``, build (or take) ``model`` for its task, and attach the task's processing.
+
+    ``lora_rank`` > 0 wraps the model in LoRA adapters of that rank (targets found in the model, the
+    head trained in full; ``lora_alpha`` defaults to twice the rank): see ``mubench_hf.lora``.
 
     ``model`` is a trained model (folder, Hub id or PEFT adapter folder), a spec that builds one
     (``tiny:resnet``, a config or ``config.json``: fresh weights), or a module already built.
@@ -79,12 +84,17 @@ def prepare(
         built = build_model(task, str(model), trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
     source = processor or (str(model) if isinstance(model, (str, os.PathLike)) else None)
     loaded_processor = load_processor(task, source, trust_remote_code=trust_remote_code)
+    splits = prepare_splits(raw, task, built, loaded_processor)
+    if lora_rank:
+        from .lora import apply_lora
+
+        built, _ = apply_lora(built, r=lora_rank, alpha=lora_alpha or 2 * lora_rank)
     return Prepared(
         task=task,
         dataset=str(dataset),
         config=config,
         raw=raw,
-        splits=prepare_splits(raw, task, built, loaded_processor),
+        splits=splits,
         model=built,
         processor=loaded_processor,
         collator=data_collator_for(task, loaded_processor),

@@ -57,6 +57,16 @@ class UnlearnScriptArguments:
         },
     )
     cache_dir: str | None = field(default=None, metadata={"help": "cache_dir for datasets.load_dataset."})
+    lora_rank: int = field(
+        default=0,
+        metadata={
+            "help": "Unlearn through LoRA adapters of this rank (0: full fine-tuning). The adapted layers are "
+            "found in the model (attention projections; convolutions for CNNs); the head is trained in full."
+        },
+    )
+    lora_alpha: int | None = field(
+        default=None, metadata={"help": "LoRA scaling numerator (update × alpha/rank); default 2 × rank."}
+    )
     trust_remote_code: bool = field(
         default=False,
         metadata={
@@ -151,6 +161,7 @@ def _run(script: UnlearnScriptArguments, args: Any) -> int:
     prepared = prepare(
         script.dataset, script.config, script.model,
         task=script.task, processor=script.processor, cache_dir=script.cache_dir,
+        lora_rank=script.lora_rank, lora_alpha=script.lora_alpha,
     )  # fmt: skip
     trainer = unlearning_trainer(prepared, args)  # checks every other input (e.g. the retrain reference)
     results: dict[str, Any] = {
