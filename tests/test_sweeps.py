@@ -151,6 +151,49 @@ def test_aggregate_counts_failures_and_keeps_method_order():
     assert rows[1]["n_seeds"] == 0 and rows[1]["n_failed"] == 1 and "x_mean" not in rows[1]
 
 
+def _cell(method: str, seed: int, **metrics: float) -> dict:
+    return {"task": "t", "config": "c", "method": method, "seed": seed, "status": "done", "metrics": metrics}
+
+
+def test_seed_intervals_are_student_t_on_the_sample_deviation():
+    values = [0.50, 0.62, 0.55, 0.58, 0.47]
+    rows = aggregate([_cell("m", seed, x=v) for seed, v in enumerate(values)])
+    # hand-computed: mean 0.544, s = 0.060249, t(0.975, 4) = 2.776445 -> half-width 0.074808
+    assert rows[0]["x_seeds_ci_low"] == pytest.approx(0.544 - 0.074808, abs=1e-5)
+    assert rows[0]["x_seeds_ci_high"] == pytest.approx(0.544 + 0.074808, abs=1e-5)
+    one_seed = aggregate([_cell("m", 0, x=0.5, x_ci_low=0.4)])[0]
+    assert "x_seeds_ci_low" not in one_seed and "x_ci_low_seeds_ci_low" not in one_seed
+    assert one_seed["x_ci_low_mean"] == 0.4  # per-cell bootstrap bounds are averaged, not re-intervalled
+
+
+def test_same_as_retrain_pairs_seeds_and_needs_every_compared_metric_to_hold_zero():
+    retrain = [_cell("retrain", s, forget_accuracy=0.90 + 0.01 * s, test_accuracy=0.95) for s in range(3)]
+    close = [_cell("close", s, forget_accuracy=0.90 + 0.01 * s + d, test_accuracy=0.95 + d)
+             for s, d in zip(range(3), (0.01, -0.01, 0.002))]  # fmt: skip
+    far = [_cell("far", s, forget_accuracy=0.20 + 0.01 * s, test_accuracy=0.95) for s in range(3)]
+    lonely = [_cell("lonely", 7, forget_accuracy=0.9, test_accuracy=0.95)]  # no retrain of seed 7
+    rows = {r["method"]: r for r in aggregate(retrain + close + far + lonely)}
+    assert rows["close"]["same_as_retrain"] is True
+    assert rows["far"]["same_as_retrain"] is False
+    assert rows["lonely"]["same_as_retrain"] is None and rows["retrain"]["same_as_retrain"] is None
+
+
+def test_results_csv_and_leaderboard_carry_seed_intervals_and_the_retrain_verdict(sweep):
+    output, result = sweep
+    with (output / "results.csv").open() as handle:
+        csv_rows = {row["method"]: row for row in csv.DictReader(handle)}
+    for method in DONE_METHODS:
+        values = np.array([r["metrics"]["forget_accuracy"] for r in result.records if r["method"] == method])
+        low, high = (
+            float(csv_rows[method]["forget_accuracy_seeds_ci_low"]),
+            float(csv_rows[method]["forget_accuracy_seeds_ci_high"]),
+        )
+        half = 12.7062047362 * values.std(ddof=1) / np.sqrt(2)  # t(0.975, 1): two seeds
+        assert (low, high) == pytest.approx((values.mean() - half, values.mean() + half), abs=1e-9)
+    text = (output / "leaderboard.md").read_text()
+    assert "| ≈ retrain | seeds |" in text and "95 % t-interval over seeds" in text
+
+
 def test_leaderboard_ranks_retrain_first_then_by_gap(sweep):
     output, result = sweep
     text = (output / "leaderboard.md").read_text()

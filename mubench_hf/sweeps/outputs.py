@@ -95,7 +95,7 @@ def _cell(row: dict[str, Any], metric: str) -> str:
 def ranked_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of one config's rows, ranked (see :func:`ranked`), under a line saying how."""
     metric, pairs = ranked(rows)
-    header = ["#", "method", *[title for title, _ in TABLE_COLUMNS], "seeds"]
+    header = ["#", "method", *[title for title, _ in TABLE_COLUMNS], "≈ retrain", "seeds"]
     any_ranked = any(isinstance(position, int) for _, position in pairs)
     lines = [
         describe_metric(metric, any_ranked=any_ranked),
@@ -106,7 +106,8 @@ def ranked_table(rows: list[dict[str, Any]]) -> str:
     for row, position in pairs:
         label = "–" if position is None else str(position)
         seeds = f"{row['n_seeds']}" + (f" ({row['n_failed']} failed)" if row["n_failed"] else "")
-        cells = [label, row["method"], *[_cell(row, metric) for _, metric in TABLE_COLUMNS], seeds]
+        same = {True: "yes", False: "no"}.get(row.get("same_as_retrain"), "–")
+        cells = [label, row["method"], *[_cell(row, metric) for _, metric in TABLE_COLUMNS], same, seeds]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -123,7 +124,10 @@ LEGEND = (
     f"{RANKING_RULE} The gap to retrain (mean |metric − retrain's| over the metrics) is the principled "
     "target. The MU-Bench score pulls forget accuracy toward chance (1/K), which on random deletion "
     "rewards over-forgetting: the retrain model itself keeps forget accuracy near its test accuracy. "
-    "Values are mean ± std (NumPy, ddof=0) over seeds."
+    "Values are mean ± std (NumPy, ddof=0) over seeds; results.csv also holds each metric's 95 % "
+    't-interval over seeds (`<metric>_seeds_ci_low`/`_high`, two seeds or more). "≈ retrain" is yes when, '
+    "for forget accuracy, test accuracy and MIA efficacy, the 95 % interval of the per-seed difference to "
+    "the retrain model of the same seed holds 0 (– with fewer than two seeds)."
 )
 
 
