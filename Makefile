@@ -7,7 +7,13 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-kernels lint bench clean
+.PHONY: install system-deps demo test test-kernels lint bench clean
+
+# Debian packages the tests and offline tasks use: espeak-ng speaks the spoken-keywords task, FFmpeg's
+# shared libraries decode audio/video columns, dataset-fashion-mnist is the 60k-image task and chromium
+# renders the leaderboard page in the browser test. Installed only when missing; without root or apt
+# the tests that need them skip and say why.
+SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +23,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "warning: missing Debian packages ($$missing) and no root apt-get: tests that need them skip"; \
+	  fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/mubench demo --output demo_out
 
@@ -24,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint system-deps
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # The tests whose numbers come from training, again under other CPU kernel paths than this CPU's best
