@@ -47,6 +47,35 @@ METRIC_SPLITS = {
     "zrf": "forget",
     "knowledge_gap": "forget",
     "forget_quality": "forget",
+    # generation tasks (mubench_hf.evaluation.generation); model_utility spans retain / real_authors /
+    # world_facts, so it has no single split
+    "forget_rouge_l": "forget",
+    "retain_rouge_l": "retain",
+    "real_authors_rouge_l": "real_authors",
+    "world_facts_rouge_l": "world_facts",
+    "test_rouge_l": "test",
+    "validation_rouge_l": "validation",
+    "forget_answer_prob": "forget",
+    "retain_answer_prob": "retain",
+    "real_authors_answer_prob": "real_authors",
+    "world_facts_answer_prob": "world_facts",
+    "truth_ratio": "forget",
+    "retain_truth_ratio": "retain",
+    "real_authors_truth_ratio": "real_authors",
+    "world_facts_truth_ratio": "world_facts",
+    "mia_zlib_auc": "forget",
+    "mia_min_k_auc": "forget",
+    "mia_min_k_plus_plus_auc": "forget",
+    "privleak": "forget",
+    "extraction_strength": "forget",
+    # shadow-model evidence and relearn time (mubench_hf/evidence): all read the forget set
+    "ulira_accuracy": "forget",
+    "ulira_auc": "forget",
+    "ulira_worst_example_accuracy": "forget",
+    "epsilon_forgetting_quality": "forget",
+    "epsilon_median": "forget",
+    "relearn_steps": "forget",
+    "relearn_final_forget_accuracy": "forget",
 }
 METRIC_LABELS = {
     "forget_accuracy": "Forget accuracy",
@@ -64,7 +93,44 @@ METRIC_LABELS = {
     "mubench_score": "MU-Bench score",
     "gap_to_retrain": "Gap to retrain",
     "forget_quality": "Forget quality",
+    "forget_rouge_l": "Forget ROUGE-L recall",
+    "retain_rouge_l": "Retain ROUGE-L recall",
+    "real_authors_rouge_l": "Real-authors ROUGE-L recall",
+    "world_facts_rouge_l": "World-facts ROUGE-L recall",
+    "test_rouge_l": "Test ROUGE-L recall",
+    "validation_rouge_l": "Validation ROUGE-L recall",
+    "forget_answer_prob": "Forget answer probability",
+    "retain_answer_prob": "Retain answer probability",
+    "real_authors_answer_prob": "Real-authors answer probability (normalised)",
+    "world_facts_answer_prob": "World-facts answer probability (normalised)",
+    "truth_ratio": "Truth ratio (forget)",
+    "retain_truth_ratio": "Retain truth ratio",
+    "real_authors_truth_ratio": "Real-authors truth ratio",
+    "world_facts_truth_ratio": "World-facts truth ratio",
+    "model_utility": "Model utility",
+    "mia_zlib_auc": "zlib-attack AUC, forget vs holdout",
+    "mia_min_k_auc": "Min-k % attack AUC, forget vs holdout",
+    "mia_min_k_plus_plus_auc": "Min-k %++ attack AUC, forget vs holdout",
+    "privleak": "PrivLeak (%, relative to retrain)",
+    "extraction_strength": "Extraction strength",
+    "truncated_prompts": "Prompts cut to fit the context",
+    "ulira_accuracy": "U-LiRA accuracy, unlearned vs retrained (0.5 = indistinguishable)",
+    "ulira_auc": "U-LiRA AUC, unlearned vs retrained",
+    "ulira_worst_example_accuracy": "U-LiRA accuracy on the most exposed forget example",
+    "epsilon_score": "NeurIPS'23 challenge score (forgetting quality x utility ratios)",
+    "epsilon_forgetting_quality": "NeurIPS'23 forgetting quality F",
+    "epsilon_retain_ratio": "Retain accuracy, unlearned / retrained (NeurIPS'23)",
+    "epsilon_test_ratio": "Test accuracy, unlearned / retrained (NeurIPS'23)",
+    "epsilon_median": "Median per-example epsilon (NeurIPS'23)",
+    "relearn_steps": "Relearn steps to the original forget accuracy (capped)",
+    "relearn_reached": "Relearning reached the original forget accuracy (1 = yes, 0 = stopped at the cap)",
+    "relearn_cap": "Relearn step cap",
+    "relearn_target_accuracy": "Relearn target forget accuracy",
+    "relearn_final_forget_accuracy": "Forget accuracy when relearning stopped",
 }
+# Where a generation task's metric shares a name with a classification one but not its meaning: the
+# sequence LOSS attack compares forget with holdout, the classifier's compares retain with test.
+GENERATION_METRICS = {"mia_loss_auc": ("LOSS-attack AUC, forget vs holdout", "forget")}
 
 
 # Bootstrap interval bounds ride along as their own metrics (``forget_accuracy_ci_low``), so a card's
@@ -80,29 +146,37 @@ def interval_of(metric: str) -> tuple[str, str] | None:
     return None
 
 
-def metric_label(metric: str) -> str:
-    """A readable name: ``Forget accuracy``, ``Forget accuracy of the retrained model``, ``Gap in ...``."""
+def metric_label(metric: str, kind: str = "classification") -> str:
+    """A readable name: ``Forget accuracy``, ``Forget accuracy of the retrained model``, ``Gap in ...``;
+    ``kind`` is the task's (``"generation"`` tasks name a few metrics differently)."""
     interval = interval_of(metric)
     if interval:
-        return f"{metric_label(interval[0])} ({INTERVAL_SUFFIXES[interval[1]]})"
+        return f"{metric_label(interval[0], kind)} ({INTERVAL_SUFFIXES[interval[1]]})"
+    if kind == "generation" and metric in GENERATION_METRICS:
+        return GENERATION_METRICS[metric][0]
     if metric in METRIC_LABELS:
         return METRIC_LABELS[metric]
     if metric.startswith("retrain_"):
-        return f"{metric_label(metric.removeprefix('retrain_'))} of the retrained model"
+        return f"{metric_label(metric.removeprefix('retrain_'), kind)} of the retrained model"
+    if metric.startswith("original_"):
+        return f"{metric_label(metric.removeprefix('original_'), kind)} of the original model"
     if metric.startswith("gap_"):
-        return f"Gap to retrain in {metric_label(metric.removeprefix('gap_')).lower()}"
+        return f"Gap to retrain in {metric_label(metric.removeprefix('gap_'), kind).lower()}"
     return metric
 
 
-def metric_split(metric: str) -> str | None:
+def metric_split(metric: str, kind: str = "classification") -> str | None:
     """The split a metric is measured on (``retrain_forget_accuracy`` → ``forget``), or ``None``."""
     interval = interval_of(metric)
     if interval:
-        return metric_split(interval[0])
-    return METRIC_SPLITS.get(metric.removeprefix("retrain_"))
+        return metric_split(interval[0], kind)
+    base = metric.removeprefix("retrain_").removeprefix("original_")
+    if kind == "generation" and base in GENERATION_METRICS:
+        return GENERATION_METRICS[base][1]
+    return METRIC_SPLITS.get(base)
 
 
-def _table_rows(scores: Mapping[str, float]) -> list[dict[str, Any]]:
+def _table_rows(scores: Mapping[str, float], kind: str = "classification") -> list[dict[str, Any]]:
     """One card-table row per metric, its bootstrap interval (when the report has one) in the same row."""
     rows = []
     for name, value in scores.items():
@@ -112,8 +186,8 @@ def _table_rows(scores: Mapping[str, float]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "metric": name,
-                "label": metric_label(name),
-                "split": metric_split(name),
+                "label": metric_label(name, kind),
+                "split": metric_split(name, kind),
                 "value": value,
                 "interval": None if low is None or high is None else (low, high),
             }
@@ -242,10 +316,10 @@ def render_model_card(
             dataset_type=dataset_repo,
             dataset_name=f"mubench {spec.name}" + (f" ({config})" if config else ""),
             dataset_config=config,
-            dataset_split=metric_split(name),
+            dataset_split=metric_split(name, spec.kind),
             dataset_args={"content_hash": dataset_hash} if dataset_hash else None,
             metric_type=name,
-            metric_name=metric_label(name),
+            metric_name=metric_label(name, spec.kind),
             metric_value=value,
         )
         for name, value in scores.items()
@@ -277,7 +351,7 @@ def render_model_card(
         eval_results=eval_results or None,
         mubench={k: v for k, v in provenance.items() if v not in (None, {})},
     )
-    rows = _table_rows(scores)
+    rows = _table_rows(scores, spec.kind)
     return ModelCard.from_template(
         card_data,
         template_path=str(card_template(MODEL_CARD_TEMPLATE)),

@@ -21,7 +21,16 @@ from typing import Any
 from huggingface_hub import ModelCard
 
 from ..errors import MubenchError
-from ..sweeps.ranking import RANKING_RULE, describe_metric, rank, ranking_metric
+from ..sweeps.ranking import (
+    FORGET_QUALITY,
+    GENERATION_RANKING_RULE,
+    MODEL_UTILITY,
+    RANKING_RULE,
+    describe_metric,
+    rank_for,
+    ranking_metric,
+    task_kind_of,
+)
 from .cards import CARD_TAGS, SCORE_METRIC, read_provenance, read_results
 from .client import hub_api, hub_errors
 
@@ -35,6 +44,13 @@ METRIC_COLUMNS = [
     "mia_efficacy",
     "knowledge_gap",
     "zrf",
+    # generation tasks (a column is shown only where some row has it)
+    FORGET_QUALITY,
+    MODEL_UTILITY,
+    "forget_rouge_l",
+    "retain_rouge_l",
+    "truth_ratio",
+    "privleak",
 ]
 TAIL_COLUMNS = ["unlearn_time_s", "source"]
 MARKDOWN_NAME = "leaderboard.md"
@@ -138,10 +154,14 @@ def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ``rank`` is 1, 2, ... for ranked rows, ``"ref"`` for the retrain reference, ``None`` for the rest."""
     ordered: list[dict[str, Any]] = []
     for _, group in groupby(sorted(rows, key=_group_key), key=_group_key):
-        _, pairs = rank(
-            list(group),
+        group = list(group)
+        _, pairs = rank_for(
+            task_kind_of(group[0].get("task")),
+            group,
             gap=lambda r: r.get("gap_to_retrain"),
             score=lambda r: r.get(SCORE_METRIC),
+            forget_quality=lambda r: r.get(FORGET_QUALITY),
+            model_utility=lambda r: r.get(MODEL_UTILITY),
             name=lambda r: str(r.get("model")),
             is_reference=_is_reference,
         )
@@ -217,6 +237,7 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
         RANKING_RULE,
         "`gap_to_retrain` (lower is better) is the distance to the model retrained without the forget set;",
         f"`{SCORE_METRIC}` (higher is better) is MU-Bench's overall score.",
+        GENERATION_RANKING_RULE,
     ]
     if not rows:
         return "\n".join([*lines, "", "No models found.", ""])
@@ -228,7 +249,12 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
             if any(r.get(c) is not None for r in group)
         ]
         shown = [c for c in shown if c not in ("task", "config")]
-        metric = ranking_metric([r.get("gap_to_retrain") for r in group], [_is_reference(r) for r in group])
+        if task_kind_of(task) == "generation":
+            metric = FORGET_QUALITY
+        else:
+            metric = ranking_metric(
+                [r.get("gap_to_retrain") for r in group], [_is_reference(r) for r in group]
+            )
         lines += [
             "",
             f"## {task or 'unknown task'} — {config or 'no config'}",

@@ -23,8 +23,11 @@ from .grid import RETRAIN
 
 GroupKey = tuple[str, str, str]
 CONFIDENCE = 0.95
-# The metrics the retrain comparison looks at: what unlearning should match (forget), keep (test) and hide.
-RETRAIN_COMPARED = ("forget_accuracy", "test_accuracy", "mia_efficacy")
+# The metrics the retrain comparison looks at: what unlearning should match (forget), keep (test/retain)
+# and hide; for classification and for generation tasks (each run reports only its own kind's).
+RETRAIN_COMPARED = (
+    "forget_accuracy", "test_accuracy", "mia_efficacy", "forget_rouge_l", "retain_rouge_l", "model_utility",
+)  # fmt: skip
 # Per-cell bootstrap bounds are averaged like any metric, but an interval of an interval bound is noise.
 _BOUND_SUFFIXES = ("_ci_low", "_ci_high")
 

@@ -16,8 +16,7 @@ from typing import Any
 from .figures import forget_vs_test, metric_bars
 from .files import write_text_if_changed
 from .grid import RETRAIN
-from .ranking import RANKING_RULE, describe_metric
-from .ranking import rank as rank_rows
+from .ranking import GENERATION_RANKING_RULE, RANKING_RULE, describe_metric, rank_for, task_kind_of
 
 # (column title, metric): the leaderboard's columns. Lower gap is better; higher score is better.
 TABLE_COLUMNS = (
@@ -29,6 +28,25 @@ TABLE_COLUMNS = (
     ("MIA efficacy", "mia_efficacy"),
     ("time (s)", "unlearn_time_s"),
 )
+# Generation tasks are read on TOFU's axes: forget quality and model utility, with ROUGE-L before/after.
+GENERATION_TABLE_COLUMNS = (
+    ("forget ROUGE-L", "forget_rouge_l"),
+    ("retain ROUGE-L", "retain_rouge_l"),
+    ("forget quality ↑", "forget_quality"),
+    ("model utility ↑", "model_utility"),
+    ("truth ratio", "truth_ratio"),
+    ("PrivLeak", "privleak"),
+    ("time (s)", "unlearn_time_s"),
+)
+
+
+def task_kind(rows: list[dict[str, Any]]) -> str:
+    """The task kind of one config's rows (``classification`` for a task this install does not know)."""
+    return task_kind_of(rows[0]["task"] if rows else None)
+
+
+def table_columns(kind: str) -> tuple[tuple[str, str], ...]:
+    return GENERATION_TABLE_COLUMNS if kind == "generation" else TABLE_COLUMNS
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -67,10 +85,13 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 def ranked(rows: list[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], int | str | None]]]:
     """One config's aggregated rows ordered by the shared rule (:mod:`.ranking`): the metric ranked on
     and (row, rank) pairs; a method without any finished seed has no value and comes last, unranked."""
-    return rank_rows(
+    return rank_for(
+        task_kind(rows),
         rows,
         gap=lambda r: r.get("gap_to_retrain_mean"),
         score=lambda r: r.get("mubench_score_mean"),
+        forget_quality=lambda r: r.get("forget_quality_mean"),
+        model_utility=lambda r: r.get("model_utility_mean"),
         name=lambda r: str(r["method"]),
         is_reference=lambda r: r["method"] == RETRAIN and r["n_seeds"] > 0,
     )
@@ -95,7 +116,8 @@ def _cell(row: dict[str, Any], metric: str) -> str:
 def ranked_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of one config's rows, ranked (see :func:`ranked`), under a line saying how."""
     metric, pairs = ranked(rows)
-    header = ["#", "method", *[title for title, _ in TABLE_COLUMNS], "≈ retrain", "seeds"]
+    columns = table_columns(task_kind(rows))
+    header = ["#", "method", *[title for title, _ in columns], "≈ retrain", "seeds"]
     any_ranked = any(isinstance(position, int) for _, position in pairs)
     lines = [
         describe_metric(metric, any_ranked=any_ranked),
@@ -107,7 +129,7 @@ def ranked_table(rows: list[dict[str, Any]]) -> str:
         label = "–" if position is None else str(position)
         seeds = f"{row['n_seeds']}" + (f" ({row['n_failed']} failed)" if row["n_failed"] else "")
         same = {True: "yes", False: "no"}.get(row.get("same_as_retrain"), "–")
-        cells = [label, row["method"], *[_cell(row, metric) for _, metric in TABLE_COLUMNS], same, seeds]
+        cells = [label, row["method"], *[_cell(row, metric) for _, metric in columns], same, seeds]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -126,8 +148,10 @@ LEGEND = (
     "rewards over-forgetting: the retrain model itself keeps forget accuracy near its test accuracy. "
     "Values are mean ± std (NumPy, ddof=0) over seeds; results.csv also holds each metric's 95 % "
     't-interval over seeds (`<metric>_seeds_ci_low`/`_high`, two seeds or more). "≈ retrain" is yes when, '
-    "for forget accuracy, test accuracy and MIA efficacy, the 95 % interval of the per-seed difference to "
-    "the retrain model of the same seed holds 0 (– with fewer than two seeds)."
+    "for forget accuracy, test accuracy and MIA efficacy (generation: forget and retain ROUGE-L, model "
+    "utility), the 95 % interval of the per-seed difference to "
+    "the retrain model of the same seed holds 0 (– with fewer than two seeds). Generation tasks: "
+    f"{GENERATION_RANKING_RULE}"
 )
 
 

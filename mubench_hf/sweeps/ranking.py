@@ -8,6 +8,13 @@ Within each task and deletion config:
 - ties go to the higher MU-Bench score (when ranking by gap) or the lower gap (when ranking by score),
   then to the name in alphabetical order;
 - rows without the metric ranked on are listed last, unranked; ranks start at 1.
+
+Generation tasks (LLM QA, summarisation) have a rule of their own, TOFU's two axes (its
+``aggregate_eval_stat.py`` reports forget quality and model utility, and its paper compares methods on
+them): by forget quality (the KS-test p-value of the forget-set truth ratios against the retrain model),
+highest first; ties go to the higher model utility, then to the name. Without a retrain reference no
+row has a forget quality and nothing is ranked: model utility alone would put the model that forgot
+nothing first. :func:`rank_for` picks the rule by task kind.
 """
 
 from __future__ import annotations
@@ -16,9 +23,13 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ..errors import MubenchError
+
 GAP = "gap_to_retrain"
 SCORE = "mubench_score"
 REFERENCE = "ref"
+FORGET_QUALITY = "forget_quality"
+MODEL_UTILITY = "model_utility"
 
 RANKING_RULE = (
     "Ranking: within each task and config, by the gap to retrain (lower is better) when a retrain "
@@ -26,6 +37,15 @@ RANKING_RULE = (
     "two, then to the name (A-Z). The retrain model is the reference row (ref), not ranked; rows without "
     "the ranking metric are listed last without a rank. Ranks start at 1."
 )
+
+GENERATION_RANKING_RULE = (
+    "Ranking (generation tasks, as TOFU compares methods): within each task and config, by forget quality "
+    "(KS-test p-value of the forget-set truth ratios against the retrain model; higher is better); ties "
+    "go to the higher model utility, then to the name (A-Z). The retrain model is the reference row "
+    "(ref), not ranked; rows without a forget quality (no retrain reference scored) are listed last "
+    "without a rank. Ranks start at 1."
+)
+RANKING_RULES = {"classification": RANKING_RULE, "generation": GENERATION_RANKING_RULE}
 
 Row = TypeVar("Row")
 
@@ -84,8 +104,83 @@ def rank(
     return metric, ranked
 
 
+def rank_generation(
+    rows: Sequence[Row],
+    *,
+    forget_quality: Callable[[Row], Any],
+    model_utility: Callable[[Row], Any],
+    name: Callable[[Row], str],
+    is_reference: Callable[[Row], bool],
+) -> tuple[str, list[tuple[Row, int | str | None]]]:
+    """Order one group of a generation task by TOFU's axes (module docstring): (``"forget_quality"``,
+    [(row, rank)]), rank as in :func:`rank`."""
+
+    def key(row: Row) -> tuple:
+        fq, mu = _number(forget_quality(row)), _number(model_utility(row))
+        return (
+            not is_reference(row),
+            fq is None,
+            -fq if fq is not None else 0.0,
+            -mu if mu is not None else math.inf,
+            name(row),
+        )
+
+    ranked: list[tuple[Row, int | str | None]] = []
+    position = 0
+    for row in sorted(rows, key=key):
+        if is_reference(row):
+            ranked.append((row, REFERENCE))
+        elif _number(forget_quality(row)) is None:
+            ranked.append((row, None))
+        else:
+            position += 1
+            ranked.append((row, position))
+    return FORGET_QUALITY, ranked
+
+
+def task_kind_of(task: str | None) -> str:
+    """The kind of task ``task`` names (``classification`` when it is unknown to this install: a card
+    from a newer version or another tool is still ranked, by the classification rule)."""
+    from ..tasks import get_task
+
+    try:
+        return get_task(str(task)).kind if task else "classification"
+    except MubenchError:
+        return "classification"
+
+
+def rank_for(
+    kind: str,
+    rows: Sequence[Row],
+    *,
+    name: Callable[[Row], str],
+    is_reference: Callable[[Row], bool],
+    gap: Callable[[Row], Any] = lambda row: None,
+    score: Callable[[Row], Any] = lambda row: None,
+    forget_quality: Callable[[Row], Any] = lambda row: None,
+    model_utility: Callable[[Row], Any] = lambda row: None,
+) -> tuple[str, list[tuple[Row, int | str | None]]]:
+    """One group ranked by its task kind's rule: :func:`rank` for classification, :func:`rank_generation`
+    for generation (each reads only the metrics it needs)."""
+    if kind == "generation":
+        return rank_generation(
+            rows,
+            forget_quality=forget_quality,
+            model_utility=model_utility,
+            name=name,
+            is_reference=is_reference,
+        )
+    if kind != "classification":
+        raise MubenchError(f"no ranking rule for task kind {kind!r}; known kinds: {sorted(RANKING_RULES)}")
+    return rank(rows, gap=gap, score=score, name=name, is_reference=is_reference)
+
+
 def describe_metric(metric: str, *, any_ranked: bool = True) -> str:
     """How one group was ranked, for the line under its heading."""
+    if metric == FORGET_QUALITY:
+        if not any_ranked:
+            return "Not ranked: no row here has a forget quality (it needs a scored retrain reference)."
+        return "Ranked by forget quality (higher is better); model utility breaks ties."
     if not any_ranked:
         return "Not ranked: no row here has a gap to retrain or a MU-Bench score."
     if metric == GAP:

@@ -1,0 +1,58 @@
+"""Extraction strength (Carlini et al. 2021's extractable memorisation in the form open-unlearning uses,
+``extraction_strength`` in ``src/evals/metrics/memorization.py``).
+
+Teacher-forced on the prompt and the answer ``y``, the model predicts each answer token by argmax.
+Extraction strength is ``1 - k*/|y|`` with ``k*`` the smallest prefix length from which every remaining
+token is predicted correctly: the share of the answer at its end that the model would complete by itself.
+Equivalently, the length of the longest correctly predicted suffix divided by ``|y|``. 1 = every token
+predicted, 0 = even the last token is wrong.
+
+open-unlearning's loop stops at ``k = |y| - 1``, so an answer whose last token is mispredicted scores
+``1/|y|`` there instead of 0; here the empty suffix (``k = |y|``) is allowed, as the definition says.
+The report drops the final end-of-sequence token before scoring, as open-unlearning does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from mubench_hf.errors import MubenchError
+from mubench_hf.metrics.generative._arrays import padded
+
+
+def extraction_strengths(
+    predicted_ids: ArrayLike | Sequence[ArrayLike],
+    target_ids: ArrayLike | Sequence[ArrayLike],
+    mask: ArrayLike | None = None,
+) -> np.ndarray:
+    """Per-sample extraction strength in [0, 1]; a sample without answer tokens scores 0.
+
+    Args:
+        predicted_ids: argmax token ids at each answer position (teacher-forced), one sequence per sample
+            or a padded 2-D array with ``mask``.
+        target_ids: the answer's token ids, same shape.
+        mask: with padded inputs, True where a real answer token is (real tokens first in each row).
+    """
+    pred, keep = padded(predicted_ids, "predicted_ids", mask=mask, dtype=np.int64)
+    target, keep_t = padded(target_ids, "target_ids", mask=mask, dtype=np.int64)
+    if pred.shape != target.shape or not np.array_equal(keep, keep_t):
+        raise MubenchError("predicted_ids and target_ids must have the same number of tokens per sample")
+    lengths = keep.sum(axis=1)
+    wrong = keep & (pred != target)
+    # index of each row's last mispredicted token (-1 when none): the correct suffix starts right after it
+    positions = np.arange(pred.shape[1])[None, :]
+    last_wrong = np.where(wrong, positions, -1).max(axis=1)
+    suffix = lengths - 1 - last_wrong
+    return np.where(lengths > 0, suffix / np.maximum(lengths, 1), 0.0)
+
+
+def extraction_strength(
+    predicted_ids: ArrayLike | Sequence[ArrayLike],
+    target_ids: ArrayLike | Sequence[ArrayLike],
+    mask: ArrayLike | None = None,
+) -> float:
+    """Mean extraction strength over the samples (see :func:`extraction_strengths`)."""
+    return float(extraction_strengths(predicted_ids, target_ids, mask).mean())
