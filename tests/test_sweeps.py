@@ -289,8 +289,17 @@ def test_demo_is_one_grid_over_every_method():
     from mubench_hf.trainers import list_methods
 
     grid = make_grid({**DEMO_GRID, "output": "unused"})
-    assert sorted(grid.methods) == sorted(list_methods())
+    assert sorted(grid.methods) == sorted(list_methods("classification"))
     assert grid.configs == ["digits_del5"] and grid.seeds == [42]
+
+
+def test_a_grid_refuses_a_method_that_does_not_apply_to_its_task_kind():
+    from mubench_hf.trainers import list_methods
+
+    generation_only = sorted(set(list_methods()) - set(list_methods("classification")))
+    assert generation_only  # idk, idk_dpo, rmu, undial
+    with pytest.raises(MubenchError, match=f"{generation_only[0]} do\\(es\\) not apply to classification"):
+        make_grid({"task": "digits", "methods": [generation_only[0]], "output": "unused"})
 
 
 # ----------------------------------------------------------------------------- grid files

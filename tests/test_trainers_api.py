@@ -33,7 +33,7 @@ BUILT_IN = {
     "bad_teaching", "delete", "finetune", "grad_ascent", "grad_diff", "l1_sparse",
     "npo", "random_label", "retrain", "salun", "scrub", "simnpo", "ssd",
 }  # fmt: skip
-ALL_METHODS = list_methods()
+ALL_METHODS = list_methods("classification")  # built on a classifier below
 FORGET, RETAIN = linear_rows(6, seed=1), linear_rows(10, seed=2)
 
 

@@ -8,6 +8,14 @@ adds token-level versions without touching the methods.
 
 from .base import TaskObjective
 from .classification import ClassificationObjective
+from .generation import GenerationObjective
 from .registry import OBJECTIVES, objective_for, register_objective
 
-__all__ = ["OBJECTIVES", "ClassificationObjective", "TaskObjective", "objective_for", "register_objective"]
+__all__ = [
+    "OBJECTIVES",
+    "ClassificationObjective",
+    "GenerationObjective",
+    "TaskObjective",
+    "objective_for",
+    "register_objective",
+]

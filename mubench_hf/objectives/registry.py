@@ -5,8 +5,12 @@ from __future__ import annotations
 from ..errors import MubenchError
 from .base import TaskObjective
 from .classification import ClassificationObjective
+from .generation import GenerationObjective
 
-OBJECTIVES: dict[str, type[TaskObjective]] = {"classification": ClassificationObjective}
+OBJECTIVES: dict[str, type[TaskObjective]] = {
+    "classification": ClassificationObjective,
+    "generation": GenerationObjective,
+}
 
 
 def register_objective(kind: str, objective: type[TaskObjective]) -> None:

@@ -88,14 +88,15 @@ def make_grid(values: dict[str, Any]) -> Grid:
     check_top_level(values)
     from ..tasks import get_task
 
-    task = get_task(values["task"]).name  # raises with the known task names
+    spec = get_task(values["task"])  # raises with the known task names
+    task = spec.name
     grid = Grid(
         task=task,
-        methods=parse_methods(values.get("methods", "all")),
+        methods=parse_methods(values.get("methods", "all"), spec.kind),
         ratios=parse_ratios(values.get("ratios", [5])),
         seeds=parse_seeds(values.get("seeds", list(MUBENCH_SEEDS))),
         output=check_output(values.get("output", "runs")),
-        model=check_model(task, values.get("model", "tiny:resnet")),
+        model=check_model(task, values.get("model") or default_model(task)),
         split_seed=check_seed("split_seed", values.get("split_seed", 42)),
         base_recipe=dict(values.get("base_recipe", {})),
         unlearn_args=dict(values.get("unlearn_args", {})),
@@ -104,6 +105,15 @@ def make_grid(values: dict[str, Any]) -> Grid:
     )
     check_settings(grid)
     return grid
+
+
+def default_model(task: str) -> str:
+    """The model a grid starts from when it names none: the first tiny architecture of the task's
+    modality (``tiny:resnet`` for image tasks, ``tiny:llama`` for causal generation tasks ...)."""
+    from ..tasks import get_task
+
+    architectures = list(get_task(task).modality_spec.tiny_configs())
+    return f"tiny:{architectures[0]}" if architectures else "tiny:resnet"
 
 
 def load_grid(path: str | Path, overrides: dict[str, Any] | None = None) -> Grid:

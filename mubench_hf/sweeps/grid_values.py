@@ -60,11 +60,13 @@ def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def parse_methods(value: str | list[Any]) -> list[str]:
-    """Method names (or ``all``: retrain first, then every registered method), each once."""
+def parse_methods(value: str | list[Any], kind: str | None = None) -> list[str]:
+    """Method names (or ``all``: retrain first, then every registered method that applies to task kind
+    ``kind``), each once. A method that exists but does not apply to ``kind`` is refused by name."""
     from ..trainers import list_methods
 
-    known = list_methods()
+    known = list_methods(kind)
+    everything = list_methods()
     names = _items(value)
     wrong = [n for n in names if not isinstance(n, str)]
     if wrong:
@@ -75,10 +77,16 @@ def parse_methods(value: str | list[Any]) -> list[str]:
         if names != ["all"]:
             raise MubenchError("grid key 'methods': 'all' stands alone; give 'all' or a list of methods")
         return [RETRAIN, *[m for m in known if m != RETRAIN]]
-    unknown = [n for n in names if n not in known]
+    unknown = [n for n in names if n not in everything]
     if unknown:
         raise MubenchError(
             f"grid key 'methods': unknown method(s) {', '.join(unknown)}; known: all, {', '.join(known)}"
+        )
+    misplaced = [n for n in names if n not in known]
+    if misplaced:
+        raise MubenchError(
+            f"grid key 'methods': {', '.join(misplaced)} do(es) not apply to {kind} tasks; methods that do: "
+            f"all, {', '.join(known)}"
         )
     _refuse_duplicates("methods", names)
     return names

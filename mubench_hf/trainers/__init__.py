@@ -15,6 +15,8 @@ from .finetune import FinetuneTrainer
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
+from .idk import IdkConfig, IdkTrainer
+from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
 from .npo import NPOConfig, NPOTrainer
 from .random_label import RandomLabelTrainer
@@ -30,10 +32,12 @@ from .registry import (
     register_method,
 )
 from .retrain import RetrainTrainer
+from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
+from .undial import UndialConfig, UndialTrainer
 
 __all__ = [
     "METHODS",
@@ -49,6 +53,10 @@ __all__ = [
     "GradAscentTrainer",
     "GradDiffConfig",
     "GradDiffTrainer",
+    "IdkConfig",
+    "IdkDPOConfig",
+    "IdkDPOTrainer",
+    "IdkTrainer",
     "L1SparseConfig",
     "L1SparseTrainer",
     "MethodSpec",
@@ -57,6 +65,8 @@ __all__ = [
     "Needs",
     "NonFiniteLossError",
     "RandomLabelTrainer",
+    "RMUConfig",
+    "RMUTrainer",
     "RetrainTrainer",
     "SSDConfig",
     "SSDTrainer",
@@ -66,6 +76,8 @@ __all__ = [
     "SimNPOTrainer",
     "ScrubConfig",
     "ScrubTrainer",
+    "UndialConfig",
+    "UndialTrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",

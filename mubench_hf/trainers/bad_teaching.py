@@ -5,6 +5,11 @@ samples it follows a randomly initialised model of the same architecture (the in
 The loss is KL(teacher ‖ student) on temperature-softened outputs, averaged over all samples of the
 paired batch. Chundawat, Tarun, Mandal & Kankanhalli, "Can Bad Teaching Induce Forgetting?
 Unlearning in Deep Networks Using an Incompetent Teacher", AAAI 2023 (temperature 1 there).
+
+On a generation task the same loss runs at token level: the KLs are over the next-token distributions
+at the completion positions (the objective's masked distributions), and the incompetent teacher of a
+language model is a freshly initialised copy of it (same config, seeded weights, frozen), whose
+next-token distributions carry none of the training data.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ register_method(
     config=BadTeachingConfig,
     data_use=DataUse.PAIRED,
     needs=(Needs.ORIGINAL, Needs.RANDOM_TEACHER),
+    kinds=("classification", "generation"),
     citation='Chundawat, Tarun, Mandal & Kankanhalli, "Can Bad Teaching Induce Forgetting?", AAAI 2023',
     quick_settings=dict(learning_rate=1e-3, max_steps=10),
 )

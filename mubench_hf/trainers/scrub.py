@@ -111,6 +111,7 @@ register_method(
     config=ScrubConfig,
     data_use=DataUse.PAIRED,
     needs=(Needs.ORIGINAL,),
+    kinds=("classification", "generation"),
     citation='Kurmanji, Triantafillou, Hayes & Triantafillou, "Towards Unbounded Machine Unlearning", NeurIPS 2023',
     quick_settings=dict(learning_rate=5e-3, forget_steps_per_cycle=6, max_steps=50),
 )

@@ -60,6 +60,7 @@ register_method(
     trainer=SimNPOTrainer,
     config=SimNPOConfig,
     data_use=DataUse.PAIRED,
+    kinds=("classification", "generation"),
     citation='Fan et al., "Simplicity Prevails: Rethinking Negative Preference Optimization", 2024',
     # the forget term at full weight: at 0.125 it barely moves a tiny model in 15 steps
     quick_settings=dict(learning_rate=2e-3, max_steps=15, forget_weight=1.0),
