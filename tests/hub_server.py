@@ -40,12 +40,12 @@ LFS_SUFFIXES = (
 LFS_MIN_SIZE = 10 * 1024 * 1024
 GITATTRIBUTES = "".join(f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES)
 
-REPO_TYPES = {"models": "model", "datasets": "dataset"}
-URL_PREFIX = {"model": "", "dataset": "datasets/"}
+REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
+URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 _NAME = r"[\w.-]+"
 _REPO = rf"(?P<repo_id>{_NAME}/{_NAME})"
-_API_REPO = rf"/api/(?P<kind>models|datasets)/{_REPO}"
-_WEB_REPO = rf"/(?:(?P<prefix>datasets)/)?{_REPO}"
+_API_REPO = rf"/api/(?P<kind>models|datasets|spaces)/{_REPO}"
+_WEB_REPO = rf"/(?:(?P<prefix>datasets|spaces)/)?{_REPO}"
 
 
 # --------------------------------------------------------------------------- storage
@@ -710,7 +710,7 @@ ROUTES: list[Route] = [
     _route("POST", r"/api/repos/create", H.create_repo),
     _route("DELETE", r"/api/repos/delete", H.delete_repo),
     _route("POST", r"/api/validate-yaml", H.validate_yaml),
-    _route("GET", r"/api/(?P<kind>models|datasets)", H.list_repos),
+    _route("GET", r"/api/(?P<kind>models|datasets|spaces)", H.list_repos),
     _route("POST", _API_REPO + r"/preupload/(?P<revision>[^/]+)", H.preupload),
     _route("POST", _API_REPO + r"/commit/(?P<revision>[^/]+)", H.commit),
     _route("GET", _API_REPO + r"/tree/(?P<revision>[^/]+)(?:/(?P<path>.*))?", H.tree),

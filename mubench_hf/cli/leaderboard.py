@@ -4,6 +4,10 @@ Ranking (the same rule as a sweep's leaderboard.md): within each task and deleti
 to retrain (lower is better) when a retrain reference was scored, else by the MU-Bench score (higher is
 better); ties go to the other of the two, then to the model name. The retrain model is the reference
 row (``ref``), not ranked; ranks start at 1.
+
+``--html DIR`` also writes the leaderboard as one self-contained page (DIR/index.html: a tab per task and
+config, every column sortable, the figures of the sweep folders given, models linked to their Hub repos);
+``--space DIR`` writes it as a static Hugging Face Space, to publish with ``mubench push DIR ORG/NAME``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output", default=".", metavar="DIR", help="where to write the files (default: .)")
     parser.add_argument("--token", default=None, help="Hub token for private repos")
+    parser.add_argument(
+        "--html",
+        default=None,
+        metavar="DIR",
+        help="also write DIR/index.html: a self-contained page (no server or network needed) with a tab per "
+        "task and config, sortable columns and the PNG figures of the sweep folders given",
+    )
+    parser.add_argument(
+        "--space",
+        default=None,
+        metavar="DIR",
+        help="also write DIR as a static Hugging Face Space (README.md with sdk: static, index.html); "
+        "publish it with mubench push DIR ORG/NAME",
+    )
+    parser.add_argument("--title", default="mubench leaderboard", help="title of the --html/--space page")
     return parser
 
 
@@ -46,4 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     print(leaderboard_markdown(rows), end="")
     markdown, table = write_leaderboard(rows, args.output)
     print(f"\nwrote {markdown} and {table}")
+    if args.html or args.space:
+        from ..hub.leaderboard_page import figure_files, write_page, write_space
+
+        figures = figure_files(args.paths)
+        if args.html:
+            print(f"wrote {write_page(rows, args.html, figures, title=args.title)}")
+        if args.space:
+            space = write_space(rows, args.space, figures, title=args.title)
+            print(f"wrote the Space {space} (publish it with: mubench push {space} ORG/NAME)")
     return 0

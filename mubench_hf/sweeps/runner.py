@@ -62,39 +62,47 @@ def cells_of(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[Cel
 
     ``digests`` maps each reference model folder to its weights digest: a cell records those of the
     models it was made from, so it is redone whenever one of them is replaced."""
-    repo = str(splits_dir(grid))
-    cells = []
-    for seed in grid.seeds:
-        for config in grid.configs:
-            references = {
-                "splits": splits_hash,
-                "base": digests[base_dir(grid, seed)],
-                "retrain": digests[retrain_dir(grid, config, seed)],
-            }
-            identity = {
-                "model": grid.model,
-                "base_recipe": grid.base_recipe,
-                "split_seed": grid.split_seed,
-                "references": references,
-            }
-            cells += [
-                Cell(
-                    task=grid.task,
-                    config=config,
-                    seed=seed,
-                    method=method,
-                    arguments={} if method == RETRAIN else grid.method_arguments(method),
-                    identity=identity,
-                    dataset_repo=repo,
-                    cache_dir=cache_dir(grid),
-                    base_dir=str(base_dir(grid, seed)),
-                    retrain_dir=str(retrain_dir(grid, config, seed)),
-                    output_dir=str(Path(grid.output) / "cells" / config / f"seed{seed}" / method),
-                    save_model=grid.save_models,
-                )
-                for method in grid.methods
-            ]
-    return cells
+    return [
+        make_cell(
+            grid,
+            config,
+            seed,
+            method,
+            splits_hash,
+            digests[base_dir(grid, seed)],
+            digests[retrain_dir(grid, config, seed)],
+        )
+        for seed in grid.seeds
+        for config in grid.configs
+        for method in grid.methods
+    ]
+
+
+def make_cell(
+    grid: Grid, config: str, seed: int, method: str, splits_hash: str, base_digest: str, retrain_digest: str
+) -> Cell:
+    """One cell of ``grid``, made from the splits and reference models with these digests (every
+    backend builds its cells here, so their settings, and hence resuming, are the same)."""
+    identity = {
+        "model": grid.model,
+        "base_recipe": grid.base_recipe,
+        "split_seed": grid.split_seed,
+        "references": {"splits": splits_hash, "base": base_digest, "retrain": retrain_digest},
+    }
+    return Cell(
+        task=grid.task,
+        config=config,
+        seed=seed,
+        method=method,
+        arguments={} if method == RETRAIN else grid.method_arguments(method),
+        identity=identity,
+        dataset_repo=str(splits_dir(grid)),
+        cache_dir=cache_dir(grid),
+        base_dir=str(base_dir(grid, seed)),
+        retrain_dir=str(retrain_dir(grid, config, seed)),
+        output_dir=str(Path(grid.output) / "cells" / config / f"seed{seed}" / method),
+        save_model=grid.save_models,
+    )
 
 
 def run_grid(
@@ -103,18 +111,20 @@ def run_grid(
     show_progress: bool = True,
     log: Callable[[str], None] = print,
     overwrite: bool = False,
+    backend: Any = None,
 ) -> SweepResult:
     """Run every missing cell of ``grid`` and write results.jsonl, results.csv, leaderboard.md and the
     figures into ``grid.output``, covering every finished cell of the folder. A failing cell is recorded
     and the sweep goes on. ``overwrite`` rebuilds splits that do not hold the grid's ratios (see
     :mod:`.splits_repo`). A full disk or an unwritable folder raises ``MubenchError``; what was finished
-    is kept."""
+    is kept. ``backend`` runs the reference models and cells elsewhere (e.g. a
+    :class:`~.ray_backend.RayBackend`); by default they run here, one after the other."""
     with warnings.catch_warnings():
         # transformers asks for pinned memory by default; on a CPU-only machine torch warns once per
         # DataLoader, i.e. dozens of times per sweep, about something that costs nothing.
         warnings.filterwarnings("ignore", message=".*pin_memory.*")
         try:
-            return _run_grid(grid, show_progress=show_progress, log=log, overwrite=overwrite)
+            return _run_grid(grid, show_progress=show_progress, log=log, overwrite=overwrite, backend=backend)
         except Exception as err:
             kind = classify(err)
             if kind is None:
@@ -161,7 +171,9 @@ def check_writable(output: Path) -> None:
         probe.write(b"ok")  # created, written and removed again: the folder takes writes
 
 
-def _run_grid(grid: Grid, *, show_progress: bool, log: Callable[[str], None], overwrite: bool) -> SweepResult:
+def _run_grid(
+    grid: Grid, *, show_progress: bool, log: Callable[[str], None], overwrite: bool, backend: Any = None
+) -> SweepResult:
     import datasets
     import transformers
 
@@ -180,26 +192,48 @@ def _run_grid(grid: Grid, *, show_progress: bool, log: Callable[[str], None], ov
             raise as_mubench_error(NOT_WRITABLE, err, output, _finished_cells(output)) from None
 
     splits_hash = _ensure_splits(grid, plan, log)
+    if backend is not None:
+        digests, pending = pending_references(grid, plan, splits_hash, log)
+        grid_records, ran, reused = backend.run(grid, splits_hash, digests, pending, show_progress, log)
+    else:
+        grid_records, ran, reused = _run_here(grid, plan, splits_hash, show_progress, log)
+    result = summarise(grid, written=bool(has_work))
+    result.ran, result.reused, result.grid_records = ran, reused, grid_records
+    return result
+
+
+def _run_here(
+    grid: Grid, plan: _Plan, splits_hash: str, show_progress: bool, log: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The local backend: the missing reference models, then every cell, one after the other."""
     digests = _ensure_references(grid, plan, splits_hash, show_progress, log)
     cells = plan.cells if plan.cells is not None else cells_of(grid, splits_hash, digests)
-
     grid_records: list[dict[str, Any]] = []
     ran = reused = 0
     bar = tqdm(cells, desc="cells", disable=not show_progress)
     for cell in bar:
         bar.set_postfix_str(f"{cell.config} seed {cell.seed} {cell.method}")
-        record = finished_record(cell)
-        if record is None:
-            record = run_cell(cell)
-            ran += 1
-            if record["status"] != "done":
-                tqdm.write(f"cell {cell.config}/seed{cell.seed}/{cell.method} failed: {record['error']}")
-        else:
-            reused += 1
+        record, was_run = finish_cell(cell)
+        ran += was_run
+        reused += not was_run
+        if was_run and record["status"] != "done":
+            tqdm.write(failure_line(record))
         grid_records.append(record)
-    result = summarise(grid, written=bool(has_work))
-    result.ran, result.reused, result.grid_records = ran, reused, grid_records
-    return result
+    return grid_records, ran, reused
+
+
+def finish_cell(cell: Cell) -> tuple[dict[str, Any], bool]:
+    """The cell's stored record when it is finished, else the record of running it now; and whether it
+    ran (what every backend does with one cell)."""
+    record = finished_record(cell)
+    if record is not None:
+        return record, False
+    return run_cell(cell), True
+
+
+def failure_line(record: dict[str, Any]) -> str:
+    """The line printed for a failed cell."""
+    return f"cell {record['config']}/seed{record['seed']}/{record['method']} failed: {record['error']}"
 
 
 def _finished_cells(output: Path) -> int:
@@ -224,9 +258,20 @@ def _ensure_references(
     grid: Grid, plan: _Plan, splits_hash: str, show_progress: bool, log: Callable[[str], None]
 ) -> dict[Path, str]:
     """Reuse the checked models, make the others (a damaged one is trained again)."""
+    digests, pending = pending_references(grid, plan, splits_hash, log)
+    for reference in tqdm(pending, desc="reference models", disable=not show_progress):
+        digests[reference.folder] = make_one_reference(reference)
+    return digests
+
+
+def pending_references(
+    grid: Grid, plan: _Plan, splits_hash: str, log: Callable[[str], None]
+) -> tuple[dict[Path, str], list[Reference]]:
+    """The digests of the reusable reference models, and the models to make (bases first); says why a
+    damaged or outdated one is made again."""
     digests = dict(plan.digests)
     if plan.splits.build is None and not plan.pending:
-        return digests
+        return digests, []
     if plan.splits.build is None:
         pending = plan.pending
     else:  # new splits: nothing was checked yet
@@ -240,18 +285,21 @@ def _ensure_references(
     for reference, why in pending:
         if why not in ("not trained yet",):
             log(f"{reference.label}: {why}; training it again")
-    for reference, _ in tqdm(pending, desc="reference models", disable=not show_progress):
-        try:
-            digests[reference.folder] = make_reference(reference)
-        except Exception as err:
-            if classify(err) is not None or isinstance(err, MubenchError):
-                raise
-            # Not one cell's problem: every cell of this seed needs the model.
-            raise MubenchError(
-                f"training the {reference.label} failed ({type(err).__name__}: {err}); check the grid's "
-                "model and base_recipe, then rerun (finished cells are kept)"
-            ) from err
-    return digests
+    return digests, [reference for reference, _ in pending]
+
+
+def make_one_reference(reference: Reference) -> str:
+    """Make one reference model; returns its digest. Its failure stops the sweep (``MubenchError``)."""
+    try:
+        return make_reference(reference)
+    except Exception as err:
+        if classify(err) is not None or isinstance(err, MubenchError):
+            raise
+        # Not one cell's problem: every cell of this seed needs the model.
+        raise MubenchError(
+            f"training the {reference.label} failed ({type(err).__name__}: {err}); check the grid's "
+            "model and base_recipe, then rerun (finished cells are kept)"
+        ) from err
 
 
 def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
@@ -274,8 +322,9 @@ def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
             changed |= _differs(path, text)
             result.outputs[name] = write_text(path, text)
         num_labels = get_task(grid.task).num_labels
-        figures = write_figures(rows, num_labels, output / "figures", draw=False)
-        if changed or not all(p.is_file() for p in figures):
+        # the figures plot class accuracies against chance: tasks without classes (generation) have none
+        figures = write_figures(rows, num_labels, output / "figures", draw=False) if num_labels else []
+        if num_labels and (changed or not all(p.is_file() for p in figures)):
             figures = write_figures(rows, num_labels, output / "figures")
         result.figures = figures
     except OSError as err:

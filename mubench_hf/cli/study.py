@@ -1,0 +1,107 @@
+"""``mubench study NAME``: MU-Bench's analyses (peft, curriculum, scalability, bias) as resumable commands.
+
+    mubench study peft --task digits --methods grad_ascent,finetune
+    mubench study scalability --ratios 1,2,5,10 --widths 0.5,1,2
+    mubench study bias --class 0 --shares 25,50,100
+
+Each writes results.csv, results.md (with what it found) and a figure into OUTPUT/NAME/ (default
+studies/NAME/); running it again reuses every finished sweep and variant cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from ..errors import MubenchError
+from ..studies import STUDIES, StudyOptions
+from .run import add_runtime_flags, check_threads, set_threads
+
+
+def _numbers(text: str, flag: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise MubenchError(f"{flag} takes comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise MubenchError(f"{flag} needs at least one number")
+    return values
+
+
+def _percentages(text: str, flag: str) -> tuple[float, ...]:
+    values = _numbers(text, flag)
+    bad = [v for v in values if not 0 < v <= 100]
+    if bad:
+        raise MubenchError(f"{flag} takes percentages in (0, 100], got {', '.join(f'{v:g}' for v in bad)}")
+    return tuple(v / 100 for v in values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mubench study", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="study", metavar="NAME", required=True)
+    for name, (_, help_text) in STUDIES.items():
+        text = help_text.replace("%", "%%")  # argparse formats help strings with %
+        study = sub.add_parser(name, help=text, description=text)
+        study.add_argument("--task", default="digits", help="task name (default: digits)")
+        study.add_argument("--methods", default="grad_ascent,finetune", help="comma-separated methods")
+        study.add_argument("--seed", type=int, default=42, help="seed of the models and methods (default 42)")
+        study.add_argument("--output", default="studies", help="folder of the studies (default: studies)")
+        study.add_argument("--model", default="tiny:resnet", help="what the base model starts from")
+        study.add_argument(
+            "--base-epochs", type=float, default=None, help="epochs of the base and retrain models"
+        )
+        study.add_argument("--max-steps", type=int, default=None, help="unlearning steps of every method")
+        if name == "scalability":
+            study.add_argument("--ratios", default="1,2,5,10", help="deletion percentages (default 1,2,5,10)")
+            study.add_argument(
+                "--widths", default="0.5,1,2", help="width multipliers of the backbone (default 0.5,1,2)"
+            )
+        else:
+            study.add_argument("--ratio", type=float, default=5.0, help="deletion percentage (default 5)")
+        if name == "peft":
+            study.add_argument(
+                "--shares", default="10,20,50", help="trainable shares in %% (default 10,20,50)"
+            )
+        if name == "bias":
+            study.add_argument(
+                "--shares", default="25,50,100", help="shares of the class in the forget set, %%"
+            )
+            study.add_argument(
+                "--class", dest="target", type=int, default=0, help="the class the forget set leans to"
+            )
+        if name == "curriculum":
+            study.add_argument(
+                "--lambda", dest="lam", type=float, default=10.0, help="SuperLoss λ (MU-Bench: 10)"
+            )
+        add_runtime_flags(study)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    check_threads(args.threads)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    base_recipe = {} if args.base_epochs is None else {"num_train_epochs": args.base_epochs}
+    unlearn_args = {} if args.max_steps is None else {"max_steps": args.max_steps}
+    options = StudyOptions(
+        task=args.task, methods=methods, seed=args.seed, ratio=getattr(args, "ratio", 5.0), output=args.output,
+        model=args.model, base_recipe=base_recipe, unlearn_args=unlearn_args, show_progress=not args.no_progress,
+    )  # fmt: skip
+    set_threads(args.threads, options.model)
+    module = importlib.import_module(STUDIES[args.study][0])
+    extra = {}
+    if args.study == "scalability":
+        extra = {"ratios": _numbers(args.ratios, "--ratios"), "widths": _numbers(args.widths, "--widths")}
+    elif args.study in ("peft", "bias"):
+        extra = {"shares": _percentages(args.shares, "--shares")}
+        if args.study == "bias":
+            extra["target"] = args.target
+    elif args.study == "curriculum":
+        if args.lam <= 0:
+            raise MubenchError(f"--lambda must be positive, got {args.lam:g}")
+        extra = {"lam": args.lam}
+    result = module.run(options, **extra)
+    print(result.describe())
+    return 0

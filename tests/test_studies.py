@@ -1,0 +1,212 @@
+"""``mubench study``: the SuperLoss weighting (against SciPy's Lambert W and its closed form), the skewed
+forget orders of the bias study, the widths of the scalability study, the LoRA shares of the PEFT study,
+the command line, and (slow) each study end to end on digits, resumed on a second run."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mubench_hf.cli import main
+from mubench_hf.errors import MubenchError
+from mubench_hf.studies.bias import forget_order
+from mubench_hf.studies.superloss import (
+    MUBENCH_LAMBDA,
+    SuperLossWeighting,
+    lambert_w,
+    superloss_confidence,
+    with_superloss,
+)
+
+
+# --------------------------------------------------------------------------- SuperLoss
+def test_lambert_w_matches_scipy_on_the_principal_branch() -> None:
+    special = pytest.importorskip("scipy.special")
+    x = np.concatenate([np.linspace(-1 / math.e + 1e-9, 0, 50), np.logspace(-6, 4, 50)])
+    ours = lambert_w(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, special.lambertw(x).real, rtol=1e-9, atol=1e-9)
+    assert lambert_w(torch.tensor([-1 / math.e])).item() == pytest.approx(-1.0)  # the branch point
+
+
+def test_confidence_is_the_closed_form_minimiser_of_superloss() -> None:
+    # σ* minimises (l − τ)σ + λ(log σ)²: its derivative (l − τ) + 2λ log σ / σ vanishes there.
+    losses, tau, lam = torch.tensor([0.01, 0.5, 1.0, 3.0, 40.0], dtype=torch.float64), 1.0, MUBENCH_LAMBDA
+    sigma = superloss_confidence(losses, tau, lam)
+    gradient = (losses.double() - tau) + 2 * lam * torch.log(sigma) / sigma
+    assert torch.allclose(gradient, torch.zeros_like(gradient), atol=1e-9)
+    assert sigma[0] > 1 > sigma[3] and superloss_confidence(torch.tensor([tau]), tau).item() == pytest.approx(
+        1.0
+    )
+    # Very easy samples are capped: β is clipped at −2/e, where σ* = e.
+    assert superloss_confidence(torch.tensor([-1e6]), 0.0).item() == pytest.approx(math.e)
+
+
+def test_weighting_uses_the_running_mean_as_threshold_and_detaches_the_weights() -> None:
+    weighting = SuperLossWeighting(lam=10.0)
+    first = torch.tensor([1.0, 3.0], requires_grad=True)
+    out = weighting(first)
+    assert weighting.tau == 2.0  # τ begins at the first batch's mean
+    expected = superloss_confidence(first, 2.0, 10.0) * first
+    assert torch.allclose(out, expected)
+    out.sum().backward()
+    assert torch.allclose(first.grad, superloss_confidence(first, 2.0, 10.0))  # d(σ·l)/dl = σ: σ is a weight
+    weighting(torch.tensor([5.0, 7.0]))
+    assert weighting.tau == 4.0  # the mean of every loss seen: (1 + 3 + 5 + 7) / 4
+    with pytest.raises(ValueError, match="λ must be positive"):
+        SuperLossWeighting(lam=0)
+
+
+def test_with_superloss_weights_only_the_losses_of_the_objective() -> None:
+    from mubench_hf.objectives import objective_for
+
+    plain = objective_for("classification")
+    weighted = with_superloss(plain)
+    assert weighted.kind == plain.kind == "classification" and isinstance(weighted, type(plain))
+    logits, batch = (
+        torch.randn(6, 4, generator=torch.Generator().manual_seed(0)),
+        {"labels": torch.arange(6) % 4},
+    )
+    losses = plain.per_sample_loss(logits, batch)
+    assert torch.allclose(
+        weighted.loss(logits, batch), (superloss_confidence(losses, losses.mean()) * losses).mean()
+    )
+    assert torch.equal(weighted.log_likelihood(logits, batch), plain.log_likelihood(logits, batch))
+    teacher = torch.randn(6, 4, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(
+        weighted.kl_to_teacher(logits, teacher, batch), plain.kl_to_teacher(logits, teacher, batch)
+    )
+
+
+# --------------------------------------------------------------------------- bias, scalability, peft
+def test_skewed_forget_order_has_the_asked_share_of_the_class() -> None:
+    labels = np.repeat(np.arange(10), 50)
+    for share in (0.25, 0.5, 1.0):
+        order = forget_order(labels, 40, share, target=3, seed=0)
+        assert sorted(order.tolist()) == list(range(len(labels)))  # a permutation of every row
+        assert int(np.sum(labels[order[:40]] == 3)) == round(share * 40)
+    uniform = forget_order(labels, 40, None, target=3, seed=0)
+    assert sorted(uniform.tolist()) == list(range(len(labels)))
+    with pytest.raises(MubenchError, match=r"needs 60 rows of that class; the train split has 50"):
+        forget_order(labels, 60, 1.0, target=3, seed=0)
+
+
+def test_widths_scale_the_tiny_backbone() -> None:
+    from mubench_hf.studies.scalability import parameter_count, scaled_config
+
+    sizes = [parameter_count("digits", scaled_config("digits", "tiny:resnet", w)) for w in (0.5, 1, 2)]
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert scaled_config("digits", "tiny:resnet", 2).hidden_sizes == [64, 128]
+    vit = scaled_config("digits", "tiny:vit", 2)
+    assert vit.hidden_size == 64 and vit.hidden_size % vit.num_attention_heads == 0
+    with pytest.raises(MubenchError, match="scales a tiny backbone"):
+        scaled_config("digits", "some/hub-model", 2)
+
+
+@pytest.mark.parametrize("share", [0.1, 0.2, 0.5])
+def test_lora_rank_reaches_each_share_and_the_measured_share_is_reported(share: float) -> None:
+    from transformers import AutoModelForImageClassification
+
+    from mubench_hf.lora import rank_for_share
+    from mubench_hf.modeling import tiny_config
+    from mubench_hf.studies.peft import measured_share
+
+    torch.manual_seed(0)
+    model = AutoModelForImageClassification.from_config(tiny_config("digits", "resnet"))
+    rank = rank_for_share(model, share)
+    measured = measured_share(model, rank)
+    assert measured >= share  # the smallest rank that reaches it ...
+    if rank > 1:
+        assert measured_share(model, rank - 1) < share  # ... and no smaller one does
+    assert all(p.requires_grad for p in model.parameters())  # measuring leaves the model as it was
+
+
+# --------------------------------------------------------------------------- command line
+def test_study_help_lists_the_four_studies(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["study", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("peft", "curriculum", "scalability", "bias"):
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["peft", "--shares", "10,abc"], "--shares takes comma-separated numbers, got '10,abc'"),
+        (["bias", "--shares", "0,50"], "--shares takes percentages in (0, 100], got 0"),
+        (["curriculum", "--lambda", "-1"], "--lambda must be positive, got -1"),
+        (["peft", "--methods", "retrain"], "retrain is the reference of every study"),
+        (["scalability", "--widths", ""], "--widths needs at least one number"),
+    ],
+)
+def test_bad_study_flags_are_clear_errors(argv, message, tmp_path, capsys) -> None:
+    assert main(["study", *argv, "--output", str(tmp_path)]) == 1
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before any work
+
+
+# --------------------------------------------------------------------------- end to end (slow)
+TINY = [
+    "--base-epochs",
+    "1",
+    "--max-steps",
+    "2",
+    "--methods",
+    "grad_ascent",
+    "--no-progress",
+    "--threads",
+    "1",
+]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _cell_times(folder: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("cell.json")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("study", "extra", "rows"),
+    [
+        ("peft", ["--shares", "10,50"], 3),  # full + two LoRA shares
+        ("curriculum", [], 2),  # plain + SuperLoss
+        (
+            "scalability",
+            ["--ratios", "1,5", "--widths", "0.5,1,2"],
+            3 * 2 * 2,
+        ),  # widths x ratios x (retrain, GA)
+        ("bias", ["--shares", "50,100"], 3 * 2),  # (uniform + 2 shares) x (retrain, GA)
+    ],
+)
+def test_each_study_runs_on_digits_writes_its_outputs_and_resumes(
+    study, extra, rows, tmp_path, capsys
+) -> None:
+    argv = ["study", study, "--output", str(tmp_path), *TINY, *extra]
+    assert main(argv) == 0, capsys.readouterr().err
+    folder = tmp_path / study
+    table = _rows(folder / "results.csv")
+    assert len(table) == rows and all(r["status"] == "done" for r in table), table
+    for row in table:
+        assert 0 <= float(row["forget_accuracy"]) <= 1 and float(row["unlearn_time_s"]) >= 0
+    assert (folder / "results.md").read_text().startswith("# ")
+    assert (folder / f"{study}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    if study == "peft":
+        shares = {r["tuning"]: float(r["trainable_share"]) for r in table}
+        assert shares["full"] == 1.0 and shares["lora 10%"] >= 0.1 and shares["lora 50%"] >= 0.5
+    if study == "bias":
+        skewed = [float(r["class_share"]) for r in table if r["variant"] == "class0_1"]
+        assert skewed and all(s == 1.0 for s in skewed)
+    before = _cell_times(folder)
+    assert main(argv) == 0
+    assert _cell_times(folder) == before  # nothing was run again
+    assert _rows(folder / "results.csv") == table
