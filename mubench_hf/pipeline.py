@@ -69,22 +69,21 @@ def prepare(
     (``tiny:resnet``, a config or ``config.json``: fresh weights), or a module already built.
     ``trust_remote_code`` / ``allow_pickle`` default to the active ``modeling.loading_policy`` (no and no).
     """
-    from .modeling import build_model, resolve_model
-    from .processing import data_collator_for, load_processor, prepare_splits
+    from .processing import data_collator_for
 
     task = get_task(task or task_of_config(config))
     raw = load_config_splits(dataset, config, cache_dir=cache_dir, required=required)
+    source = processor or (str(model) if isinstance(model, (str, os.PathLike)) else None)
+    # the task decides how processors and models are made (a generation task's tiny model takes the
+    # vocabulary of the tokenizer it trains on the data, so the processor comes first)
+    loaded_processor = task.load_processor(source, raw, trust_remote_code=trust_remote_code)
     if isinstance(model, nn.Module):
         built = model
-    elif (
-        isinstance(model, PretrainedConfig) or str(model).startswith("tiny:") or str(model).endswith(".json")
-    ):
-        built = resolve_model(task, model, next(iter(raw.values())))
     else:
-        built = build_model(task, str(model), trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
-    source = processor or (str(model) if isinstance(model, (str, os.PathLike)) else None)
-    loaded_processor = load_processor(task, source, trust_remote_code=trust_remote_code)
-    splits = prepare_splits(raw, task, built, loaded_processor)
+        built = task.build_model(
+            model, raw, loaded_processor, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
+        )
+    splits = task.process_splits(raw, built, loaded_processor)
     if lora_rank:
         from .lora import apply_lora
 
@@ -103,8 +102,10 @@ def prepare(
 
 def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kwargs: Any) -> Any:
     """The method's ``UnlearnTrainer`` on ``prepared`` (``args.method`` picks the method)."""
+    from .objectives import objective_for
     from .trainers import UnlearnTrainer
 
+    trainer_kwargs.setdefault("objective", objective_for(prepared.task.kind))
     trainer = UnlearnTrainer(
         model=prepared.model,
         args=args,
@@ -155,9 +156,11 @@ def score(
     batch_size: int = 256,
     seed: int = 42,
     use_cpu: bool = False,
+    relearn: Any = None,
 ) -> dict[str, Any]:
     """Every unlearning metric of ``prepared.model`` on the config's splits (see
-    :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given."""
+    :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given.
+    ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time."""
     from .evaluation import evaluate_unlearning
     from .evaluation.report import check_reference_source
 
@@ -179,4 +182,5 @@ def score(
             output_dir=output_dir,
             extra=extra,
             log=False,
+            relearn=relearn,
         )

@@ -51,9 +51,14 @@ def prepare_splits(
     processing_class: Any = None,
     **kwargs: Any,
 ) -> datasets.DatasetDict:
-    """Every split of ``splits`` with the task's transform attached (``with_transform``)."""
+    """Every split of ``splits`` made ready by the task's modality (``Modality.prepare_split``: the
+    transform attached with ``with_transform``, or for audio decoded once per split)."""
+    task = get_task(task)
     transform = task_transform(task, model_or_config, processing_class, **kwargs)
-    return datasets.DatasetDict({name: split.with_transform(transform) for name, split in splits.items()})
+    modality = task.modality_spec
+    return datasets.DatasetDict(
+        {name: modality.prepare_split(split, transform) for name, split in splits.items()}
+    )
 
 
 def data_collator_for(task: str | Task, processing_class: Any = None) -> Callable[[list[dict]], dict]:

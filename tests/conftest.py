@@ -8,6 +8,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# pytest-xdist workers (make test runs two) each get their own copy of the evaluate modules that tests
+# load: two processes importing a module while the other rewrites it in one shared cache race.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import tempfile
+
+    os.environ["HF_MODULES_CACHE"] = tempfile.mkdtemp(
+        prefix=f"hf-modules-{os.environ['PYTEST_XDIST_WORKER']}-"
+    )
 
 from pathlib import Path  # noqa: E402
 

@@ -127,7 +127,10 @@ CASES: dict[str, tuple[Make, tuple[str, ...]]] = {
     # ------------------------------------------------------------------ build-splits: arguments
     "build-unknown-task": (
         lambda c: (["build-splits", "--task", "nope", "--output", str(c.tmp / "out")], [c.tmp / "out"]),
-        ("unknown task 'nope'", "known tasks: cifar10, cifar100, digits, imdb"),
+        (
+            "unknown task 'nope'",
+            "known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits, fashion_mnist",
+        ),
     ),
     "build-no-task": (
         lambda c: (["build-splits", "--output", str(c.tmp / "out")], [c.tmp / "out"]),

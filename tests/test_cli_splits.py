@@ -38,7 +38,9 @@ def test_build_splits_cli_all_flags(
 
 def test_cli_errors_exit_nonzero_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build-splits", "--task", "nope", "--output", str(tmp_path / "x")]) == 1
-    assert "unknown task 'nope'; known tasks: cifar10, cifar100, digits, imdb" in capsys.readouterr().err
+    assert "unknown task 'nope'; known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits" in (
+        capsys.readouterr().err
+    )
     assert main(["build-splits", "--task", "digits", "--output", str(tmp_path / "x"), "--ratios", "200"]) == 1
     assert "out of range" in capsys.readouterr().err
     assert main(["frobnicate"]) == 2
@@ -71,8 +73,9 @@ def test_tasks_json_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> No
     assert [r["name"] for r in records] == sorted(TASKS)
     for record in records:
         task = TASKS[record["name"]]
-        assert record["modality"] == task.modality and record["kind"] == "classification"
-        assert record["num_labels"] == task.num_labels and isinstance(record["source"], str)
+        assert record["modality"] == task.modality and record["kind"] == task.kind
+        labels = task.num_labels if task.kind == "classification" else None  # generation: no classes
+        assert record["num_labels"] == labels and isinstance(record["source"], str)
         assert record["offline"] is (task.loader is not None)
     by_name = {r["name"]: r for r in records}
     assert by_name["digits"]["offline"] is True and by_name["digits"]["source"].startswith("offline loader")

@@ -171,7 +171,10 @@ def test_bad_order_files(tmp_path: Path, lines: list[str], message: str) -> None
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"task": "nope"}, "unknown task 'nope'; known tasks: cifar10, cifar100, digits, imdb"),
+        (
+            {"task": "nope"},
+            "unknown task 'nope'; known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits",
+        ),
         ({"ratios": (0,)}, "out of range"),
         ({"ratios": (-1, 5)}, "out of range"),
         ({"ratios": (101,)}, "out of range"),

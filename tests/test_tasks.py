@@ -13,7 +13,11 @@ from tests.fixtures.upstream import cifar10_like, cifar100_like, imdb_like, rott
 
 
 def test_registry_lists_the_working_tasks() -> None:
-    assert list_tasks() == ["cifar10", "cifar100", "digits", "imdb"]
+    assert list_tasks() == [
+        "cifar10", "cifar100", "debian_summaries", "digit_pairs", "digits", "fashion_mnist",
+        "fictitious_authors", "imdb", "moving_digits", "nlvr2", "samsum", "speech_commands",
+        "spoken_keywords", "tiny_imagenet", "tofu", "ucf101",
+    ]  # fmt: skip
     cifar100 = get_task("cifar100")
     assert cifar100.num_labels == 100 and cifar100.class_names[3] == "bear"
     assert cifar100.hub.repo_id == "uoft-cs/cifar100"
@@ -21,7 +25,9 @@ def test_registry_lists_the_working_tasks() -> None:
     imdb = get_task("imdb")
     assert imdb.modality == "text" and imdb.ood.repo_id == "cornell-movie-review-data/rotten_tomatoes"
     assert get_task("digits").id2label[4] == "4" and get_task("digits").label2id["9"] == 9
-    with pytest.raises(UnknownTaskError, match="known tasks: cifar10, cifar100, digits, imdb"):
+    with pytest.raises(
+        UnknownTaskError, match="known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits"
+    ):
         get_task("mnist")
 
 
@@ -132,7 +138,11 @@ def test_task_definition_is_checked() -> None:
 
 
 def test_tasks_have_a_kind() -> None:
-    assert {get_task(name).kind for name in list_tasks()} == {"classification"}
+    kinds = {name: get_task(name).kind for name in list_tasks()}
+    assert {name for name, kind in kinds.items() if kind == "generation"} == {
+        "debian_summaries", "fictitious_authors", "samsum", "tofu",
+    }  # fmt: skip
+    assert set(kinds.values()) == {"classification", "generation"}
     assert (
         Task(name="g", modality="text", class_names=(), loader=lambda: None, kind="generation").kind
         == "generation"

@@ -36,7 +36,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mubench_hf.cli.run",
         "a resumable sweep of methods x ratios x seeds, with results, a leaderboard and figures",
     ),
+    "ulira": (
+        "mubench_hf.cli.ulira",
+        "U-LiRA and the NeurIPS'23 epsilon score of a method, from shadow models (one seed each)",
+    ),
     "demo": ("mubench_hf.cli.demo", "the offline demo on the digits task"),
+    "study": (
+        "mubench_hf.cli.study",
+        "MU-Bench's analyses: peft, curriculum, scalability, bias (tables + figures)",
+    ),
     "push-splits": ("mubench_hf.cli.push_splits", "publish a deletion repo folder as a Hub dataset repo"),
     "push": ("mubench_hf.cli.push", "publish a model folder (weights, config, card) as a Hub model repo"),
     "leaderboard": ("mubench_hf.cli.leaderboard", "rank models by the scores in their cards (local and Hub)"),

@@ -39,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--order",
         default=None,
-        help="file with one train index per line (MU-Bench format) replacing the seeded order",
+        help="file with one train index per line (MU-Bench format) replacing the seeded order; 'upstream': "
+        "the task's own forget sets (tofu: TOFU's forget01/05/10); group tasks list groups",
+    )
+    parser.add_argument(
+        "--stratify",
+        action="store_true",
+        help="make the seeded order class-stratified: each forget set holds every class in proportion to "
+        "its share of train (as MU-Bench's mubench/df/<task>.txt lists do); not with --order",
     )
     parser.add_argument(
         "--forget-class",
@@ -73,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             ratios=args.ratios,
             seed=args.seed,
             order=args.order,
+            stratify=args.stratify,
             forget_classes=args.forget_class,
             source=args.source,
             ood_source=False if args.no_ood else args.ood_source,

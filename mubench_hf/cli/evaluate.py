@@ -62,7 +62,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-pickle", "--allow_pickle", dest="allow_pickle", action="store_true",
                         help="load pickled weights (pytorch_model.bin) when there are no safetensors; "
                         "unpickling can run arbitrary code")  # fmt: skip
+    add_relearn_flags(parser)
     return parser
+
+
+def add_relearn_flags(
+    parser: argparse.ArgumentParser, title: str = "relearn time (opt-in; needs --base-model)"
+) -> None:
+    """``--relearn-steps`` and its settings (see mubench_hf/evidence/relearn.py)."""
+    from ..evidence.relearn import RELEARN_DEFAULTS as D
+
+    group = parser.add_argument_group(title)
+    group.add_argument("--relearn-steps", action="store_true", help="also measure relearn_steps: optimizer "
+                       "steps of fine-tuning a copy on Df until the base model's forget accuracy is back")  # fmt: skip
+    group.add_argument("--relearn-lr", type=float, default=D.learning_rate,
+                       help=f"its learning rate (AdamW, constant; default {D.learning_rate})")  # fmt: skip
+    group.add_argument("--relearn-batch-size", type=_positive_int, default=D.batch_size,
+                       help=f"its batch size (default {D.batch_size})")  # fmt: skip
+    group.add_argument("--relearn-cap", type=_positive_int, default=D.max_steps,
+                       help=f"its step cap; never reached reports the cap with relearn_reached 0 "
+                       f"(default {D.max_steps})")  # fmt: skip
+    group.add_argument("--relearn-check-every", type=_positive_int, default=D.check_every,
+                       help=f"steps between forget-accuracy checks (default {D.check_every})")  # fmt: skip
+    group.add_argument("--relearn-tolerance", type=_share, default=D.tolerance,
+                       help=f"how far below the base model's forget accuracy counts as back (default {D.tolerance})")  # fmt: skip
+
+
+def relearn_settings(args: argparse.Namespace) -> object:
+    """The ``RelearnSettings`` the flags ask for, or ``None`` without ``--relearn-steps``."""
+    from ..evidence.relearn import RelearnSettings
+
+    if not args.relearn_steps:
+        return None
+    if args.base_model is None:
+        raise MubenchError("--relearn-steps needs --base-model BASE_DIR (the target is its forget accuracy)")
+    return RelearnSettings(
+        learning_rate=args.relearn_lr,
+        batch_size=args.relearn_batch_size,
+        max_steps=args.relearn_cap,
+        check_every=args.relearn_check_every,
+        tolerance=args.relearn_tolerance,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..pipeline import prepare, score
 
     output_dir = args.output_dir or args.model
+    relearn = relearn_settings(args)
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
     with loading_policy(trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle):
@@ -88,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             seed=args.seed,
             use_cpu=args.use_cpu,
+            relearn=relearn,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     print(f"wrote {output_dir}/{RESULTS_FILE}")

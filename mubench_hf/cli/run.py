@@ -10,6 +10,9 @@ carries a checksum). A folder collects every grid run into it: the leaderboard a
 finished cell there. Ranking: gap to retrain when a retrain reference was scored, else MU-Bench score
 (see mubench_hf/sweeps/ranking.py). --overwrite rebuilds the folder's deletion splits when the grid
 asks for ratios (or a split seed) they were not built with; everything made on them is then made again.
+
+--backend ray runs every reference model and cell as a Ray task (pip install 'mubench-hf[ray]'): on a
+private Ray instance of this machine, or on a cluster with --address (see mubench_hf/sweeps/ray_backend.py).
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seeds", help="comma-separated seeds (default: MU-Bench's 42,87,21,100,13)")
     parser.add_argument("--output", help="output folder (default: runs)")
-    parser.add_argument("--model", help="what the base model starts from (default: tiny:resnet)")
+    parser.add_argument(
+        "--model",
+        help="what the base model starts from (default: the task's first tiny model: tiny:resnet, tiny:llama ...)",
+    )
     parser.add_argument(
         "--save-models", action="store_true", default=None, help="save every unlearned model's weights"
     )
@@ -46,7 +52,69 @@ def build_parser() -> argparse.ArgumentParser:
         "(every model and cell made on the old splits is then made again)",
     )
     add_runtime_flags(parser)
+    add_backend_flags(parser)
+    from .evaluate import add_relearn_flags
+
+    # after the cells: relearn time of each saved model (turns --save-models on)
+    add_relearn_flags(parser, "relearn time (opt-in, after the cells; turns --save-models on)")
     return parser
+
+
+def add_backend_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where the cells run")
+    group.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: one cell after the other in this process (default); ray: every reference model and "
+        "cell a Ray task, side by side (needs pip install 'mubench-hf[ray]')",
+    )
+    group.add_argument(
+        "--address",
+        help="with --backend ray: the Ray cluster to use (what `ray start --head` prints, or 'auto'); "
+        "default: the cluster in RAY_ADDRESS, else a private instance on this machine",
+    )
+    group.add_argument(
+        "--cpus-per-cell",
+        type=float,
+        default=None,
+        help="with --backend ray: CPUs Ray reserves per task, also its torch threads (default: --threads, "
+        "else 1)",
+    )
+    group.add_argument(
+        "--gpus-per-cell",
+        type=float,
+        default=0,
+        help="with --backend ray: GPUs Ray reserves per task (default 0; e.g. 1, or 0.5 to share one)",
+    )
+    group.add_argument(
+        "--ray-retries",
+        type=int,
+        default=0,
+        help="with --backend ray: reruns of a task whose worker died (default 0: the next run redoes it)",
+    )
+
+
+def make_backend(args: argparse.Namespace) -> Any:
+    """The backend the flags ask for (``None``: the local one)."""
+    ray_only = {
+        "--address": args.address is not None,
+        "--cpus-per-cell": args.cpus_per_cell is not None,
+        "--gpus-per-cell": args.gpus_per_cell != 0,
+        "--ray-retries": args.ray_retries != 0,
+    }
+    if args.backend == "local":
+        given = [flag for flag, is_given in ray_only.items() if is_given]
+        if given:
+            raise MubenchError(f"{', '.join(given)} only apply to --backend ray (add --backend ray)")
+        return None
+    from ..sweeps.ray_backend import RayBackend, import_ray
+
+    import_ray()  # say at once when Ray is missing, before any splits are built
+    cpus = args.cpus_per_cell if args.cpus_per_cell is not None else (args.threads or 1)
+    return RayBackend(
+        address=args.address, num_cpus=cpus, num_gpus=args.gpus_per_cell, max_retries=args.ray_retries
+    )
 
 
 def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +151,7 @@ def grid_values(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def run_and_report(grid: Any, *, show_progress: bool, overwrite: bool = False) -> int:
+def run_and_report(grid: Any, *, show_progress: bool, overwrite: bool = False, backend: Any = None) -> int:
     """Run ``grid``, print one ranked table per config (every finished cell of the folder) and where
     every output went. Returns 1 when a cell of the grid failed."""
     from ..sweeps.outputs import by_config, ranked_table
@@ -92,7 +160,7 @@ def run_and_report(grid: Any, *, show_progress: bool, overwrite: bool = False) -
 
     start = time.perf_counter()
     try:
-        result = run_grid(grid, show_progress=show_progress, overwrite=overwrite)
+        result = run_grid(grid, show_progress=show_progress, overwrite=overwrite, backend=backend)
     except KeyboardInterrupt:
         print(
             f"Stopped. Finished cells are kept in {grid.output}; run the same command again to go on.",
@@ -114,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
+    backend = make_backend(args)
     values = grid_values(args)
+    relearn = _relearn_settings(args)
+    if relearn is not None:
+        values["save_models"] = True  # relearning starts from each unlearned model's weights
     if args.grid:
         grid = load_grid(args.grid, overrides=values)
     elif "task" not in values:
@@ -122,4 +194,25 @@ def main(argv: list[str] | None = None) -> int:
     else:
         grid = make_grid(values)
     set_threads(args.threads, grid.model)
-    return run_and_report(grid, show_progress=not args.no_progress, overwrite=args.overwrite)
+    code = run_and_report(grid, show_progress=not args.no_progress, overwrite=args.overwrite, backend=backend)
+    if relearn is not None:
+        from ..evidence.relearn_sweep import relearn_sweep
+
+        path = relearn_sweep(grid, relearn, show_progress=not args.no_progress)
+        print(f"relearn time of every finished cell: {path}")
+    return code
+
+
+def _relearn_settings(args: argparse.Namespace) -> Any:
+    """``RelearnSettings`` from the ``--relearn-*`` flags, or ``None`` without ``--relearn-steps``."""
+    if not args.relearn_steps:
+        return None
+    from ..evidence.relearn import RelearnSettings
+
+    return RelearnSettings(
+        learning_rate=args.relearn_lr,
+        batch_size=args.relearn_batch_size,
+        max_steps=args.relearn_cap,
+        check_every=args.relearn_check_every,
+        tolerance=args.relearn_tolerance,
+    )

@@ -42,6 +42,16 @@ class ModelScriptArguments:
         default=None, metadata={"help": "Image processor or tokenizer (folder or Hub id)."}
     )
     cache_dir: str | None = field(default=None, metadata={"help": "cache_dir for datasets.load_dataset."})
+    lora_r: int = field(
+        default=0,
+        metadata={
+            "help": "Generation tasks: train LoRA adapters of this rank instead of every weight (0: full "
+            "fine-tuning; MU-Bench's TOFU recipe: 8); the adapters are merged into the saved model."
+        },
+    )
+    lora_alpha: int = field(
+        default=32, metadata={"help": "LoRA scaling numerator (MU-Bench's TOFU recipe: 32)."}
+    )
     trust_remote_code: bool = field(
         default=False,
         metadata={
@@ -81,8 +91,21 @@ def _policy(script: ModelScriptArguments) -> Any:
     return loading_policy(trust_remote_code=script.trust_remote_code, allow_pickle=script.allow_pickle)
 
 
+def _task_recipe(script: ModelScriptArguments, args: Any, explicit: set[str], task: Any) -> None:
+    """The task's own recipe defaults (generation tasks train longer) for the flags not given, and LoRA."""
+    from ..tasks import get_task
+
+    for name, value in get_task(task).recipe_defaults().items():
+        if name not in explicit:
+            setattr(args, name, value)
+    if script.lora_r:
+        args.lora_r, args.lora_alpha = script.lora_r, script.lora_alpha
+
+
 def _report(kind: str, results: dict) -> None:
-    scores = ", ".join(f"{k} {v:.4f}" for k, v in results.items() if k.endswith("_accuracy"))
+    scores = ", ".join(
+        f"{k} {v:.4f}" for k, v in results.items() if k.endswith(("_accuracy", "_loss")) and v is not None
+    )
     print(f"{kind}: {results['train_time_s']:.1f}s; {scores}; saved to {results['output_dir']}")
 
 
@@ -91,10 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if help_requested(argv):
         return print_cached_help("train-base", "", lambda: _parser("mubench train-base").format_help())
-    script, args, _ = _parse(argv, "mubench train-base")
+    script, args, explicit = _parse(argv, "mubench train-base")
     if not script.task:
         raise MubenchError("--task is required (e.g. --task digits)")
     from ..reference_models import train_base
+
+    _task_recipe(script, args, explicit, script.task)
 
     with _policy(script):
         results = train_base(
@@ -114,7 +139,9 @@ def retrain_main(argv: list[str] | None = None) -> int:
     if not script.config:
         raise MubenchError("--config is required (e.g. --config digits_del5)")
     from ..reference_models import recipe_from_card, train_retrain
+    from ..splits.layout import task_of_config
 
+    _task_recipe(script, args, explicit, script.task or task_of_config(script.config))
     if Path(script.model, "README.md").is_file():
         # the base model's recipe, except for what the command line sets: same recipe, same gold standard
         for name, value in recipe_from_card(script.model).items():

@@ -10,7 +10,10 @@ classifier (``UnlearnTrainer.evaluate_unlearning()`` calls it with the trainer's
 3. with a retrain reference (a model folder, a ``predictions.npz``, or a folder holding one) adds forget
    quality, the gap to retrain and the reference's own metrics (``retrain_*``);
 4. logs the dict through the trainer and writes ``unlearning_results.json`` and ``predictions.npz``
-   into ``output_dir``.
+   into ``output_dir``;
+5. when asked (``relearn=True`` or a :class:`~mubench_hf.evidence.RelearnSettings`), adds the relearn
+   time: optimizer steps of fine-tuning a copy on Df until the original model's forget accuracy is back
+   (``relearn_*`` keys, capped; see :mod:`mubench_hf.evidence.relearn`). It needs the original model.
 """
 
 from __future__ import annotations
@@ -43,6 +46,38 @@ OPTIONAL = ("validation", "ood")
 
 RetrainReference = str | os.PathLike | Mapping[str, SplitPredictions]
 
+#: Task kind → "module:function" of the report that scores that kind (loaded on first use); kinds not
+#: listed get the classification report below. The function takes the arguments of evaluate_unlearning.
+KIND_REPORTS: dict[str, str] = {"generation": "mubench_hf.generation.report:generation_unlearning_report"}
+
+
+def task_kind_of(trainer: Trainer, splits: Mapping[str, Any]) -> str:
+    """The kind of task being scored: the trainer's objective's, else the task of the splits' config."""
+    kind = getattr(getattr(trainer, "objective", None), "kind", None)
+    if kind:
+        return kind
+    config = config_name_of(splits.get("forget"))
+    if config:
+        from ..splits.layout import task_of_config
+        from ..tasks import get_task
+
+        try:
+            return get_task(task_of_config(config)).kind
+        except (MubenchError, KeyError):
+            pass
+    return "classification"
+
+
+def kind_report(kind: str) -> Any:
+    """The report function of task kind ``kind``, or ``None`` for the classification report."""
+    target = KIND_REPORTS.get(kind)
+    if target is None:
+        return None
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
 
 def config_name_of(dataset: Any) -> str | None:
     """The dataset config a split was loaded from (``load_dataset(repo, "digits_del5")`` records it)."""
@@ -62,8 +97,22 @@ def evaluate_unlearning(
     output_dir: str | os.PathLike | None = None,
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
+    relearn: Any = None,
 ) -> dict[str, Any]:
-    """Score ``trainer.model`` on ``splits`` (see the module docstring). Returns the flat dict."""
+    """Score ``trainer.model`` on ``splits`` (see the module docstring). Returns the flat dict.
+
+    Tasks of another kind (generation) are scored by their own report (``KIND_REPORTS``)."""
+    from ..evidence.relearn import as_settings
+
+    relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
+    report = kind_report(task_kind_of(trainer, splits))
+    if report is not None and relearn_settings is not None:
+        raise MubenchError("relearn_steps is measured on classification tasks only (forget accuracy)")
+    if report is not None:
+        return report(
+            trainer, splits, retrain=retrain, original_test_accuracy=original_test_accuracy,
+            base_model=base_model, unlearn_time_s=unlearn_time_s, output_dir=output_dir, extra=extra, log=log,
+        )  # fmt: skip
     missing = [name for name in REQUIRED if splits.get(name) is None]
     if missing:
         raise MubenchError(
@@ -103,12 +152,42 @@ def evaluate_unlearning(
         if retrain_time:
             metrics["unlearn_time_fraction_of_retrain"] = float(unlearn_time_s) / float(retrain_time)
 
+    if relearn_settings is not None:
+        metrics.update(_relearn_metrics(trainer, splits["forget"], base_model, relearn_settings, seed))
+
     if log:
         trainer.log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
     if output_dir is not None and trainer.is_world_process_zero():
         meta = {"config": config, "train_time_s": unlearn_time_s, **dict(extra or {})}
         _write_outputs(Path(output_dir), metrics, predictions, meta)
     return metrics
+
+
+def _relearn_metrics(
+    trainer: Trainer, forget: Any, base_model: str | os.PathLike | nn.Module | None, settings: Any, seed: int
+) -> dict[str, float]:
+    """The ``relearn_*`` keys (see :mod:`mubench_hf.evidence.relearn`); the target is the original
+    model's own accuracy on this forget split."""
+    from ..evidence.relearn import relearn_steps
+
+    if base_model is None:
+        raise MubenchError(
+            "relearn_steps needs the original model (its forget accuracy is the target): pass base_model= "
+            "(mubench evaluate --base-model BASE_DIR)"
+        )
+    original = base_model if isinstance(base_model, nn.Module) else _load_like(trainer, base_model)
+    original_logits = logits_of_model(trainer, original.to(trainer.args.device), forget, "forget")
+    target = float(np.mean(original_logits.argmax(axis=1) == predict_labels(forget)))
+    result = relearn_steps(
+        trainer.accelerator.unwrap_model(trainer.model),
+        forget,
+        data_collator=trainer.data_collator,
+        original_forget_accuracy=target,
+        settings=settings,
+        seed=seed,
+        use_cpu=bool(trainer.args.use_cpu),
+    )
+    return {**result.as_metrics(), "original_forget_accuracy": target}
 
 
 def _random_teacher_logits(trainer: Trainer, forget: Any, seed: int) -> np.ndarray:

@@ -4,7 +4,7 @@ The shipped ones (``image``, ``text``) register themselves on import; another is
 subclasses ``Modality`` and calls ``register_modality``.
 """
 
-from . import image, text  # noqa: F401  (registers the shipped modalities)
+from . import audio, image, image_text, text, video  # noqa: F401  (registers the shipped modalities)
 from .base import (
     LABEL_COLUMN,
     Modality,

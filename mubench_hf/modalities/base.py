@@ -62,6 +62,11 @@ class Modality(ABC):
     ) -> Transform:
         """A batch transform (for ``with_transform``): rows → the model's inputs and ``labels``."""
 
+    def prepare_split(self, split: datasets.Dataset, transform: Transform) -> datasets.Dataset:
+        """``split`` ready for the model: by default ``transform`` attached lazily (``with_transform``).
+        Modalities whose inputs are costly to decode (audio) compute them here once per split instead."""
+        return split.with_transform(transform)
+
     def collator(self, processor: Any) -> Collator:
         """The collator of transformed rows; the default stacks equal-shaped tensors."""
         from transformers import default_data_collator

@@ -109,7 +109,10 @@ def _trainer(kind: str, prepared: Prepared, args: TrainingArguments) -> Any:
     )
 
 
-def _train(kind: str, prepared: Prepared, args: TrainingArguments, *, init: str | None, quiet: bool) -> dict:
+def train_classifier(
+    kind: str, prepared: Prepared, args: TrainingArguments, *, init: str | None, quiet: bool
+) -> dict:
+    """Train a base or retrain classifier on ``prepared`` (``Task.fit`` of classification tasks)."""
     output_dir = Path(args.output_dir)
     _check_output_dir(output_dir)
     created = not output_dir.exists()
@@ -168,6 +171,9 @@ def _train(kind: str, prepared: Prepared, args: TrainingArguments, *, init: str 
     return {**results, "train_time_s": train_time, "output_dir": str(output_dir)}
 
 
+_train = train_classifier  # the former private name
+
+
 def train_base(
     dataset: str,
     task: str | Task,
@@ -183,14 +189,14 @@ def train_base(
     """Train the original model of ``task`` on its full train split into ``output_dir``; returns its
     accuracies and training time. ``args`` defaults to :class:`RecipeArguments`."""
     task = get_task(task)
-    args = _with_output_dir(args or RecipeArguments(), output_dir)
+    args = _with_output_dir(args or RecipeArguments(**task.recipe_defaults()), output_dir)
     _check_output_dir(Path(output_dir))
     config = config or task_configs(dataset, task)[0]
     set_seed(args.seed)  # the initial weights (built before the Trainer seeds) follow the recipe's seed too
     prepared = prepare(
         dataset, config, model, task=task, processor=processor, cache_dir=cache_dir, required=("train",)
     )
-    return _train("base", prepared, args, init=_describe_init(model), quiet=quiet)
+    return task.fit("base", prepared, args, init=_describe_init(model), quiet=quiet)
 
 
 def train_retrain(
@@ -212,12 +218,13 @@ def train_retrain(
     When ``args`` is ``None`` the card's recipe is reused (the same recipe is what makes retrain the
     gold standard)."""
     task = get_task(task or task_of_config(config))
-    args = _with_output_dir(args or RecipeArguments(**recipe_from_card(model)), output_dir)
+    recipe = {**task.recipe_defaults(), **recipe_from_card(model)}
+    args = _with_output_dir(args or RecipeArguments(**recipe), output_dir)
     _check_output_dir(Path(output_dir))
     prepared = prepare(
         dataset, config, model, task=task, processor=processor, cache_dir=cache_dir, required=("retain",)
     )
-    return _train("retrain", prepared, args, init=None, quiet=quiet)
+    return task.fit("retrain", prepared, args, init=None, quiet=quiet)
 
 
 def _with_output_dir(args: TrainingArguments, output_dir: str | os.PathLike) -> TrainingArguments:

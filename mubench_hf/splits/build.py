@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..columns import column_numpy
 from ..errors import MubenchError
 from ..tasks import Task, get_task
-from ..tasks.base import LABEL_COLUMN, SourceLike
+from ..tasks.base import SourceLike
 from .card import render_card
 from .inputs import check_seed, describe_ood, describe_source, resolve_classes, resolve_order
 from .layout import EVAL_SPLITS, plan_configs, plan_segments
@@ -33,12 +32,14 @@ from .manifest import (
     task_content_hash,
     write_manifest,
 )
+from .order import expand_group_order, resolve_stratified_order
 from .place import check_output, make_staging_dir, move_into_place
 from .ratios import DEFAULT_RATIOS, forget_counts, format_ratio, parse_ratios
 from .write import write_files
 
 DEFAULT_OUTPUT_DIR = "mubench"
 DEFAULT_SEED = 42
+UPSTREAM_ORDER = "upstream"  # order= value: the task's own forget sets (e.g. TOFU's forget01/05/10)
 
 
 @dataclass
@@ -61,6 +62,7 @@ def build_splits(
     ratios: Iterable[object] | str = DEFAULT_RATIOS,
     seed: int = DEFAULT_SEED,
     order: str | os.PathLike | Sequence[int] | None = None,
+    stratify: bool = False,
     forget_classes: Iterable[int | str] = (),
     source: SourceLike = None,
     ood_source: SourceLike | bool = None,
@@ -80,7 +82,11 @@ def build_splits(
             nested: each is a prefix of the same order.
         seed: seed of the deletion order (``numpy.random.default_rng(seed).permutation``), ≥ 0.
         order: an external deletion order (a file with one train index per line, or a sequence of
-            ints) that replaces the seeded permutation, e.g. to reproduce published MU-Bench splits.
+            ints) that replaces the seeded permutation, e.g. to reproduce published MU-Bench splits;
+            ``"upstream"``: the task's own (TOFU's forget01/05/10). Tasks that delete by group
+            (``group`` column) count the order and the ratios in groups.
+        stratify: make the seeded order class-stratified (every prefix, hence every forget set, holds
+            each class in proportion to its share of train, within one row), as MU-Bench's lists are.
         forget_classes: classes (index or name) that get a class-wise config ``<task>_class<k>``.
         source: replaces the task's Hub dataset (a local path or a ``DatasetDict`` with the upstream
             schema). ``ood_source`` does the same for the OOD set; ``False`` skips the OOD set.
@@ -99,12 +105,30 @@ def build_splits(
     num_train = len(train)
     if num_train == 0:
         raise MubenchError(f"task {spec.name!r}: the train split is empty")
-    order_size = spec.deletion_order_size(num_train)
-    counts = forget_counts(ratio_list, order_size, num_train)
-    deletion_order, order_description = resolve_order(
-        order, num_train, max(order_size, counts[-1]), counts[-1], seed
-    )
-    labels = column_numpy(train, LABEL_COLUMN).astype(np.int64)
+    # Deletion by group (a task with a group column): the order and the ratios count groups, not rows.
+    row_groups = spec.deletion_groups(train)
+    if isinstance(order, str) and order == UPSTREAM_ORDER:
+        order = spec.upstream_order(source)
+    num_units = num_train if row_groups is None else len(np.unique(row_groups))
+    order_size = spec.deletion_order_size(num_units)
+    counts = forget_counts(ratio_list, order_size, num_units)
+    if stratify:
+        deletion_order, order_description = resolve_stratified_order(
+            spec.row_labels(train),
+            max(order_size, counts[-1]),
+            seed,
+            order=order,
+            grouped=row_groups is not None,
+        )
+    else:
+        deletion_order, order_description = resolve_order(
+            order, num_units, max(order_size, counts[-1]), counts[-1], seed
+        )
+    stored_order = deletion_order
+    if row_groups is not None:
+        deletion_order, counts = expand_group_order(deletion_order, counts, row_groups)
+        order_description += " (over groups)"
+    labels = spec.row_labels(train)
     classes = resolve_classes(spec, forget_classes, labels)
 
     segments = plan_segments(spec.name, deletion_order, counts, labels, classes)
@@ -116,7 +140,7 @@ def build_splits(
 
     staging = make_staging_dir(output, "staging")
     try:
-        files = write_files(staging, spec, train, segments, data, eval_splits, deletion_order, show_progress)
+        files = write_files(staging, spec, train, segments, data, eval_splits, stored_order, show_progress)
         sizes = {
             name: {split: sum(files[path]["num_rows"] for path in paths) for split, paths in splits.items()}
             for name, splits in configs.items()
@@ -134,6 +158,7 @@ def build_splits(
             "forget_classes": classes,
             "order_description": order_description,
             "deletion_order_size": order_size,
+            **({"deletion_unit": "group", "num_groups": num_units} if row_groups is not None else {}),
             "num_train": num_train,
             "features": spec.features.to_dict(),
             "configs": configs,

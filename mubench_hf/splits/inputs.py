@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import datasets
@@ -72,6 +72,8 @@ def describe_source(task: Task, source: SourceLike) -> str:
         return resolve_hub_revision(task.hub) if task.hub is not None else task.source_description()
     if isinstance(source, datasets.DatasetDict):
         return "a DatasetDict given in memory (source override)"
+    if isinstance(source, Mapping):  # several upstream configs (TOFU's), each given in memory
+        return f"configs {', '.join(sorted(map(str, source)))} given in memory (source override)"
     return f"local copy {Path(source).name} (source override)"
 
 

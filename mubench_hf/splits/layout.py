@@ -17,7 +17,8 @@ import numpy as np
 from ..errors import MubenchError
 from .ratios import format_ratio
 
-EVAL_SPLITS = ("validation", "test", "ood")
+# holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's)
+EVAL_SPLITS = ("validation", "test", "ood", "holdout", "real_authors", "world_facts")
 SPLIT_ORDER = ("train", "forget", "retain", *EVAL_SPLITS)
 
 

@@ -67,3 +67,59 @@ def read_order_file(path: str | os.PathLike, num_train: int, needed: int) -> np.
             f"order file {path} lists {len(indices)} indices but the largest ratio needs {needed}"
         )
     return np.asarray(indices, dtype=np.int64)
+
+
+def expand_group_order(
+    group_order: np.ndarray, counts: list[int], row_groups: np.ndarray
+) -> tuple[np.ndarray, list[int]]:
+    """Deletion by group: a deletion order of groups (indices into the sorted distinct groups of
+    ``row_groups``) and forget counts in groups → the order of train rows (each group's rows in train
+    order, group after group) and the forget counts in rows. Forget sets stay nested."""
+    groups, inverse = np.unique(row_groups, return_inverse=True)
+    rows_of = [np.flatnonzero(inverse == g) for g in range(len(groups))]
+    lengths = np.cumsum([0, *(len(rows_of[g]) for g in group_order)])
+    order = np.concatenate([rows_of[g] for g in group_order]) if len(group_order) else np.zeros(0, np.int64)
+    return order.astype(np.int64), [int(lengths[c]) for c in counts]
+
+
+# Documented generator of the class-stratified order (``--stratify``): per class (increasing label), a
+# seeded permutation of its rows; the k-th row of a class of n_c rows is due at (k + 1/2) / n_c; rows are
+# taken in order of when they are due, ties (classes of equal size) in a seeded random order.
+STRATIFIED_ORDER_GENERATOR = (
+    "rng = numpy.random.default_rng(seed); per class c (increasing): rng.permutation(rows of c), "
+    "due[k] = (k + 0.5) / n_c; ties by rng.permutation(num_train); lexsort"
+)
+
+
+def stratified_order(labels: np.ndarray, length: int, seed: int) -> np.ndarray:
+    """The first ``length`` entries of a seeded, class-stratified order of the train rows.
+
+    Every prefix holds each class in proportion to its share of ``labels``, within one row (MU-Bench's
+    deletion lists are class-stratified 10 % samples); within a class the order is a seeded permutation.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    due = np.empty(len(labels), dtype=np.float64)
+    for label in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == label))
+        due[rows] = (np.arange(len(rows)) + 0.5) / len(rows)
+    tie_break = rng.permutation(len(labels))
+    return np.lexsort((tie_break, due))[:length].astype(np.int64)
+
+
+def resolve_stratified_order(
+    labels: np.ndarray, length: int, seed: int, *, order: object = None, grouped: bool = False
+) -> tuple[np.ndarray, str]:
+    """``build_splits(..., stratify=True)``: the class-stratified order and its description; refused
+    with an imported order (it is already an order) and for deletion by group (groups have no class)."""
+    if order is not None:
+        raise MubenchError(
+            "stratify=True (--stratify) makes a seeded class-stratified order, and --order imports one: "
+            "give one of them"
+        )
+    if grouped:
+        raise MubenchError(
+            "stratify=True (--stratify) stratifies rows by class, but this task deletes whole groups: "
+            "leave --stratify out"
+        )
+    return stratified_order(labels, length, seed), f"stratified: {STRATIFIED_ORDER_GENERATOR}, seed={seed}"

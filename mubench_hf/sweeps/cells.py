@@ -29,6 +29,8 @@ CELL_FILE = "cell.json"
 CHECKSUM_KEY = "checksum"
 # A finished cell must hold these as finite numbers; without them it is treated as partial.
 CORE_METRICS = ("forget_accuracy", "retain_accuracy", "test_accuracy")
+# ... or, for generation tasks (their report has no accuracies), these.
+GENERATION_CORE_METRICS = ("forget_rouge_l", "retain_rouge_l")
 
 
 @dataclass
@@ -80,7 +82,9 @@ def is_done(record: Any) -> bool:
     metrics = record.get("metrics")
     if not isinstance(metrics, dict):
         return False
-    for name in CORE_METRICS:
+    generation = "forget_rouge_l" in metrics and "forget_accuracy" not in metrics
+    core = GENERATION_CORE_METRICS if generation else CORE_METRICS
+    for name in core:
         value = metrics.get(name)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
             return False

@@ -122,8 +122,10 @@ def make_reference(reference: Reference) -> str:
 
 def _recipe(grid: Grid, seed: int, output_dir: Path) -> Any:
     from ..reference_models import RecipeArguments
+    from ..tasks import get_task
 
-    return RecipeArguments(output_dir=str(output_dir), seed=seed, disable_tqdm=True, **{**grid.base_recipe})
+    recipe = {**get_task(grid.task).recipe_defaults(), **grid.base_recipe}
+    return RecipeArguments(output_dir=str(output_dir), seed=seed, disable_tqdm=True, **recipe)
 
 
 def base_reference(grid: Grid, seed: int, splits_hash: str) -> Reference:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import datasets
 import numpy as np
@@ -113,6 +114,67 @@ class Task:
     def deletion_order_size(self, num_train: int) -> int:
         """Length m of the task's deletion order; ratio p ≤ 10 forgets the first floor(p/10 * m)."""
         return int(num_train * self.deletion_fraction)
+
+    # ------------------------------------------------------------------ what a task kind decides
+    # Classification defaults; a generation task (mubench_hf.generation.GenerationTask) overrides them,
+    # so the code that builds splits, models and reference models never asks which kind it holds.
+    def row_labels(self, train: datasets.Dataset) -> np.ndarray:
+        """The class of every train row (class-wise configs cut files by it)."""
+        return column_numpy(train, LABEL_COLUMN).astype(np.int64)
+
+    def deletion_groups(self, train: datasets.Dataset) -> np.ndarray | None:
+        """The entity of every train row when deletion is by group (then the order lists groups), else None."""
+        return None
+
+    def upstream_order(self, source: SourceLike = None) -> list[int]:
+        """The deletion order that reproduces the source's own forget sets (``order="upstream"``)."""
+        raise MubenchError(
+            f"task {self.name!r} has no upstream deletion order; give --order FILE (one train index per line) "
+            "or leave --order out for the seeded one"
+        )
+
+    def recipe_defaults(self) -> dict:
+        """Training arguments base and retrain models of this task use unless given (none: the recipe's)."""
+        return {}
+
+    def load_processor(
+        self, source: str | None, splits: Any, *, trust_remote_code: bool | None = None
+    ) -> Any:
+        """The processor of checkpoint ``source`` for this task's modality (``splits``: the task's data)."""
+        from ..processing import load_processor
+
+        return load_processor(self, source, trust_remote_code=trust_remote_code)
+
+    def build_model(
+        self,
+        model: Any,
+        splits: Any,
+        processor: Any,
+        *,
+        trust_remote_code: bool | None = None,
+        allow_pickle: bool | None = None,
+    ) -> Any:
+        """A model for this task from a spec (``tiny:<arch>``, a config, ``.json``) or a checkpoint."""
+        from transformers import PretrainedConfig
+
+        from ..modeling import build_model, resolve_model
+
+        spec = str(model)
+        if isinstance(model, PretrainedConfig) or spec.startswith("tiny:") or spec.endswith(".json"):
+            return resolve_model(self, model, next(iter(splits.values())))
+        return build_model(self, str(model), trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+
+    def process_splits(self, splits: Any, model: Any, processor: Any) -> Any:
+        """The splits with the task's processing attached (a lazy ``with_transform``)."""
+        from ..processing import prepare_splits
+
+        return prepare_splits(splits, self, model, processor)
+
+    def fit(self, kind: str, prepared: Any, args: Any, *, init: str | None, quiet: bool) -> dict:
+        """Train a base (``kind="base"``) or retrain model on ``prepared`` (see ``reference_models``)."""
+        from ..reference_models.train import train_classifier
+
+        return train_classifier(kind, prepared, args, init=init, quiet=quiet)
 
     def source_description(self) -> str:
         if self.hub is not None:

@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from .base import HubSource, OODSource, Task
+from .digit_pairs import DIGIT_PAIRS_CLASS_NAMES, DigitPairsTask, load_digit_pairs_splits
 from .digits import DIGITS_CLASS_NAMES, load_digits_splits
+from .fashion_mnist import (
+    FASHION_MNIST_CITATION,
+    FASHION_MNIST_CLASS_NAMES,
+    FASHION_MNIST_DELETION_FRACTION,
+    load_fashion_mnist_splits,
+)
+from .moving_digits import MOVING_DIGITS_CLASS_NAMES, MovingDigitsTask, load_moving_digits_splits
+from .mubench_hub_tasks import nlvr2_task, tiny_imagenet_task
 from .registry import register_task
+from .speech_commands import (
+    SPEECH_COMMANDS_CITATION,
+    SPEECH_COMMANDS_CLASSES,
+    SPEECH_COMMANDS_CONFIG,
+    SPEECH_COMMANDS_REPO,
+    SPEECH_COMMANDS_REVISION,
+    SpeechCommandsTask,
+)
+from .spoken_keywords import SPOKEN_KEYWORDS, load_spoken_keywords_splits
+from .ucf101 import UCF101_CITATION, UCF101_CLASS_NAMES, UCF101_REPO, FrameClipTask
 
 MUBENCH_CITATION = """@article{cheng2024mubench,
   title   = {MU-Bench: A Multitask Multimodal Benchmark for Machine Unlearning},
@@ -44,6 +63,71 @@ DIGITS = register_task(
     )
 )
 
+FASHION_MNIST = register_task(
+    Task(
+        name="fashion_mnist",
+        modality="image",
+        class_names=FASHION_MNIST_CLASS_NAMES,
+        description="Fashion-MNIST: 70,000 28x28 grey clothing images in 10 classes, offline from Debian's "
+        "dataset-fashion-mnist files.",
+        loader=load_fashion_mnist_splits,
+        validation_split="validation",
+        deletion_fraction=FASHION_MNIST_DELETION_FRACTION,
+        license="mit",
+        source_citation=FASHION_MNIST_CITATION,
+        split_note="Debian dataset-fashion-mnist IDX files; validation = 6,000 train rows "
+        "(numpy default_rng(0) permutation): 54,000 train / 6,000 validation / 10,000 test; "
+        "deletion order 6,000 rows (10 % of the 60,000 source training images)",
+    )
+)
+
+DIGIT_PAIRS = register_task(
+    DigitPairsTask(
+        name="digit_pairs",
+        modality="image_text",
+        class_names=DIGIT_PAIRS_CLASS_NAMES,
+        description="Two scikit-learn digits and a sentence about them (NLVR2-shaped: is it true?), offline.",
+        loader=load_digit_pairs_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        split_note="pairs of the digits task's split images, balanced true/false, seed 0: "
+        "4,000 train / 400 validation / 800 test",
+    )
+)
+
+SPOKEN_KEYWORDS_TASK = register_task(
+    Task(
+        name="spoken_keywords",
+        modality="audio",
+        class_names=SPOKEN_KEYWORDS,
+        description="Speech Commands' ten core words spoken by espeak-ng (7 accents x 22 voice variants, "
+        "varied speed and pitch) over seeded background noise, 1 s at 16 kHz, offline.",
+        loader=load_spoken_keywords_splits,
+        validation_split="validation",
+        license="cc0-1.0",
+        split_note="synthesised by Debian espeak-ng from seed 0, 300 clips per word split 80/10/10 per word: "
+        "2,400 train / 300 validation / 300 test (mubench_hf/tasks/spoken_keywords.py)",
+    )
+)
+
+SPEECH_COMMANDS = register_task(
+    SpeechCommandsTask(
+        name="speech_commands",
+        modality="audio",
+        class_names=SPEECH_COMMANDS_CLASSES,
+        description="Speech Commands v0.01 keyword spotting as SUPERB ks: the ten core words, _silence_ and "
+        "_unknown_ (all other words), 1 s clips at 16 kHz.",
+        hub=HubSource(
+            SPEECH_COMMANDS_REPO, revision=SPEECH_COMMANDS_REVISION, config_name=SPEECH_COMMANDS_CONFIG
+        ),
+        validation_split="validation",
+        license="cc-by-4.0",
+        source_citation=SPEECH_COMMANDS_CITATION,
+        split_note="the Hub's parquet conversion of google/speech_commands v0.01; labels mapped onto SUPERB's "
+        "12 classes (words outside the ten, flagged is_unknown, become _unknown_)",
+    )
+)
+
 CIFAR10 = register_task(
     Task(
         name="cifar10",
@@ -77,3 +161,38 @@ IMDB = register_task(
         license="other",
     )
 )
+
+MOVING_DIGITS = register_task(
+    MovingDigitsTask(
+        name="moving_digits",
+        modality="video",
+        class_names=MOVING_DIGITS_CLASS_NAMES,
+        description="Clips of scikit-learn's handwritten digits moving across a 16x16 frame for 8 frames; "
+        "the class is the motion (4 directions x 2 speeds), offline.",
+        loader=load_moving_digits_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        split_note="one clip per sklearn digit, motions drawn with numpy default_rng(0); stratified split, "
+        "random_state=0: 1,257 train / 180 validation / 360 test",
+    )
+)
+
+UCF101 = register_task(
+    FrameClipTask(
+        name="ucf101",
+        modality="video",
+        class_names=UCF101_CLASS_NAMES,
+        description="UCF101 split 1: 13,320 YouTube clips of 101 human actions (9,537 train / 3,783 test).",
+        hub=HubSource(UCF101_REPO, column_mapping={"label": "label"}),
+        license="unknown",
+        source_citation=UCF101_CITATION,
+        split_note="flwrlabs/ucf101 stores one row per frame; each (video_id, clip_id) becomes one H.264 clip",
+    )
+)
+
+# Generation tasks (prompt–completion rows): registered from their own modules.
+from . import debian_summaries, fictitious_authors, generation_hub  # noqa: E402,F401
+
+NLVR2 = register_task(nlvr2_task())
+
+TINY_IMAGENET = register_task(tiny_imagenet_task())

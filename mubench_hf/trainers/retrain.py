@@ -105,5 +105,8 @@ register_method(
     "retrain",
     trainer=RetrainTrainer,
     data_use=DataUse.RETAIN,
+    # generation tasks train their reference with SFT (mubench_hf.generation.sft); a sweep's retrain row
+    # scores it like any other model
+    kinds=("classification", "generation"),
     citation='Bourtoule et al., "Machine Unlearning", IEEE S&P 2021',
 )

