@@ -150,7 +150,7 @@ LEGEND = (
     't-interval over seeds (`<metric>_seeds_ci_low`/`_high`, two seeds or more). "≈ retrain" is yes when, '
     "for forget accuracy, test accuracy and MIA efficacy (generation: forget and retain ROUGE-L, model "
     "utility), the 95 % interval of the per-seed difference to "
-    "the retrain model of the same seed holds 0 (– with fewer than two seeds). Generation tasks: "
+    "the retrain model of the same seed holds 0 (– with fewer than two seeds). "
     f"{GENERATION_RANKING_RULE}"
 )
 
