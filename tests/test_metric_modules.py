@@ -57,6 +57,9 @@ def hf_cache(tmp_path_factory):
             mp.delitem(sys.modules, name)
         mp.syspath_prepend(str(modules))
         yield root
+        # Modules imported from this private cache must not shadow the shared one for later tests.
+        for name in [m for m in sys.modules if m == "evaluate_modules" or m.startswith("evaluate_modules.")]:
+            del sys.modules[name]
 
 
 def load(name: str, hf_cache: Path):
