@@ -203,3 +203,17 @@ def test_leaderboard_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "is not a mubench model card with results" in capsys.readouterr().err
     with pytest.raises(MubenchError, match="missing does not exist"):
         build_leaderboard([tmp_path / "missing"])
+
+
+def test_card_rows_of_a_generation_task_rank_by_forget_quality_then_model_utility():
+    from mubench_hf.hub.leaderboard import leaderboard_markdown, rank_rows
+
+    def row(model, method, fq, mu, kind="unlearned"):
+        return {"task": "fictitious_authors", "config": "fictitious_authors_del5", "model": model,
+                "kind": kind, "method": method, "forget_quality": fq, "model_utility": mu}  # fmt: skip
+
+    rows = rank_rows([row("a", "npo", 0.1, 0.4), row("r", "retrain", 1.0, 0.5, "retrain"), row("b", "idk", 0.1, 0.6),
+                      row("c", "rmu", None, 0.7)])  # fmt: skip
+    assert [(r["model"], r["rank"]) for r in rows] == [("r", "ref"), ("b", 1), ("a", 2), ("c", None)]
+    text = leaderboard_markdown(rows)
+    assert "Ranked by forget quality" in text and "| forget_quality | model_utility |" in text

@@ -425,3 +425,25 @@ def test_overwrite_rebuilds_the_splits_and_remakes_what_was_made_on_them(sweep, 
     assert entry["ratios"] == ["2.5", "5"]
     records = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
     assert [(r["config"], r["method"]) for r in records] == [("digits_del2.5", "retrain")]
+
+
+def test_generation_configs_rank_by_forget_quality_with_their_own_columns():
+    from mubench_hf.sweeps.outputs import ranked, ranked_table
+
+    def row(method, fq, mu, n=1):
+        return {"task": "fictitious_authors", "config": "fictitious_authors_del5", "method": method,
+                "n_seeds": n, "n_failed": 0, "forget_quality_mean": fq, "model_utility_mean": mu,
+                "forget_rouge_l_mean": 0.4, "same_as_retrain": None}  # fmt: skip
+
+    rows = [row("npo", 0.2, 0.5), row("retrain", 1.0, 0.6), row("idk", 0.2, 0.55), row("rmu", 0.9, 0.3)]
+    metric, pairs = ranked(rows)
+    assert metric == "forget_quality"
+    assert [(r["method"], rank) for r, rank in pairs] == [
+        ("retrain", "ref"),
+        ("rmu", 1),
+        ("idk", 2),
+        ("npo", 3),
+    ]
+    table = ranked_table(rows)
+    assert "| # | method | forget ROUGE-L | retain ROUGE-L | forget quality ↑ | model utility ↑ |" in table
+    assert "Ranked by forget quality" in table
