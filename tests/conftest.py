@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -204,3 +205,29 @@ def tiny_model_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "tiny_model"
     ResNetForImageClassification(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def hf_cache(tmp_path_factory):
+    """Offline mode and a private evaluate cache for a module's metric-module tests, so nothing outside
+    the test is read or written."""
+    import evaluate
+
+    root = tmp_path_factory.mktemp("hf_home")
+    modules = root / "modules"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HOME", str(root))
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("HF_EVALUATE_OFFLINE", "1")
+        mp.setenv("HF_MODULES_CACHE", str(modules))
+        # evaluate reads these at import time, so the module-level copies are patched as well
+        mp.setattr(evaluate.config, "HF_EVALUATE_OFFLINE", True)
+        mp.setattr(evaluate.config, "HF_MODULES_CACHE", modules)
+        # A package imported from another cache earlier in the session would shadow ours.
+        for name in [m for m in sys.modules if m == "evaluate_modules" or m.startswith("evaluate_modules.")]:
+            mp.delitem(sys.modules, name)
+        mp.syspath_prepend(str(modules))
+        yield root
+        # Modules imported from this private cache must not shadow the shared one for later tests.
+        for name in [m for m in sys.modules if m == "evaluate_modules" or m.startswith("evaluate_modules.")]:
+            del sys.modules[name]

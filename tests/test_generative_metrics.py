@@ -6,7 +6,6 @@ Every expected number below is worked out by hand in the comment beside it (natu
 from __future__ import annotations
 
 import math
-import sys
 import zlib
 from pathlib import Path
 
@@ -202,27 +201,6 @@ def test_extraction_strength_by_hand():
 
 
 # --------------------------------------------------------------------------- evaluate modules
-@pytest.fixture(scope="module")
-def hf_cache(tmp_path_factory):
-    """Offline mode and a private cache, so nothing outside the test is read or written."""
-    root = tmp_path_factory.mktemp("hf_home_gen")
-    modules = root / "modules"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HOME", str(root))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("HF_EVALUATE_OFFLINE", "1")
-        mp.setenv("HF_MODULES_CACHE", str(modules))
-        mp.setattr(evaluate.config, "HF_EVALUATE_OFFLINE", True)
-        mp.setattr(evaluate.config, "HF_MODULES_CACHE", modules)
-        for name in [m for m in sys.modules if m == "evaluate_modules" or m.startswith("evaluate_modules.")]:
-            mp.delitem(sys.modules, name)
-        mp.syspath_prepend(str(modules))
-        yield root
-        # Modules imported from this private cache must not shadow the shared one for later tests.
-        for name in [m for m in sys.modules if m == "evaluate_modules" or m.startswith("evaluate_modules.")]:
-            del sys.modules[name]
-
-
 def load(name: str, hf_cache: Path):
     return evaluate.load(metric_path(name), cache_dir=str(hf_cache / "metrics"))
 

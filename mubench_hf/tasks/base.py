@@ -101,11 +101,18 @@ class Task:
         return {name: i for i, name in enumerate(self.class_names)}
 
     @property
+    def input_columns(self) -> tuple[str, ...]:
+        """Every input column of the modality (two images and a sentence for ``image_text``)."""
+        return tuple(getattr(self.modality_spec, "input_columns", (self.input_column,)))
+
+    @property
     def features(self) -> datasets.Features:
         """Canonical features of every stored split."""
+        spec = self.modality_spec
+        inputs = spec.input_features() if hasattr(spec, "input_features") else {}
         return datasets.Features(
             {
-                self.input_column: self.modality_spec.input_feature(),
+                **(inputs or {self.input_column: spec.input_feature()}),
                 LABEL_COLUMN: datasets.ClassLabel(names=list(self.class_names)),
                 SAMPLE_ID_COLUMN: SAMPLE_ID_FEATURE,
             }
@@ -239,7 +246,7 @@ class Task:
         """
         upstream_of = {new: old for old, new in mapping.items() if old in ds.column_names}
         columns = {}
-        for needed, role in ((self.input_column, "input"), (LABEL_COLUMN, "label")):
+        for needed, role in [*((column, "input") for column in self.input_columns), (LABEL_COLUMN, "label")]:
             name = upstream_of.get(needed, needed)
             if name not in ds.column_names:
                 upstream = [old for old, new in mapping.items() if new == needed]
@@ -261,6 +268,10 @@ class Task:
         out = datasets.Dataset(
             InMemoryTable(table), info=datasets.DatasetInfo(features=features), fingerprint=fingerprint
         )
+        # a modality that can spot malformed rows (a missing image) refuses them before anything is stored
+        check_rows = getattr(self.modality_spec, "check_rows", None)
+        if check_rows is not None:
+            check_rows(out, f"task {self.name!r}, {where}")
         return out if out.features == self.features else out.cast(self.features)
 
     def _check_labels(self, ds: datasets.Dataset, column: str, where: str) -> None:
