@@ -64,6 +64,14 @@ RUN_CASES = [
     Case("run-ratio-above-100", flags("--ratios", "101"), ("ratios", "(0, 100]")),
     Case("run-ratio-text", flags("--ratios", "five"), ("five", "not a number")),
     Case("run-ratio-duplicate", flags("--ratios", "5,5.0"), ("ratios", "twice")),
+    Case("run-class-not-a-label", flags("--classes", "10"), ("classes", "[0, 10)")),
+    Case("run-class-unknown-name", flags("--classes", "seven"), ("seven", "not a class")),
+    Case("run-class-duplicate", flags("--classes", "3,3"), ("classes", "twice")),
+    Case(
+        "run-classes-on-a-generation-task",
+        ["run", "--task", "fictitious_authors", "--classes", "1", "--output", "{t}/out"],
+        ("generation task", "no classes"),
+    ),
     Case("run-seed-text", flags("--seeds", "forty-two"), ("seeds", "integer")),
     Case("run-seed-negative", flags("--seeds=-1"), ("seeds", "out of range")),
     Case("run-seed-duplicate", flags("--seeds", "1,1"), ("seeds", "twice")),
@@ -225,6 +233,12 @@ RUN_CASES = [
         "run-splits-lack-the-ratio",
         flags("--ratios", "10"),
         ("ratio(s) 10 are not among them", "--overwrite", "another --output"),
+        setup="splits",
+    ),
+    Case(
+        "run-splits-lack-the-class",
+        flags("--classes", "3"),
+        ("forget class(es) 3 are not among them", "--overwrite", "another --output"),
         setup="splits",
     ),
     Case(

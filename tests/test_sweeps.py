@@ -447,3 +447,49 @@ def test_generation_configs_rank_by_forget_quality_with_their_own_columns():
     table = ranked_table(rows)
     assert "| # | method | forget ROUGE-L | retain ROUGE-L | forget quality ↑ | model utility ↑ |" in table
     assert "Ranked by forget quality" in table
+
+
+def test_a_class_wise_config_forgets_its_class_and_reuses_the_splits(tmp_path):
+    """``classes: [3]`` adds ``digits_class3`` beside the ratio config: its forget split is exactly the
+    train rows of class 3, grad_ascent lowers that class's accuracy well below the base model's, and a
+    rerun with the same classes reuses the splits (a new class would need --overwrite)."""
+    import datasets
+
+    from mubench_hf.sweeps.splits_repo import plan_splits
+
+    settings = {
+        "task": "digits",
+        "methods": ["retrain", "grad_ascent"],
+        "ratios": [5],
+        "classes": [3],
+        "seeds": [1],
+        "output": str(tmp_path / "run"),
+        "base_recipe": {"num_train_epochs": 2},
+    }
+    grid = make_grid(settings)
+    assert grid.configs == ["digits_del5", "digits_class3"]
+    run_grid(grid, show_progress=False, log=lambda _: None)
+    forget = datasets.load_dataset(
+        str(tmp_path / "run" / "mubench"), "digits_class3", split="forget", cache_dir=str(tmp_path / "cache")
+    )
+    train = datasets.load_dataset(
+        str(tmp_path / "run" / "mubench"), "digits_class3", split="train", cache_dir=str(tmp_path / "cache")
+    )
+    assert set(forget["label"]) == {3}
+    assert len(forget) == sum(1 for label in train["label"] if label == 3)
+
+    record = json.loads(
+        (tmp_path / "run" / "cells" / "digits_class3" / "seed1" / "grad_ascent" / CELL_FILE).read_text()
+    )
+    retrain = json.loads(
+        (tmp_path / "run" / "cells" / "digits_class3" / "seed1" / "retrain" / CELL_FILE).read_text()
+    )
+    metrics = record["metrics"]
+    assert record["status"] == "done"
+    # the base model knew class 3; the retrain model never saw it; grad_ascent pushes it far down
+    assert metrics["original_forget_accuracy"] > 0.8
+    assert retrain["metrics"]["forget_accuracy"] < 0.2
+    assert metrics["forget_accuracy"] < metrics["original_forget_accuracy"] - 0.3
+    assert plan_splits(grid).build is None
+    with pytest.raises(MubenchError, match=r"forget class\(es\) 4 are not among them"):
+        plan_splits(make_grid({**settings, "classes": [3, 4]}))

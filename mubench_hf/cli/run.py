@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ratios", help="comma-separated deletion percentages in (0, 100], e.g. 1,2.5,10 (default: 5)"
     )
+    parser.add_argument(
+        "--classes",
+        help="comma-separated classes (label indices or names) that get a class-wise config "
+        "<task>_class<k> beside the ratios (default: none)",
+    )
     parser.add_argument("--seeds", help="comma-separated seeds (default: MU-Bench's 42,87,21,100,13)")
     parser.add_argument("--output", help="output folder (default: runs)")
     parser.add_argument(
@@ -144,7 +149,7 @@ def set_threads(threads: int | None, model: str) -> None:
 
 def grid_values(args: argparse.Namespace) -> dict[str, Any]:
     """The grid keys given as flags (those left out are not in the mapping)."""
-    names = ("task", "methods", "ratios", "seeds", "output", "model")
+    names = ("task", "methods", "ratios", "classes", "seeds", "output", "model")
     values: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.save_models:
         values["save_models"] = True

@@ -6,7 +6,8 @@ classifier (``UnlearnTrainer.evaluate_unlearning()`` calls it with the trainer's
 1. runs ``trainer.predict`` once on each split (forget, retain, test, and validation/OOD when given)
    and a seeded, randomly initialised copy of the architecture on the forget split (ZRF's teacher);
 2. takes the original model's test accuracy (the MU-Bench score's anchor) from the argument, the base
-   model's card, or a quick evaluation of the base model;
+   model's card, or a quick evaluation of the base model; with the base model at hand, also its forget
+   accuracy (``original_forget_accuracy``: before and after in one row);
 3. with a retrain reference (a model folder, a ``predictions.npz``, or a folder holding one) adds forget
    quality, the gap to retrain and the reference's own metrics (``retrain_*``);
 4. logs the dict through the trainer and writes ``unlearning_results.json`` and ``predictions.npz``
@@ -146,6 +147,10 @@ def evaluate_unlearning(
     )
     if anchor is not None:
         metrics["original_test_accuracy"] = anchor
+    # before/after on Df in one row (one pass of θo over the forget split, the smallest one)
+    original_forget = _original_forget_accuracy(trainer, splits["forget"], base_model)
+    if original_forget is not None:
+        metrics["original_forget_accuracy"] = original_forget
     if unlearn_time_s is not None:
         metrics["unlearn_time_s"] = float(unlearn_time_s)
         retrain_time = reference_meta.get("train_time_s")
@@ -153,7 +158,9 @@ def evaluate_unlearning(
             metrics["unlearn_time_fraction_of_retrain"] = float(unlearn_time_s) / float(retrain_time)
 
     if relearn_settings is not None:
-        metrics.update(_relearn_metrics(trainer, splits["forget"], base_model, relearn_settings, seed))
+        metrics.update(
+            _relearn_metrics(trainer, splits["forget"], base_model, relearn_settings, seed, original_forget)
+        )
 
     if log:
         trainer.log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
@@ -164,10 +171,15 @@ def evaluate_unlearning(
 
 
 def _relearn_metrics(
-    trainer: Trainer, forget: Any, base_model: str | os.PathLike | nn.Module | None, settings: Any, seed: int
+    trainer: Trainer,
+    forget: Any,
+    base_model: str | os.PathLike | nn.Module | None,
+    settings: Any,
+    seed: int,
+    target: float | None = None,
 ) -> dict[str, float]:
     """The ``relearn_*`` keys (see :mod:`mubench_hf.evidence.relearn`); the target is the original
-    model's own accuracy on this forget split."""
+    model's own accuracy on this forget split (``target``, measured here when not given)."""
     from ..evidence.relearn import relearn_steps
 
     if base_model is None:
@@ -175,9 +187,9 @@ def _relearn_metrics(
             "relearn_steps needs the original model (its forget accuracy is the target): pass base_model= "
             "(mubench evaluate --base-model BASE_DIR)"
         )
-    original = base_model if isinstance(base_model, nn.Module) else _load_like(trainer, base_model)
-    original_logits = logits_of_model(trainer, original.to(trainer.args.device), forget, "forget")
-    target = float(np.mean(original_logits.argmax(axis=1) == predict_labels(forget)))
+    if target is None:  # the report measures it once and passes it; others let it be measured here
+        target = _original_forget_accuracy(trainer, forget, base_model)
+    assert target is not None
     result = relearn_steps(
         trainer.accelerator.unwrap_model(trainer.model),
         forget,
@@ -188,6 +200,17 @@ def _relearn_metrics(
         use_cpu=bool(trainer.args.use_cpu),
     )
     return {**result.as_metrics(), "original_forget_accuracy": target}
+
+
+def _original_forget_accuracy(
+    trainer: Trainer, forget: Any, base_model: str | os.PathLike | nn.Module | None
+) -> float | None:
+    """The original model's accuracy on Df (``None`` without the original model)."""
+    if base_model is None:
+        return None
+    original = base_model if isinstance(base_model, nn.Module) else _load_like(trainer, base_model)
+    logits = logits_of_model(trainer, original.to(trainer.args.device), forget, "forget")
+    return float(np.mean(logits.argmax(axis=1) == predict_labels(forget)))
 
 
 def _random_teacher_logits(trainer: Trainer, forget: Any, seed: int) -> np.ndarray:

@@ -192,6 +192,7 @@ def _score_retrain(cell: Cell) -> dict[str, Any]:
         output_dir=cell.output_dir,
         retrain=cell.retrain_dir,
         original_test_accuracy=base.get("test_accuracy"),
+        base_model=cell.base_dir,
         unlearn_time_s=retrain.get("train_runtime"),
         extra={"method": RETRAIN, "kind": "retrain"},
         seed=cell.seed,

@@ -6,6 +6,7 @@ optional)::
     task: digits
     methods: all                 # or a list: [retrain, salun, random_label]
     ratios: [1, 2.5, 10]         # deletion percentages in (0, 100]: config <task>_del<p>
+    classes: [3]                 # class-wise configs <task>_class<k> (label indices or names; default none)
     seeds: [42, 87, 21, 100, 13] # each seed trains its own base and retrain models
     output: runs/
     model: tiny:resnet           # what train_base starts from
@@ -39,6 +40,7 @@ from .grid_values import (
     check_seed,
     check_settings,
     check_top_level,
+    parse_classes,
     parse_methods,
     parse_ratios,
     parse_seeds,
@@ -54,6 +56,7 @@ class Grid:
     task: str
     methods: list[str]
     ratios: list[int | float] = field(default_factory=lambda: [5])  # whole percentages as int
+    classes: list[int] = field(default_factory=list)  # label indices of the class-wise configs
     seeds: list[int] = field(default_factory=lambda: list(MUBENCH_SEEDS))
     output: str = "runs"
     model: str = "tiny:resnet"
@@ -65,10 +68,12 @@ class Grid:
 
     @property
     def configs(self) -> list[str]:
-        """The deletion configs the grid runs, e.g. ``digits_del5``."""
+        """The deletion configs the grid runs, e.g. ``digits_del5``, then the class-wise ``digits_class3``."""
+        from ..splits.layout import class_config_name
         from ..splits.ratios import format_ratio
 
-        return [f"{self.task}_del{format_ratio(Fraction(str(ratio)))}" for ratio in self.ratios]
+        by_ratio = [f"{self.task}_del{format_ratio(Fraction(str(ratio)))}" for ratio in self.ratios]
+        return by_ratio + [class_config_name(self.task, label) for label in self.classes]
 
     def method_arguments(self, method: str) -> dict[str, Any]:
         """Every argument of ``method``'s cells: defaults, then the grid's common and per-method ones."""
@@ -94,6 +99,7 @@ def make_grid(values: dict[str, Any]) -> Grid:
         task=task,
         methods=parse_methods(values.get("methods", "all"), spec.kind),
         ratios=parse_ratios(values.get("ratios", [5])),
+        classes=parse_classes(values.get("classes", []), spec),
         seeds=parse_seeds(values.get("seeds", list(MUBENCH_SEEDS))),
         output=check_output(values.get("output", "runs")),
         model=check_model(task, values.get("model") or default_model(task)),

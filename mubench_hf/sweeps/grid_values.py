@@ -23,6 +23,7 @@ TOP_LEVEL_TYPES: dict[str, tuple[type, ...]] = {
     "task": (str,),
     "methods": (str, list),
     "ratios": (int, float, str, list),
+    "classes": (int, str, list),
     "seeds": (int, str, list),
     "output": (str,),
     "model": (str,),
@@ -118,6 +119,39 @@ def parse_ratios(value: Any) -> list[int | float]:
             raise MubenchError(f"grid key 'ratios': {err}") from None
     _refuse_duplicates("ratios", fractions, items)
     return [int(r) if r.denominator == 1 else float(format_ratio(r)) for r in sorted(fractions)]
+
+
+def parse_classes(value: Any, task: Any) -> list[int]:
+    """Forget classes for class-wise configs (``<task>_class<k>``): label indices or class names of
+    ``task``, each once, as sorted label indices. Tasks without classes (generation) refuse them."""
+    items = _items(value)
+    if not items:
+        return []
+    if task.kind != "classification":
+        raise MubenchError(
+            f"grid key 'classes': task {task.name!r} is a {task.kind} task and has no classes to forget; "
+            "use ratios (deletion by row or group) instead"
+        )
+    labels: list[int] = []
+    for item in items:
+        if isinstance(item, str) and item in task.label2id:
+            label = task.label2id[item]
+        elif isinstance(item, bool):
+            label = -1
+        else:
+            try:
+                label = int(item)
+            except (TypeError, ValueError):
+                label = -1
+        if not 0 <= label < task.num_labels:
+            shown = ", ".join(list(task.class_names)[:10])
+            raise MubenchError(
+                f"grid key 'classes': {item!r} is not a class of task {task.name!r}; give a label index in "
+                f"[0, {task.num_labels}) or a class name ({shown}{' ...' if task.num_labels > 10 else ''})"
+            )
+        labels.append(label)
+    _refuse_duplicates("classes", labels, items)
+    return sorted(labels)
 
 
 def check_seed(key: str, value: Any) -> int:

@@ -250,7 +250,11 @@ def _ensure_splits(grid: Grid, plan: _Plan, log: Callable[[str], None]) -> str:
         log(f"Deletion splits of {grid.task}: reusing {repo} (ratios {', '.join(map(str, grid.ratios))})")
     else:
         action = "rebuilding (--overwrite)" if plan.splits.overwrite else "building"
-        log(f"Deletion splits of {grid.task}: {action} ratios {', '.join(plan.splits.build)} in {repo}")
+        classes = plan.splits.classes or []
+        extra = f" and forget classes {', '.join(map(str, classes))}" if classes else ""
+        log(
+            f"Deletion splits of {grid.task}: {action} ratios {', '.join(plan.splits.build)}{extra} in {repo}"
+        )
     return make_splits(grid, plan.splits)
 
 

@@ -27,6 +27,7 @@ class SplitsPlan:
     content_hash: str | None  # the task's content hash when reused
     build: list[str] | None = None
     overwrite: bool = False
+    classes: list[int] | None = None  # forget classes to build (with ``build``); None: the grid's
 
 
 def _ratio_names(ratios: list[Any]) -> list[str]:
@@ -55,27 +56,41 @@ def plan_splits(grid: Grid, *, overwrite: bool = False) -> SplitsPlan:
     wanted = _ratio_names(grid.ratios)
     entry = _task_entry(grid)
     if entry is None:  # overwrite: build_splits may then replace a folder that is not a deletion repo
-        return SplitsPlan(None, build=wanted, overwrite=overwrite)
+        return SplitsPlan(None, build=wanted, overwrite=overwrite, classes=list(grid.classes))
     held = list(entry["ratios"])
     missing = [r for r in wanted if r not in held]
+    held_classes = [int(k) for k in entry.get("forget_classes", [])]
+    missing_classes = [k for k in grid.classes if k not in held_classes]
     seeded = str(entry.get("order_description", "")).startswith("seeded")
     same_seed = entry["seed"] == grid.split_seed and seeded
-    if same_seed and not missing:
+    if same_seed and not missing and not missing_classes:
         return SplitsPlan(entry["content_hash"])
     ratios = sorted(set(held) | set(wanted), key=Fraction) if same_seed else wanted
+    classes = sorted(set(held_classes) | set(grid.classes)) if same_seed else list(grid.classes)
     if overwrite:
-        return SplitsPlan(None, build=ratios, overwrite=True)
+        return SplitsPlan(None, build=ratios, overwrite=True, classes=classes)
+
+    def listed(values: list[Any]) -> str:
+        return ", ".join(map(str, values)) or "(none)"
+
     if same_seed:
-        problem = f"ratio(s) {', '.join(missing)} are not among them"
+        problems = []
+        if missing:
+            problems.append(f"ratio(s) {', '.join(missing)} are not among them")
+        if missing_classes:
+            problems.append(f"forget class(es) {listed(missing_classes)} are not among them")
+        problem = " and ".join(problems)
     elif not seeded:
         problem = "they were built from an imported deletion order, not a seeded one"
     else:
         problem = f"they were built with split seed {entry['seed']}, not {grid.split_seed}"
     raise MubenchError(
         f"the deletion splits of this sweep folder ({splits_dir(grid)}) hold {grid.task} ratios "
-        f"{', '.join(held)} (split seed {entry['seed']}); {problem}. Run ratios from {', '.join(held)}, give "
-        f"another --output folder, or pass --overwrite to rebuild the splits with ratios {', '.join(ratios)} "
-        "(their row order changes, so every base model, retrain model and cell of this folder is made again)"
+        f"{', '.join(held)} and forget classes {listed(held_classes)} (split seed {entry['seed']}); {problem}. "
+        f"Run ratios from {', '.join(held)} and classes from {listed(held_classes)}, give another --output "
+        f"folder, or pass --overwrite to rebuild the splits with ratios {', '.join(ratios)} and classes "
+        f"{listed(classes)} (their row order changes, so every base model, retrain model and cell of this "
+        "folder is made again)"
     )
 
 
@@ -91,6 +106,7 @@ def make_splits(grid: Grid, plan: SplitsPlan) -> str:
         splits_dir(grid),
         ratios=plan.build,
         seed=grid.split_seed,
+        forget_classes=plan.classes if plan.classes is not None else grid.classes,
         overwrite=plan.overwrite,
         show_progress=False,
     )
