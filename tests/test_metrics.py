@@ -584,6 +584,52 @@ def test_mia_efficacy_interval_covers_the_attackers_true_rate():
     assert 0.91 <= hits / 400 <= 0.99
 
 
+@pytest.mark.parametrize("regime", ["mild", "strong"])
+def test_vectorised_attacker_verdicts_equal_libsvms_own_predict(regime):
+    """predict_members sums the RBF decision function in NumPy; its verdicts must be libsvm's, on
+    fresh queries, on the training points themselves (many of them support vectors, where the decision
+    value is near ±1) and on queries placed on the decision boundary, where libsvm decides."""
+    from mubench_hf.metrics.mia import predict_members
+
+    rng = np.random.default_rng(3)
+    member, nonmember = _REGIMES[regime]
+    retain, test = make_split(rng, 800, **member), make_split(rng, 800, **nonmember)
+    attacker = salun_attacker(split_outputs(*retain), split_outputs(*test))
+    logits, labels = make_split(rng, 5000, **nonmember)
+    queries = np.concatenate(
+        [softmax(logits, axis=1)[np.arange(5000), labels], attacker.support_vectors_[:, 0], [0.0, 1.0, 1.0]]
+    )
+    # the boundary: where the decision function changes sign on a fine grid, bisected to rounding
+    grid = np.linspace(0, 1, 20001)
+    values = attacker.decision_function(grid[:, None])
+    for i in np.flatnonzero(np.diff(np.sign(values)) != 0)[:20]:
+        low, high = grid[i], grid[i + 1]
+        for _ in range(60):
+            mid = (low + high) / 2
+            if np.sign(attacker.decision_function([[mid]])[0]) == np.sign(values[i]):
+                low = mid
+            else:
+                high = mid
+        queries = np.append(queries, [low, high])
+    np.testing.assert_array_equal(predict_members(attacker, queries), attacker.predict(queries[:, None]))
+
+
+def test_the_attack_on_the_same_outputs_is_computed_once_and_equal():
+    from mubench_hf.metrics import mia
+
+    rng = np.random.default_rng(5)
+    member, nonmember = _REGIMES["mild"]
+    forget, retain, test = (split_outputs(*make_split(rng, n, **member)) for n in (100, 400, 300))
+    mia._ATTACK_CACHE.clear()
+    first = mia.membership_attack_from_outputs(forget, retain, test)
+    assert len(mia._ATTACK_CACHE) == 1
+    again = mia.membership_attack_from_outputs(forget, retain, test)
+    assert again == first and len(mia._ATTACK_CACHE) == 1
+    other = split_outputs(*make_split(rng, 100, **member))
+    assert mia.membership_attack_from_outputs(other, retain, test) is not first
+    assert len(mia._ATTACK_CACHE) == 2
+
+
 def test_intervals_reject_bad_arguments():
     with pytest.raises(MubenchError, match="outcomes must hold booleans or 0/1 values"):
         bootstrap_interval([0, 2])

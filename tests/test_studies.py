@@ -5,6 +5,7 @@ the command line, and (slow) each study end to end on digits, resumed on a secon
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -143,6 +144,11 @@ def test_study_help_lists_the_four_studies(capsys: pytest.CaptureFixture[str]) -
         (["curriculum", "--lambda", "-1"], "--lambda must be positive, got -1"),
         (["peft", "--methods", "retrain"], "retrain is the reference of every study"),
         (["scalability", "--widths", ""], "--widths needs at least one number"),
+        (["lr-search", "--factors", "0,1"], "--factors must be positive"),
+        (
+            ["lr-search", "--hyperparameters", "nowhere.yaml"],
+            "--hyperparameters file nowhere.yaml does not exist",
+        ),
     ],
 )
 def test_bad_study_flags_are_clear_errors(argv, message, tmp_path, capsys) -> None:
@@ -210,3 +216,69 @@ def test_each_study_runs_on_digits_writes_its_outputs_and_resumes(
     assert main(argv) == 0
     assert _cell_times(folder) == before  # nothing was run again
     assert _rows(folder / "results.csv") == table
+
+
+# --------------------------------------------------------------------------- learning-rate search
+def test_validation_gap_reads_forget_and_validation_only() -> None:
+    from mubench_hf.studies.lr_search import validation_gap
+
+    metrics = {
+        "forget_accuracy": 0.30, "retrain_forget_accuracy": 0.80,
+        "validation_accuracy": 0.90, "retrain_validation_accuracy": 0.95,
+        "test_accuracy": 0.0, "retrain_test_accuracy": 1.0,  # never read: test does not choose
+    }  # fmt: skip
+    assert validation_gap(metrics) == pytest.approx(0.55)
+    assert validation_gap({**metrics, "validation_accuracy": float("nan")}) is None
+    assert validation_gap({"forget_accuracy": 0.3}) is None
+
+
+def test_pick_takes_the_smallest_gap_and_breaks_ties_toward_the_smaller_value() -> None:
+    from mubench_hf.studies.lr_search import pick
+
+    rows = [
+        {"method": "a", "parameter": "learning_rate", "value": 1e-3, "validation_gap": 0.2},
+        {"method": "a", "parameter": "learning_rate", "value": 3e-4, "validation_gap": 0.2},
+        {"method": "a", "parameter": "learning_rate", "value": 3e-3, "validation_gap": 0.5},
+        {"method": "b", "parameter": "learning_rate", "value": 1e-3, "validation_gap": None},
+        {"method": "b", "parameter": "learning_rate", "value": 3e-3, "validation_gap": 0.1},
+        {"method": "c", "parameter": "learning_rate", "value": 1e-3, "validation_gap": None},
+    ]
+    assert pick(rows) == {"a": {"learning_rate": 3e-4}, "b": {"learning_rate": 3e-3}}
+
+
+def test_start_value_is_the_cells_own_setting_else_the_config_default() -> None:
+    from mubench_hf.studies.lr_search import searched_parameter, start_value
+    from mubench_hf.trainers import get_spec
+
+    assert start_value("grad_ascent", {"learning_rate": 0.02}) == 0.02
+    default = next(f.default for f in get_spec("grad_ascent").config.__dataclass_fields__.values()
+                   if f.name == "learning_rate")  # fmt: skip
+    assert start_value("grad_ascent", {}) == float(default)
+    assert searched_parameter("ssd") == "selection_weighting"  # SSD takes no gradient steps
+    assert start_value("ssd", {}) == 10.0
+
+
+def test_lr_search_runs_on_digits_picks_on_validation_and_writes_a_grid_file(tmp_path, capsys) -> None:
+    from mubench_hf.studies.lr_search import validation_gap
+    from mubench_hf.sweeps import load_grid
+
+    argv = ["study", "lr-search", "--output", str(tmp_path), *TINY, "--factors", "0.1,10"]
+    assert main(argv) == 0, capsys.readouterr().err
+    folder = tmp_path / "lr-search"
+    table = _rows(folder / "results.csv")
+    assert [float(r["factor"]) for r in table] == [0.1, 1.0, 10.0]
+    values = [float(r["value"]) for r in table]
+    assert values[0] == pytest.approx(values[1] / 10) and values[2] == pytest.approx(values[1] * 10)
+    gaps = [float(r["validation_gap"]) for r in table]
+    picked = [r for r in table if r["picked"] == "True"]
+    assert len(picked) == 1 and float(picked[0]["validation_gap"]) == min(gaps)
+    # the gap in the table is the one computed from the stored cell
+    record = json.loads(next((folder / "x10").rglob("cell.json")).read_text())
+    assert validation_gap(record["metrics"]) == pytest.approx(gaps[2])
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text(
+        "task: digits\nmethods: [grad_ascent]\nhyperparameters:\n"
+        + "".join(f"  {line}\n" for line in (folder / "hyperparameters.yaml").read_text().splitlines())
+    )
+    grid = load_grid(grid_file, {"output": str(tmp_path / "run")})
+    assert grid.method_arguments("grad_ascent")["learning_rate"] == pytest.approx(float(picked[0]["value"]))

@@ -3,6 +3,7 @@
     mubench study peft --task digits --methods grad_ascent,finetune
     mubench study scalability --ratios 1,2,5,10 --widths 0.5,1,2
     mubench study bias --class 0 --shares 25,50,100
+    mubench study lr-search --task fashion_mnist --methods all --factors 0.3,1,3
 
 Each writes results.csv, results.md (with what it found) and a figure into OUTPUT/NAME/ (default
 studies/NAME/); running it again reuses every finished sweep and variant cell.
@@ -36,6 +37,22 @@ def _percentages(text: str, flag: str) -> tuple[float, ...]:
     return tuple(v / 100 for v in values)
 
 
+def _hyperparameters(path: str | None) -> dict:
+    """The per-method settings of ``--hyperparameters`` (checked with the grid when it is built)."""
+    if path is None:
+        return {}
+    from ..config_files import read_config_file
+
+    values = read_config_file(path, what="--hyperparameters file")
+    if isinstance(values, dict) and set(values) == {"hyperparameters"}:  # a whole grid-file section
+        values = values["hyperparameters"]
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise MubenchError(
+            f"--hyperparameters {path}: expected a mapping of method -> settings, e.g. 'salun: {{learning_rate: 3e-3}}'"
+        )
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mubench study", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -45,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         text = help_text.replace("%", "%%")  # argparse formats help strings with %
         study = sub.add_parser(name, help=text, description=text)
         study.add_argument("--task", default="digits", help="task name (default: digits)")
-        study.add_argument("--methods", default="grad_ascent,finetune", help="comma-separated methods")
+        study.add_argument(
+            "--methods", default="grad_ascent,finetune", help="comma-separated methods, or 'all'"
+        )
         study.add_argument("--seed", type=int, default=42, help="seed of the models and methods (default 42)")
         study.add_argument("--output", default="studies", help="folder of the studies (default: studies)")
         study.add_argument("--model", default="tiny:resnet", help="what the base model starts from")
@@ -53,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--base-epochs", type=float, default=None, help="epochs of the base and retrain models"
         )
         study.add_argument("--max-steps", type=int, default=None, help="unlearning steps of every method")
+        study.add_argument(
+            "--hyperparameters",
+            default=None,
+            help="a YAML/JSON file mapping method -> settings (a grid file's 'hyperparameters' key), over the "
+            "methods' defaults",
+        )
         if name == "scalability":
             study.add_argument("--ratios", default="1,2,5,10", help="deletion percentages (default 1,2,5,10)")
             study.add_argument(
@@ -71,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
             study.add_argument(
                 "--class", dest="target", type=int, default=0, help="the class the forget set leans to"
             )
+        if name == "lr-search":
+            study.add_argument(
+                "--factors",
+                default="0.3,1,3",
+                help="multiples of each method's learning rate (default 0.3,1,3)",
+            )
         if name == "curriculum":
             study.add_argument(
                 "--lambda", dest="lam", type=float, default=10.0, help="SuperLoss λ (MU-Bench: 10)"
@@ -82,12 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    from ..sweeps.grid_values import RETRAIN, parse_methods
+    from ..tasks import get_task
+
+    # 'all' as in mubench run (the retrain model is every study's reference, not a method to compare)
+    methods = parse_methods(args.methods, get_task(args.task).kind)
+    if args.methods.strip() == "all":
+        methods = [m for m in methods if m != RETRAIN]
     base_recipe = {} if args.base_epochs is None else {"num_train_epochs": args.base_epochs}
     unlearn_args = {} if args.max_steps is None else {"max_steps": args.max_steps}
+    hyperparameters = _hyperparameters(args.hyperparameters)
     options = StudyOptions(
         task=args.task, methods=methods, seed=args.seed, ratio=getattr(args, "ratio", 5.0), output=args.output,
-        model=args.model, base_recipe=base_recipe, unlearn_args=unlearn_args, show_progress=not args.no_progress,
+        model=args.model, base_recipe=base_recipe, unlearn_args=unlearn_args, hyperparameters=hyperparameters,
+        show_progress=not args.no_progress,
     )  # fmt: skip
     set_threads(args.threads, options.model)
     module = importlib.import_module(STUDIES[args.study][0])
@@ -98,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = {"shares": _percentages(args.shares, "--shares")}
         if args.study == "bias":
             extra["target"] = args.target
+    elif args.study == "lr-search":
+        extra = {"factors": _numbers(args.factors, "--factors")}
     elif args.study == "curriculum":
         if args.lam <= 0:
             raise MubenchError(f"--lambda must be positive, got {args.lam:g}")

@@ -21,6 +21,8 @@ logistic-regression attack of this package lives in :mod:`mubench_hf.metrics.mia
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,28 +64,80 @@ def salun_attacker(retain: SplitOutputs, test: SplitOutputs) -> SVC:
     return SVC(**SALUN_SVC_PARAMS).fit(features, targets)
 
 
+# Queries per block of the vectorised decision function: block × support vectors float64 stays ~100 MB.
+_BLOCK = 512
+# A verdict whose decision value lies this close to 0 (relative to the sum of |coefficients|) is left to
+# libsvm itself: the two sums add the same terms in another order, so only there could they disagree.
+_TIE_TOLERANCE = 1e-9
+
+
 def predict_members(attacker: SVC, confidence: np.ndarray) -> np.ndarray:
-    """The attacker's 0/1 verdicts. Each distinct confidence is scored once: saturated models repeat
-    values (p = 1.0) often, and the RBF decision function costs one kernel row per query."""
-    unique, inverse = np.unique(confidence, return_inverse=True)
-    return attacker.predict(unique.reshape(-1, 1))[inverse.ravel()]
+    """The attacker's 0/1 verdicts, equal to ``attacker.predict`` (tested), about 10x faster.
+
+    libsvm scores each query against every support vector one at a time; with one feature the RBF
+    decision function ``sum_j c_j exp(-gamma (x - s_j)^2) + b`` vectorises over blocks of queries in
+    NumPy. Each distinct confidence is scored once (saturated models repeat p = 1.0), and any query whose
+    decision value is within rounding of 0 is sent to libsvm, so the verdicts are libsvm's."""
+    unique, inverse = np.unique(np.asarray(confidence, dtype=np.float64).ravel(), return_inverse=True)
+    support = attacker.support_vectors_[:, 0]
+    coefficients = attacker.dual_coef_[0]
+    intercept = float(attacker.intercept_[0])
+    gamma = float(attacker._gamma)
+    decision = np.empty(unique.size)
+    for start in range(0, unique.size, _BLOCK):
+        block = unique[start : start + _BLOCK, None]
+        decision[start : start + _BLOCK] = np.exp(-gamma * (block - support) ** 2) @ coefficients + intercept
+    # sklearn's binary convention: decision > 0 is classes_[1]
+    verdicts = np.where(decision > 0, attacker.classes_[1], attacker.classes_[0])
+    close = np.abs(decision) <= _TIE_TOLERANCE * (np.abs(coefficients).sum() + abs(intercept))
+    if close.any():
+        verdicts[close] = attacker.predict(unique[close].reshape(-1, 1))
+    return verdicts[inverse.ravel()]
+
+
+# The retrain reference is attacked in every cell of a sweep with the same outputs: its fitted attack
+# is kept (keyed by the bytes of its confidences), so each reference pays for the SVC fit once.
+_ATTACK_CACHE: OrderedDict[str, MembershipAttackResult] = OrderedDict()
+_ATTACK_CACHE_SIZE = 8
+
+
+def _attack_key(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        data = np.ascontiguousarray(array, dtype=np.float64)
+        digest.update(str(data.shape).encode())
+        digest.update(data.tobytes())
+    return digest.hexdigest()
 
 
 def membership_attack_from_outputs(
     forget: SplitOutputs, retain: SplitOutputs, test: SplitOutputs
 ) -> MembershipAttackResult:
     """SalUn's attack on already validated split outputs (see the module docstring)."""
+    key = _attack_key(
+        forget.true_class_probability,
+        retain.true_class_probability[: test.num_samples],
+        test.true_class_probability,
+    )
+    cached = _ATTACK_CACHE.get(key)
+    if cached is not None:
+        _ATTACK_CACHE.move_to_end(key)
+        return cached
     attacker = salun_attacker(retain, test)
     # Df and Dt are predicted in one call so the shared distinct values are scored once.
     both = np.concatenate([forget.true_class_probability, test.true_class_probability])
     verdicts = predict_members(attacker, both)
-    return MembershipAttackResult(
+    result = MembershipAttackResult(
         efficacy=float(1.0 - verdicts[: forget.num_samples].mean()),
         test_nonmember_rate=float(1.0 - verdicts[forget.num_samples :].mean()),
         member_samples=min(retain.num_samples, test.num_samples),
         nonmember_samples=test.num_samples,
         forget_samples=forget.num_samples,
     )
+    _ATTACK_CACHE[key] = result
+    if len(_ATTACK_CACHE) > _ATTACK_CACHE_SIZE:
+        _ATTACK_CACHE.popitem(last=False)
+    return result
 
 
 def attack_splits(

@@ -5,7 +5,8 @@ and runs on any task (digits by default, offline).
 * ``peft``: LoRA unlearning with 10/20/50 % of the parameters trainable vs full fine-tuning (:mod:`.peft`);
 * ``curriculum``: SuperLoss-weighted per-sample losses vs the plain method (:mod:`.curriculum`);
 * ``scalability``: deletion ratio 1 … 10 % and backbone width, metrics and unlearning time (:mod:`.scalability`);
-* ``bias``: forget sets skewed toward one class vs uniform ones of the same size (:mod:`.bias`).
+* ``bias``: forget sets skewed toward one class vs uniform ones of the same size (:mod:`.bias`);
+* ``lr-search``: each method's learning rate picked on validation only, for a grid file (:mod:`.lr_search`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ STUDIES: dict[str, tuple[str, str]] = {
     "curriculum": ("mubench_hf.studies.curriculum", "SuperLoss curriculum weighting vs the plain method"),
     "scalability": ("mubench_hf.studies.scalability", "deletion ratio 1-10 % and model width: metrics, time"),
     "bias": ("mubench_hf.studies.bias", "forget sets skewed toward one class vs uniform at the same size"),
+    "lr-search": (
+        "mubench_hf.studies.lr_search",
+        "each method's learning rate picked on validation, never test",
+    ),
 }
 
 __all__ = ["STUDIES", "StudyOptions", "StudyResult"]

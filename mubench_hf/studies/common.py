@@ -51,6 +51,7 @@ class StudyOptions:
     model: str = "tiny:resnet"
     base_recipe: dict[str, Any] = field(default_factory=dict)
     unlearn_args: dict[str, Any] = field(default_factory=dict)
+    hyperparameters: dict[str, dict[str, Any]] = field(default_factory=dict)  # per method, as in a grid
     show_progress: bool = True
     log: Callable[[str], None] = print
 
@@ -76,6 +77,7 @@ class StudyOptions:
             "model": self.model,
             "base_recipe": self.base_recipe,
             "unlearn_args": self.unlearn_args,
+            "hyperparameters": self.hyperparameters,
         }
         return make_grid({**values, **overrides})
 
