@@ -3,17 +3,21 @@ against a baseline measured in the same run; asserts nothing.
 
 1. Samples per second of gradient-ascent unlearning steps (``UnlearnTrainer.train()``, ``max_steps``
    steps of 32 rows) through the product's data path (``prepare_splits``: decoded and turned into
-   features once per split, then read as arrays) ÷ the same steps on tensors prepared in advance (a list
-   of ready rows in memory). Target ≥ 0.8: data preparation must not dominate a step. The two are run
-   alternately, three times each, and the medians compared (this VM's speed drifts within seconds).
+   features once per split, stored flat in the ``map`` cache and served as views of the Arrow columns)
+   ÷ the same steps on tensors prepared in advance (a list of ready rows in memory). Target ≥ 0.8: data
+   preparation must not dominate a step. The two are run alternately, three times each, and the medians
+   compared (this VM's speed drifts within seconds).
 2. Decoding: the one-off cost of ``prepare_splits`` (decode + feature extraction of the whole split)
    against what decoding inside every epoch would cost (the lazy ``with_transform`` path read once, per
    epoch) and against reading one epoch of the prepared split.
 
-Measured on the shared 2-core VM (load average ~5): wav2vec2 0.91 (0.84 under load ~15), Whisper 0.62 (0.66):
-Whisper's 40x100 log-mel rows are stored as ``Array2D``, which datasets formats at ~3.7 ms a row against
-~0.9 ms for the same floats in a flat list. Decoding every epoch would cost 1.3-1.6x the one-off
-preparation in every epoch, where reading the prepared split costs 0.09 s (wav2vec2) / 0.30 s (Whisper).
+Measured on the shared 2-core VM under load 12-15, the old and the new code run alternately, twice each.
+Before (Whisper's 40x100 log-mel rows stored as ``Array2D``, which datasets' torch format turned into a
+tensor at ~3.4 ms a row): wav2vec2 0.88 / 0.94, Whisper 0.66 / 0.62; reading an epoch of the prepared split
+0.10-0.23 s (wav2vec2) / 0.29-0.45 s (Whisper). After (features stored flat, each row read by position as a
+copy of its slice of the Arrow buffer, ~0.1 ms a row on a quiet machine): wav2vec2 1.00 / 0.87, Whisper
+0.89 / 0.95; an epoch read in 0.014-0.037 s (both). Decoding every epoch would cost 0.8-1.9x the one-off
+preparation in every epoch.
 
 Run: ``python bench/bench_audio.py`` (a minute or two on two cores; the first run also synthesises the
 clips with espeak-ng and caches them).

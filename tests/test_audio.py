@@ -203,6 +203,39 @@ def test_decoding_happens_once_per_split_not_once_per_epoch(monkeypatch):
     assert list(prepared.with_format(None)["sample_id"]) == list(range(6))  # still readable for the report
 
 
+def test_prepared_whisper_rows_are_the_lazy_tensors_served_as_array_views():
+    import copy
+    import pickle
+
+    rows = _audio_rows(_waves(5) + _waves(2, seed=1, seconds=0.6)).add_column("sample_id", list(range(7)))
+    model = build_model("spoken_keywords", tiny_config("spoken_keywords", "whisper"))
+    lazy = task_transform("spoken_keywords", model)(rows[:7])
+    prepared = prepare_splits(datasets.DatasetDict({"train": rows}), "spoken_keywords", model)["train"]
+    # stored flat (not Array2D, whose torch formatting cost ~3 ms a row), served in the extractor's shape
+    assert prepared.features["input_features"] == datasets.List(datasets.Value("float32"))
+    for i in range(7):
+        row = prepared[i]
+        assert list(row) == ["label", "input_features"]
+        assert row["input_features"].shape == (40, 100) and row["input_features"].dtype == torch.float32
+        assert torch.equal(row["input_features"], lazy["input_features"][i])  # bit for bit
+        assert row["label"].dtype == torch.int64 and int(row["label"]) == i % 10
+    # writable tensors of their own: writing to a row changes neither the store nor a later read
+    prepared[0]["input_features"].zero_()
+    assert torch.equal(prepared[0]["input_features"], lazy["input_features"][0])
+    # select/shuffle keep each row with its features; pickling (DataLoader workers) and deep copies too
+    shuffled = prepared.shuffle(seed=3)
+    ids = shuffled.with_format(None)["sample_id"]
+    for j, sample_id in enumerate(ids):
+        assert torch.equal(shuffled[j]["input_features"], lazy["input_features"][sample_id])
+    for other in (pickle.loads(pickle.dumps(prepared)), copy.deepcopy(prepared), prepared.select([6, 2])):
+        last = other.with_format(None)["sample_id"][-1]  # 6, 6, then 2
+        assert torch.equal(other[len(other) - 1]["input_features"], lazy["input_features"][last])
+    batch = data_collator_for("spoken_keywords")([prepared[i] for i in range(7)])
+    assert torch.equal(batch["input_features"], torch.stack(lazy["input_features"]))
+    assert batch["labels"].tolist() == [i % 10 for i in range(7)]
+    assert prepared.with_format(None)["sample_id"] == list(range(7))
+
+
 # ---------------------------------------------------------------------------------------- sampling rates
 def test_a_source_at_another_sampling_rate_is_resampled_on_load(tmp_path, fresh_cache):
     source = speech_commands_like(n_train=31, n_validation=31, n_test=31, sampling_rate=8_000)

@@ -146,6 +146,117 @@ def test_transform_and_collator_pad_text_and_images():
     assert logits.shape == (3, 2) and torch.isfinite(logits).all()
 
 
+# --------------------------------------------------------------------------- decoding once a split
+def _same(a, b) -> bool:
+    """Equal values of the same types, dtypes and shapes, bit for bit."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _pair_split(n: int, sizes=((8, 8), (8, 8)), texts=None) -> datasets.Dataset:
+    features = datasets.Features(
+        {**{k: v for k, v in get_task("digit_pairs").features.items() if k != "sample_id"}}
+    )
+    return datasets.Dataset.from_dict(_pair_rows(n, sizes, texts), features=features).add_column(
+        "sample_id", list(range(n))
+    )
+
+
+def test_splits_are_decoded_once_and_serve_the_lazy_transforms_rows(monkeypatch):
+    import copy
+    import pickle
+
+    from mubench_hf.modalities import image_text as module
+    from mubench_hf.processing import prepare_splits
+
+    split = _pair_split(70, texts=[f"the left digit is {i % 10} and not odd" for i in range(70)])
+    model = build_model("digit_pairs", tiny_config("digit_pairs", "vilt"))
+    lazy = split.with_transform(image_text_transform(model, tiny_processor()))
+    want = [lazy[i] for i in range(len(lazy))]
+    calls = []
+    real = module.fast_pixels
+    monkeypatch.setattr(module, "fast_pixels", lambda *a: calls.append(1) or real(*a))
+    prepared = prepare_splits(datasets.DatasetDict({"train": split}), "digit_pairs", model, tiny_processor())[
+        "train"
+    ]
+    assert len(calls) == 1  # the first row, for the memory estimate: the rest waits for the first read
+    rows = [prepared[i] for i in range(len(prepared))]
+    assert len(calls) == 1 + 2  # at the first read, every row in two batches of 64: not once a row
+    for _epoch in range(2):
+        rows = [prepared[i] for i in range(len(prepared))]
+    assert len(calls) == 3  # later epochs read the kept tensors
+    assert _same(rows, want)  # the same tokens (lists), pixels, long masks and labels as the lazy rows
+    collate = ImageTextCollator(tiny_processor().tokenizer)
+    assert _same(collate(rows[:32]), collate(want[:32]))
+    # shuffled, selected, pickled (DataLoader workers) or deep-copied, each row keeps its own tensors
+    shuffled = prepared.shuffle(seed=1)
+    order = shuffled.with_format(None)["sample_id"]
+    assert _same([shuffled[j] for j in range(len(shuffled))], [want[i] for i in order])
+    for other in (pickle.loads(pickle.dumps(prepared)), copy.deepcopy(prepared), prepared.select([5, 69])):
+        last = other.with_format(None)["sample_id"][-1]
+        assert _same(other[len(other) - 1], want[last])
+    # the other columns stay readable, without touching the images' transform
+    assert prepared.with_format(None)["sample_id"] == list(range(70))
+
+
+def test_rows_of_other_sizes_are_processed_pair_by_pair():
+    # pairs the fast path cannot take (the processor resizes them) each go through the processor alone: a
+    # row's tensors do not depend on the batch it was transformed in (lazily one by one, or 64 at a time)
+    processor = tiny_processor(image_size=16, patch_size=8)
+    transform = image_text_transform(tiny_config("digit_pairs", "vilt", image_size=16), processor)
+    rows = _pair_rows(2, sizes=((20, 16), (16, 16)))
+    tall = _pair_rows(1, sizes=((16, 30), (16, 24)))
+    batch = {k: rows[k] + tall[k] for k in rows}
+    together = transform(batch)
+    for i in range(3):
+        alone = transform({k: v[i : i + 1] for k, v in batch.items()})
+        assert _same({k: v[0] for k, v in alone.items()}, {k: v[i] for k, v in together.items()})
+    assert together["pixel_values"][2].shape == (2, 3, 24, 16)  # padded within its pair only
+    assert (
+        together["pixel_mask"][2].shape == (2, 24, 16) and int(together["pixel_mask"][2][1].sum()) == 24 * 16
+    )
+    assert together["pixel_values"][0].shape == (2, 3, 16, 16)
+
+
+def test_a_split_too_big_to_keep_stays_lazy_with_a_warning():
+    from mubench_hf.modalities.image_text import DEFAULT_CACHE_BYTES
+
+    assert DEFAULT_CACHE_BYTES == 1024**3
+    modality = get_modality("image_text")
+    model = build_model("digit_pairs", tiny_config("digit_pairs", "vilt"))
+    # a pair of 8x8 RGB images: 2 x 3 x 8 x 8 float32 pixels + a 2 x 8 x 8 bool mask = 1,664 bytes a row
+    transform = image_text_transform(model, tiny_processor(), cache_bytes=1664 * 30)
+    small, big = _pair_split(20), _pair_split(40)
+    kept = modality.prepare_split(small, transform)
+    assert transform.prepared_bytes == 1664 * 20  # reserved from the first row
+    message = r"decoding the 40 image pairs of an image_text split once would keep ~0 MiB"
+    with pytest.warns(UserWarning, match=message):
+        lazy = modality.prepare_split(big, transform)  # 40 more rows: past the 30 rows' budget
+    assert transform.prepared_bytes == 1664 * 20
+    assert "__prepared_row__" in kept.column_names and "__prepared_row__" not in lazy.column_names
+    assert _same(lazy[3], big.with_transform(transform)[3])
+    assert _same(kept[3], small.with_transform(transform)[3])
+    assert transform.prepared_bytes == 1664 * 20  # kept, as reserved
+    # rows that outgrow their reservation fall back to the lazy path too, still the same rows
+    square = 2 * 3 * 16 * 16 * 4 + 2 * 16 * 16  # a pair of 16x16 images: 6,656 bytes
+    tall = _pair_split(10, sizes=((16, 24), (16, 24)))  # 16 wide, 24 high: 9,984 bytes a row
+    tight = image_text_transform(model, tiny_processor(image_size=16), cache_bytes=square * 12)
+    mixed = datasets.concatenate_datasets([_pair_split(1, sizes=((16, 16), (16, 16))), tall])
+    served = modality.prepare_split(mixed, tight)
+    assert tight.prepared_bytes == square * 11  # estimated from the first row
+    with pytest.warns(UserWarning, match="decoding the 11 image pairs"):
+        row = served[4]
+    assert _same(row, mixed.with_transform(tight)[4]) and tight.prepared_bytes == 0
+    assert row["pixel_values"].shape == (2, 3, 24, 16)
+    with pytest.raises(MubenchError, match="cache_bytes must be >= 0"):
+        image_text_transform(model, tiny_processor(), cache_bytes=-1)
+
+
 # ------------------------------------------------------------------------------- bad input
 def test_a_row_missing_an_image_is_refused_before_anything_is_stored(tmp_path, monkeypatch):
     rows = _pair_rows(20)

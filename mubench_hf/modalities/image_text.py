@@ -18,18 +18,25 @@ model's size and a BERT WordPiece tokenizer over a small built-in vocabulary (wh
 words, and single characters so that any other word still tokenizes), made without any download. The
 transform does not pad; the collator pads text per batch and images to the batch's largest size (with
 the pixel mask), so rows transformed apart (a forget and a retain half) still collate together.
+
+Decoding happens once per split: after ``prepare_split``, the first read of a split decodes both PNGs and
+runs the image processor and the tokenizer over all its rows, and keeps the tensors in memory, read by
+position from then on (PNG decoding and ViLT's processor in every epoch cost more than the tiny model's
+step). That is conditional on size: past ``DEFAULT_CACHE_BYTES`` (1 GiB of pixels per transform; NLVR2 at
+ViLT's 384 pixels would need ~500 GiB) a split keeps the lazy transform, decoded in every epoch.
 """
 
 from __future__ import annotations
 
 import string
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import datasets
 
 from ..errors import MubenchError
-from .base import LABEL_COLUMN, Collator, Modality, Transform, register_modality
+from .base import LABEL_COLUMN, Collator, Modality, Transform, register_modality, serve_prepared_rows
 
 LEFT_COLUMN = "image_left"
 RIGHT_COLUMN = "image_right"
@@ -175,43 +182,220 @@ def fast_pixels(image_processor: Any, images: Sequence[Any]) -> Any:
     return torch.from_numpy(np.ascontiguousarray(array.transpose(0, 3, 1, 2)))
 
 
+#: Decoded pixel arrays ``prepare_split`` keeps in memory per transform, over all the splits it prepares.
+#: digit_pairs needs ~15 MiB (9,200 rows x 2 images of 3 x 8 x 8 floats); NLVR2 at ViLT's 384-pixel shorter
+#: side needs ~6 MiB a pair (~500 GiB for its 86k training pairs), so its splits stay lazy (decoded per epoch).
+DEFAULT_CACHE_BYTES = 1024**3
+
+
+class ImageTextTransform:
+    """The batch transform of image-pair rows: ``input_ids`` (+ mask, token types) unpadded,
+    ``pixel_values`` ``[2, C, H, W]`` and ``pixel_mask`` ``[2, H, W]`` per row, and ``labels``.
+
+    Each row's tensors depend on that row alone (a pair the fast path cannot take goes through the image
+    processor on its own), so rows transformed in batches of any size, or lazily one by one, are the same.
+    ``cache_bytes`` caps what ``prepare_image_text_split`` keeps in memory (``None``: no cap)."""
+
+    def __init__(
+        self,
+        image_processor: Any,
+        tokenizer: Any,
+        *,
+        max_length: int | None,
+        label_column: str = LABEL_COLUMN,
+        cache_bytes: int | None = DEFAULT_CACHE_BYTES,
+    ) -> None:
+        if cache_bytes is not None and cache_bytes < 0:
+            raise MubenchError(f"cache_bytes must be >= 0 (or None for no limit), got {cache_bytes}")
+        self.image_processor = image_processor
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.label_column = label_column
+        self.cache_bytes = cache_bytes
+        self.prepared_bytes = 0  # pixels kept by prepare_image_text_split so far, over every split
+        self.warned = False
+
+    def _pair_pixels(self, pair: list[Any]) -> tuple[Any, Any]:
+        import torch
+
+        pixels = fast_pixels(self.image_processor, pair)
+        if pixels is None:
+            processed = self.image_processor(images=pair, return_tensors="pt", do_pad=True)
+            pixels, mask = processed["pixel_values"], processed.get("pixel_mask")
+            if mask is not None:
+                return pixels, mask
+        return pixels, torch.ones(pixels.shape[:1] + pixels.shape[2:], dtype=torch.long)
+
+    def images(self, batch: Mapping[str, Sequence[Any]]) -> tuple[list[Any], list[Any]]:
+        """``pixel_values`` ``[2, C, H, W]`` and ``pixel_mask`` ``[2, H, W]`` (long) of every row."""
+        import torch
+
+        n = len(batch[TEXT_COLUMN])
+        # left, right of row 0, then of row 1, ...: one array operation for the whole batch when it can
+        images = [img.convert("RGB") for pair in zip(*(batch[c] for c in IMAGE_COLUMNS)) for img in pair]
+        pixels = fast_pixels(self.image_processor, images)
+        if pixels is not None:
+            mask = torch.ones((n, NUM_IMAGES, *pixels.shape[2:]), dtype=torch.long)
+            return list(pixels.reshape(n, NUM_IMAGES, *pixels.shape[1:])), list(mask)
+        pairs = [self._pair_pixels(images[i : i + NUM_IMAGES]) for i in range(0, len(images), NUM_IMAGES)]
+        return [p for p, _ in pairs], [m for _, m in pairs]
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        check_image_pairs(batch, where="an image_text batch")
+        values, masks = self.images(batch)
+        limit = self.max_length
+        out = dict(self.tokenizer(list(batch[TEXT_COLUMN]), truncation=limit is not None, max_length=limit))
+        out["pixel_values"] = values
+        out["pixel_mask"] = masks
+        if self.label_column in batch:
+            out["labels"] = list(batch[self.label_column])
+        return out
+
+
 def image_text_transform(
     model_or_config: Any,
     processor: Any,
     *,
     label_column: str = LABEL_COLUMN,
     max_length: int | None = None,
+    cache_bytes: int | None = DEFAULT_CACHE_BYTES,
 ) -> Transform:
-    """A batch transform for image-pair rows: ``input_ids`` (+ mask, token types) unpadded,
-    ``pixel_values`` ``[2, C, H, W]`` and ``pixel_mask`` ``[2, H, W]`` per row, and ``labels``."""
-    import torch
-
+    """A batch transform for image-pair rows (see :class:`ImageTextTransform`)."""
     image_processor, tokenizer = _parts(processor)
     limit = max_length or _max_text_tokens(model_or_config, tokenizer)
+    return ImageTextTransform(
+        image_processor, tokenizer, max_length=limit, label_column=label_column, cache_bytes=cache_bytes
+    )
 
-    def transform(batch: dict[str, list]) -> dict[str, list]:
-        check_image_pairs(batch, where="an image_text batch")
-        n = len(batch[TEXT_COLUMN])
-        # left, right of row 0, then of row 1, ...: one image-processor call for the whole batch
-        images = [img.convert("RGB") for pair in zip(*(batch[c] for c in IMAGE_COLUMNS)) for img in pair]
-        pixels = fast_pixels(image_processor, images)
-        if pixels is None:
-            processed = image_processor(images=images, return_tensors="pt", do_pad=True)
-            pixels = processed["pixel_values"]
-            mask = processed.get("pixel_mask")
-            mask = torch.ones(pixels.shape[:1] + pixels.shape[2:], dtype=torch.long) if mask is None else mask
-        else:
-            mask = torch.ones(pixels.shape[:1] + pixels.shape[2:], dtype=torch.long)
-        values = pixels.reshape(n, NUM_IMAGES, *pixels.shape[1:])
-        masks = mask.reshape(n, NUM_IMAGES, *mask.shape[1:])
-        out = dict(tokenizer(list(batch[TEXT_COLUMN]), truncation=limit is not None, max_length=limit))
-        out["pixel_values"] = list(values)
-        out["pixel_mask"] = list(masks)
-        if label_column in batch:
-            out["labels"] = list(batch[label_column])
+
+class _KeptRows:
+    """A split's transformed rows in memory, by position: the tokens as the tokenizer gave them,
+    ``pixel_values`` from one stacked tensor (rows of one shape) or one tensor a row, ``pixel_mask`` kept
+    as bool and handed out as the long tensor the transform made."""
+
+    def __init__(self, text: dict[str, list], pixels: Any, masks: Any, labels: list | None) -> None:
+        self.text, self.pixels, self.masks, self.labels = text, pixels, masks, labels
+
+    @property
+    def nbytes(self) -> int:
+        def size(tensors: Any) -> int:
+            items = tensors if isinstance(tensors, list) else [tensors]
+            return sum(t.numel() * t.element_size() for t in items)
+
+        return size(self.pixels) + size(self.masks)
+
+    def __call__(self, positions: list[int]) -> dict[str, list]:
+        import torch
+
+        out: dict[str, list] = {name: [values[p] for p in positions] for name, values in self.text.items()}
+        out["pixel_values"] = [self.pixels[p] for p in positions]
+        out["pixel_mask"] = [self.masks[p].to(torch.long) for p in positions]
+        if self.labels is not None:
+            out["labels"] = [self.labels[p] for p in positions]
         return out
 
-    return transform
+
+def _stacked(rows: list[Any]) -> Any:
+    """One tensor when every row has the same shape (one storage, indexed by row), else a contiguous
+    tensor a row (views of the batches would keep, and pickle, each batch's whole storage once a row)."""
+    import torch
+
+    if all(r.shape == rows[0].shape for r in rows):
+        return torch.stack(rows)
+    return [r.clone() for r in rows]
+
+
+class PreparedImageTextRows:
+    """The rows of one split, transformed all at once the first time any is read, then kept (``_KeptRows``).
+
+    Deferred to the first read so that a split nobody reads (``train`` next to ``forget``/``retain``) costs
+    nothing. ``estimate`` bytes are reserved on the transform's budget when the split is prepared; if the
+    real pixels outgrow what is left, the split falls back to transforming the rows it is asked for on every
+    read (the lazy path), with a warning. Each DataLoader worker process keeps its own copy."""
+
+    def __init__(self, split: datasets.Dataset, transform: ImageTextTransform, estimate: int) -> None:
+        self.source = split.with_format(None)
+        self.transform = transform
+        self.estimate = estimate
+        self.kept: _KeptRows | None = None
+        self.lazy = False
+
+    def _keep(self, batch_size: int = 64) -> None:
+        import torch
+
+        transform, n = self.transform, len(self.source)
+        cap = transform.cache_bytes
+        allowance = None if cap is None else cap - transform.prepared_bytes + self.estimate
+        text: dict[str, list] = {}
+        pixels: list[Any] = []
+        masks: list[Any] = []
+        labels: list | None = [] if transform.label_column in self.source.column_names else None
+        used = 0
+        for start in range(0, n, batch_size):
+            out = transform(self.source[start : start + batch_size])
+            for name in out:
+                if name not in ("pixel_values", "pixel_mask", "labels"):
+                    text.setdefault(name, []).extend(out[name])
+            pixels.extend(out["pixel_values"])
+            masks.extend(m.to(torch.bool) for m in out["pixel_mask"])
+            if labels is not None:
+                labels.extend(out["labels"])
+            used += _pixel_bytes(out)
+            if allowance is not None and used > allowance:
+                transform.prepared_bytes -= self.estimate
+                _too_big(transform, n, used * n // min(n, start + batch_size))
+                self.lazy = True
+                return
+        self.kept = _KeptRows(text, _stacked(pixels), _stacked(masks), labels)
+        transform.prepared_bytes += self.kept.nbytes - self.estimate
+
+    def __call__(self, positions: list[int]) -> dict[str, list]:
+        if self.kept is None and not self.lazy:
+            self._keep()
+        if self.lazy:
+            return self.transform(self.source[positions])
+        return self.kept(positions)
+
+
+def prepare_image_text_split(split: datasets.Dataset, transform: ImageTextTransform) -> datasets.Dataset:
+    """``split`` whose rows have both images decoded and run through the image processor, and the text
+    tokenised, once (``PreparedImageTextRows``: all rows at the first read, then kept in memory and read by
+    position), so an epoch no longer decodes PNGs and runs ViLT's processor, which cost more than the tiny
+    model's step. The rows are the lazy transform's: the same tensors, bit for bit.
+
+    Decoding once is conditional on memory: when the split's pixel arrays (estimated here from its first
+    row) would take the transform past ``cache_bytes`` (``DEFAULT_CACHE_BYTES``, 1 GiB, counted over every
+    split it prepares), the split keeps the lazy transform (decoded in every epoch) and a warning says so once."""
+    n = len(split)
+    if not n:
+        return split.with_transform(transform)
+    estimate = _pixel_bytes(transform(split.with_format(None)[:1])) * n
+    cap = transform.cache_bytes
+    if cap is not None and transform.prepared_bytes + estimate > cap:
+        _too_big(transform, n, estimate)
+        return split.with_transform(transform)
+    transform.prepared_bytes += estimate  # reserved now, settled when the rows are kept
+    return serve_prepared_rows(split, PreparedImageTextRows(split, transform, estimate))
+
+
+def _pixel_bytes(out: Mapping[str, list]) -> int:
+    """What transformed rows' pixels take once kept: float pixel values and a bool mask per pixel."""
+    return sum(
+        p.numel() * p.element_size() + m.numel() for p, m in zip(out["pixel_values"], out["pixel_mask"])
+    )
+
+
+def _too_big(transform: ImageTextTransform, rows: int, nbytes: int) -> None:
+    if transform.warned:
+        return
+    transform.warned = True
+    warnings.warn(
+        f"decoding the {rows} image pairs of an image_text split once would keep ~{nbytes / 2**20:,.0f} MiB of "
+        f"pixels in memory, past cache_bytes={transform.cache_bytes} ({transform.prepared_bytes / 2**20:,.0f} MiB "
+        "already kept or reserved); such splits are decoded in every epoch instead (pass a larger cache_bytes, or None, "
+        "to the transform to keep them)",
+        stacklevel=3,
+    )
 
 
 def images_and_text_classifier() -> type:
@@ -321,6 +505,12 @@ class ImageTextModality(Modality):
     ) -> Transform:
         # the columns are fixed (IMAGE_COLUMNS + text): input_column names the sentence only
         return image_text_transform(model_or_config, processor, label_column=label_column, **options)
+
+    def prepare_split(self, split: datasets.Dataset, transform: Transform) -> datasets.Dataset:
+        """Decode, process and tokenise once per split when it fits in memory (``prepare_image_text_split``)."""
+        if isinstance(transform, ImageTextTransform) and isinstance(split, datasets.Dataset):
+            return prepare_image_text_split(split, transform)
+        return split.with_transform(transform)
 
     def collator(self, processor: Any) -> Collator:
         return ImageTextCollator(_parts(processor)[1])
