@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MubenchError
-from ..sweeps.cells import CELL_FILE, Cell, is_done, record_checksum
+from ..sweeps.cells import CELL_FILE, Cell, is_done, record_checksum, unlearn_cell
 from ..sweeps.files import read_json_or_none, write_json_atomic, write_text_if_changed
 from ..sweeps.grid import Grid, make_grid
 from ..sweeps.references import base_dir, retrain_dir, stored_digest
@@ -146,37 +146,8 @@ def numbers(report: dict[str, Any]) -> dict[str, float]:
 def train_and_score(cell: Cell, *, lora_rank: int = 0, objective: Any = None) -> dict[str, Any]:
     """What a sweep cell does (prepare, the method's trainer, train, score), with LoRA adapters of
     ``lora_rank`` and/or another task objective (``objective(base_objective)``)."""
-    from transformers import PrinterCallback
-
-    from ..objectives import objective_for
-    from ..pipeline import prepare, unlearning_trainer
-    from ..trainers import get_spec
-
     # MU-Bench's LoRA configs (mubench/lora_config.py) use lora_alpha = r: an update scale of 1.
-    prepared = prepare(
-        cell.dataset_repo, cell.config, cell.base_dir, task=cell.task, cache_dir=cell.cache_dir,
-        lora_rank=lora_rank, lora_alpha=lora_rank or None,
-    )  # fmt: skip
-    args = get_spec(cell.method).config(
-        **{
-            "report_to": "none",
-            "save_strategy": "no",
-            "logging_strategy": "no",
-            "disable_tqdm": True,
-            **cell.arguments,
-            "method": cell.method,
-            "output_dir": cell.output_dir,
-            "retrain_reference": cell.retrain_dir,
-            "seed": cell.seed,
-        }
-    )
-    kwargs = {}
-    if objective is not None:
-        kwargs["objective"] = objective(objective_for(prepared.task.kind))
-    trainer = unlearning_trainer(prepared, args, **kwargs)
-    trainer.remove_callback(PrinterCallback)
-    trainer.train()
-    return trainer.evaluate_unlearning()
+    return unlearn_cell(cell, lora_rank=lora_rank, lora_alpha=lora_rank or None, objective=objective)
 
 
 def metrics_of(record: dict[str, Any] | None) -> dict[str, float]:

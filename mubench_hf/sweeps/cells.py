@@ -114,7 +114,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     }
     start = time.perf_counter()
     try:
-        metrics = _score_retrain(cell) if cell.method == RETRAIN else _unlearn(cell)
+        metrics = _score_retrain(cell) if cell.method == RETRAIN else unlearn_cell(cell)
         record.update(status="done", metrics=_numbers(metrics))
     except KeyboardInterrupt:
         raise  # the user stops the sweep; finished cells are already on disk
@@ -147,13 +147,20 @@ def _quiet(trainer: Any) -> None:
     trainer.remove_callback(PrinterCallback)
 
 
-def _unlearn(cell: Cell) -> dict[str, Any]:
+def unlearn_cell(
+    cell: Cell, *, lora_rank: int = 0, lora_alpha: int | None = None, objective: Any = None
+) -> dict[str, Any]:
+    """What a cell does: prepare its splits and base model, run the method's trainer, score it (and
+    save the model when asked). Studies run variants through the same path: LoRA adapters of
+    ``lora_rank`` (``lora_alpha``, default 2·r), or another task objective (``objective(base)``)."""
+    from ..objectives import objective_for
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import get_spec
 
     prepared = prepare(
-        cell.dataset_repo, cell.config, cell.base_dir, task=cell.task, cache_dir=cell.cache_dir
-    )
+        cell.dataset_repo, cell.config, cell.base_dir, task=cell.task, cache_dir=cell.cache_dir,
+        lora_rank=lora_rank, lora_alpha=lora_alpha,
+    )  # fmt: skip
     args = get_spec(cell.method).config(
         **{
             "report_to": "none",
@@ -167,7 +174,8 @@ def _unlearn(cell: Cell) -> dict[str, Any]:
             "seed": cell.seed,
         }
     )
-    trainer = unlearning_trainer(prepared, args)
+    kwargs = {} if objective is None else {"objective": objective(objective_for(prepared.task.kind))}
+    trainer = unlearning_trainer(prepared, args, **kwargs)
     _quiet(trainer)
     trainer.train()
     report = trainer.evaluate_unlearning()  # also writes unlearning_results.json + predictions.npz
