@@ -127,7 +127,9 @@ def test_ulira_on_digits_through_the_sweep_machinery(tmp_path) -> None:
     result = json.loads((out / "ulira" / "digits_del5" / "grad_ascent" / "ulira.json").read_text())
     assert result["ulira_shadows"] == 3 and result["ulira_examples"] == 62 and result["seeds"] == [0, 1, 2]
     assert 0.0 <= result["ulira_accuracy"] <= 1.0 and 0.0 <= result["ulira_auc"] <= 1.0
-    assert 0.0 < result["epsilon_forgetting_quality"] <= 1.0 and result["epsilon_attacks"] == ["threshold"]
+    # three shadows: only epsilon < 0.5 scores (buckets up to ceil(log 2) = 1), so F may be 0 on digits
+    assert 0.0 <= result["epsilon_forgetting_quality"] <= 1.0 and result["epsilon_protocol"] == "official"
+    assert result["epsilon_attacks"] == ["single_threshold", "double_threshold"]
     assert result["shadow_trainings"] == 6 and result["shadow_base_train_s"] > 0
     # the same folder scores again without training
     assert main(["--from-sweep", str(out), "--config", "digits_del5", "--method", "grad_ascent"]) == 0

@@ -4,30 +4,35 @@ import datasets
 import evaluate
 import numpy as np
 
-from mubench_hf.metrics.epsilon_score import ATTACKS, COMPETITION_DELTA, epsilon_score, output_statistic
+from mubench_hf.metrics.epsilon_score import DEFAULT_STATISTIC, PROTOCOLS, epsilon_score, output_statistic
 
 _DESCRIPTION = """\
-The score of the NeurIPS 2023 machine-unlearning challenge (Triantafillou et al. 2024, arXiv:2406.09073).
-For each forget example, attacks (every single threshold, and a cross-validated logistic regression)
-try to tell N unlearned models from N retrained ones by the model's cross-entropy against its own
-prediction; their false-positive/false-negative rates give an epsilon (delta = 0.01), binned into
-2 / 2**bin (bins of width 0.5); the mean over Df is the forgetting quality F, and the score is
-F x (retain accuracy ratio) x (test accuracy ratio) of unlearned over retrained models.
+The score of the NeurIPS 2023 machine-unlearning challenge, as the organisers' released scoring code
+defines it (github.com/google-deepmind/unlearning_evaluation, metric.py and main.py; Triantafillou et al.
+2024, arXiv:2406.09073). For each forget example, decision rules (a grid of single thresholds and of
+intervals around the peakier sample) try to tell N unlearned models from N retrained ones by the
+logit-scaled confidence of the true class; their false-positive/false-negative rates give an epsilon
+(delta = 1e-5, capped at 50, and 50 when one sample's range is under 1 % of the other's), scored 1, 1/2,
+1/4, ... per 0.5-wide bucket up to ceil(log(N - 1)); the mean over Df is the forget score F, and the
+score is F x (retain accuracy ratio) x (test accuracy ratio) of unlearned over retrained models.
+protocol="kaggle_copy" gives the earlier definition from a participant's copy of the Kaggle scorer.
 """
 
 _KWARGS_DESCRIPTION = """
 Args:
     unlearned_logits (`list` of N x C `float`): per forget example, the logits of the N unlearned models.
     retrained_logits (`list` of N x C `float`): per forget example, the logits of the N retrained models.
-    references (`list` of `int`): the example's label (used with statistic="loss" only).
+    references (`list` of `int`): the example's true label (the official statistic needs it).
     retain_accuracy_unlearned, retain_accuracy_retrained, test_accuracy_unlearned, test_accuracy_retrained
         (`list` of N `float`, required): each model's retain / test accuracy.
-    statistic (`str`, default "predicted_ce"): "predicted_ce" (the challenge's) or "loss" (true label).
-    attacks (`list` of `str`, default ["threshold", "logistic"]): logistic needs N >= 10 (else left out).
-    delta (`float`, default 0.01).
+    protocol (`str`, default "official"): "official" (the organisers' scorer) or "kaggle_copy".
+    statistic (`str`, default: the protocol's): "logit_confidence" (official), "predicted_ce"
+        (kaggle_copy) or "loss".
+    attacks (`list` of `str`, kaggle_copy only, default ["threshold", "logistic"]): logistic needs N >= 10.
+    delta (`float`, default: the protocol's, 1e-5 official, 0.01 kaggle_copy).
 Returns:
     epsilon_score (`float`), epsilon_forgetting_quality (`float`) in [0, 1], epsilon_retain_ratio,
-    epsilon_test_ratio (`float`), epsilon_median (`float`, may be inf).
+    epsilon_test_ratio (`float`), epsilon_median (`float`; official: at most 50; kaggle_copy: may be inf).
 """
 
 _CITATION = """\
@@ -58,7 +63,10 @@ class EpsilonScore(evaluate.Metric):
                     "references": datasets.Value("int64"),
                 }
             ),
-            reference_urls=["https://arxiv.org/abs/2406.09073"],
+            reference_urls=[
+                "https://github.com/google-deepmind/unlearning_evaluation/blob/main/metric.py",
+                "https://arxiv.org/abs/2406.09073",
+            ],
         )
 
     def _compute(
@@ -70,9 +78,10 @@ class EpsilonScore(evaluate.Metric):
         retain_accuracy_retrained=None,
         test_accuracy_unlearned=None,
         test_accuracy_retrained=None,
-        statistic="predicted_ce",
-        attacks=ATTACKS,
-        delta=COMPETITION_DELTA,
+        protocol="official",
+        statistic=None,
+        attacks=None,
+        delta=None,
         seed=0,
     ):
         accuracies = {
@@ -84,6 +93,9 @@ class EpsilonScore(evaluate.Metric):
         missing = [name for name, value in accuracies.items() if value is None]
         if missing:
             raise ValueError(f"epsilon_score needs {missing}: one accuracy per model (the utility ratios)")
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {list(PROTOCOLS)}, not {protocol!r}")
+        statistic = statistic or DEFAULT_STATISTIC[protocol]
         labels = np.asarray(references, dtype=np.int64)
         # rows are examples; the statistic is per (model, example)
         unlearned = np.asarray(unlearned_logits, dtype=np.float64).transpose(1, 0, 2)
@@ -91,7 +103,8 @@ class EpsilonScore(evaluate.Metric):
         result = epsilon_score(
             output_statistic(unlearned, labels, statistic),
             output_statistic(retrained, labels, statistic),
-            attacks=list(attacks),
+            protocol=protocol,
+            attacks=None if attacks is None else list(attacks),
             delta=delta,
             seed=seed,
             **accuracies,

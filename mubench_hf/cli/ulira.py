@@ -55,8 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-example-variance", action="store_true",
                         help="fit one variance per example (LiRA's online variant; needs many shadows) instead "
                         "of one per side shared by all examples")  # fmt: skip
-    parser.add_argument("--epsilon-attacks", default="threshold,logistic",
-                        help="attacks of the epsilon score (default threshold,logistic; logistic needs 10+ "
+    parser.add_argument(
+        "--epsilon-protocol",
+        choices=["official", "kaggle_copy"],
+        default="official",
+        help="epsilon score definition: the organisers' released scorer (default; "
+        "google-deepmind/unlearning_evaluation) or kaggle_copy (the earlier participant's copy)",
+    )
+    parser.add_argument("--epsilon-attacks", default=None,
+                        help="kaggle_copy only: its attacks, e.g. threshold,logistic (logistic needs 10+ "
                         "shadows and is left out below)")  # fmt: skip
     parser.add_argument(
         "--threads",
@@ -74,14 +81,16 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
-    attacks = [a.strip() for a in args.epsilon_attacks.split(",") if a.strip()]
+    attacks = (
+        [a.strip() for a in args.epsilon_attacks.split(",") if a.strip()] if args.epsilon_attacks else None
+    )
     fixed = not args.per_example_variance
     if args.from_sweep:
         if not args.config:
             raise MubenchError("--from-sweep needs --config (e.g. --config digits_del5)")
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds else None
         results = score_sweep(args.from_sweep, args.config, args.method, seeds=seeds, fixed_variance=fixed,
-                              epsilon_attacks=attacks)  # fmt: skip
+                              epsilon_attacks=attacks, epsilon_protocol=args.epsilon_protocol)  # fmt: skip
     else:
         if not args.task:
             raise MubenchError("give --task to train shadows (or --from-sweep FOLDER --config CONFIG)")
@@ -92,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         set_threads(args.threads, grid.model)
         results = run_ulira(
-            grid, show_progress=not args.no_progress, fixed_variance=fixed, epsilon_attacks=attacks
+            grid,
+            show_progress=not args.no_progress,
+            fixed_variance=fixed,
+            epsilon_attacks=attacks,
+            epsilon_protocol=args.epsilon_protocol,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     return 0

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MubenchError
-from ..metrics.epsilon_score import ATTACKS, COMPETITION_DELTA, epsilon_score, output_statistic
+from ..metrics.epsilon_score import DEFAULT_STATISTIC, KAGGLE_COPY_ATTACKS, epsilon_score, output_statistic
 from ..metrics.ulira import ulira_from_logits
 from .sweep_outputs import RETRAIN, StackedOutputs, sweep_outputs
 
@@ -87,21 +87,33 @@ def evidence_from_outputs(
     stacked: StackedOutputs,
     *,
     fixed_variance: bool = True,
-    epsilon_attacks: Sequence[str] = ATTACKS,
-    delta: float = COMPETITION_DELTA,
+    epsilon_attacks: Sequence[str] | None = None,
+    delta: float | None = None,
     seed: int = 0,
+    epsilon_protocol: str = "official",
 ) -> dict[str, Any]:
-    """U-LiRA and the epsilon score of stacked sweep outputs, as flat report keys."""
+    """U-LiRA and the epsilon score of stacked sweep outputs, as flat report keys. The epsilon score
+    follows the organisers' released scorer (``epsilon_protocol="official"``); ``epsilon_attacks`` picks
+    the attacks of ``"kaggle_copy"`` only (the official rules are fixed; their default set is accepted)."""
+    if epsilon_protocol == "official" and epsilon_attacks is not None:
+        if tuple(epsilon_attacks) != KAGGLE_COPY_ATTACKS:
+            raise MubenchError(
+                f"epsilon attacks {list(epsilon_attacks)} apply to the kaggle_copy epsilon protocol only; "
+                "the official protocol's decision rules are fixed"
+            )
+        epsilon_attacks = None
+    statistic = DEFAULT_STATISTIC.get(epsilon_protocol, "logit_confidence")
     lira = ulira_from_logits(
         stacked.unlearned_logits, stacked.retrained_logits, stacked.labels, fixed_variance=fixed_variance
     )
     eps = epsilon_score(
-        output_statistic(stacked.unlearned_logits),
-        output_statistic(stacked.retrained_logits),
+        output_statistic(stacked.unlearned_logits, stacked.labels, statistic),
+        output_statistic(stacked.retrained_logits, stacked.labels, statistic),
         retain_accuracy_unlearned=stacked.retain_accuracy_unlearned,
         retain_accuracy_retrained=stacked.retain_accuracy_retrained,
         test_accuracy_unlearned=stacked.test_accuracy_unlearned,
         test_accuracy_retrained=stacked.test_accuracy_retrained,
+        protocol=epsilon_protocol,
         attacks=epsilon_attacks,
         delta=delta,
         seed=seed,
@@ -122,6 +134,8 @@ def evidence_from_outputs(
         "epsilon_infinite_share": float((eps.epsilons == float("inf")).mean()),
         "epsilon_max_finite": float(finite.max()) if finite.size else None,
         "epsilon_attacks": list(eps.attacks),
+        "epsilon_protocol": eps.protocol,
+        "epsilon_peaky_share": float(eps.peaky.mean()) if eps.peaky is not None else 0.0,
         "seeds": list(stacked.seeds),
     }
 
@@ -160,8 +174,9 @@ def run_ulira(
     show_progress: bool = True,
     backend: Any = None,
     fixed_variance: bool = True,
-    epsilon_attacks: Sequence[str] = ATTACKS,
+    epsilon_attacks: Sequence[str] | None = None,
     log: Any = print,
+    epsilon_protocol: str = "official",
 ) -> dict[str, Any]:
     """Train (or reuse) the shadows of ``grid`` (see :func:`shadow_grid`) with ``run_grid``, then score
     U-LiRA and the epsilon score; writes ``ulira.json`` into the grid's output folder."""
@@ -181,7 +196,7 @@ def run_ulira(
         )
     return score_sweep(
         grid.output, config, method, seeds=grid.seeds, fixed_variance=fixed_variance,
-        epsilon_attacks=epsilon_attacks, cost=shadow_cost(grid, method),
+        epsilon_attacks=epsilon_attacks, cost=shadow_cost(grid, method), epsilon_protocol=epsilon_protocol,
     )  # fmt: skip
 
 
@@ -192,8 +207,9 @@ def score_sweep(
     *,
     seeds: Sequence[int] | None = None,
     fixed_variance: bool = True,
-    epsilon_attacks: Sequence[str] = ATTACKS,
+    epsilon_attacks: Sequence[str] | None = None,
     cost: Mapping[str, float] | None = None,
+    epsilon_protocol: str = "official",
 ) -> dict[str, Any]:
     """U-LiRA and the epsilon score of the finished cells of an existing sweep folder (no training);
     written to ``<output>/ulira/<config>/<method>/ulira.json``."""
@@ -201,7 +217,12 @@ def score_sweep(
     results = {
         "config": config,
         "method": method,
-        **evidence_from_outputs(stacked, fixed_variance=fixed_variance, epsilon_attacks=epsilon_attacks),
+        **evidence_from_outputs(
+            stacked,
+            fixed_variance=fixed_variance,
+            epsilon_attacks=epsilon_attacks,
+            epsilon_protocol=epsilon_protocol,
+        ),
         **dict(cost or {}),
     }
     folder = Path(output) / "ulira" / config / method
