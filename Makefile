@@ -17,6 +17,8 @@ STAMP := $(VENV)/.installed
 # renders the leaderboard page in the browser test. Installed only when missing; without root or apt
 # the tests that need them skip and say why.
 SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium
+# r-bioc-go.db (the Gene Ontology of go_relations) is downloaded, not installed (it depends on R):
+# scripts/fetch_go_db.sh keeps only its GO.sqlite, in ~/.cache/mubench-hf/go/ (or $MUBENCH_GO_DB).
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,7 @@ system-deps:
 	    echo "warning: missing Debian packages ($$missing) and no root apt-get: tests that need them skip"; \
 	  fi; \
 	fi
+	@sh scripts/fetch_go_db.sh >/dev/null 2>&1 || echo "warning: could not fetch Debian's r-bioc-go.db (apt-get download): the go_relations tests skip"
 
 demo: $(STAMP)
 	$(BIN)/mubench demo --output demo_out

@@ -14,9 +14,9 @@ from tests.fixtures.upstream import cifar10_like, cifar100_like, imdb_like, rott
 
 def test_registry_lists_the_working_tasks() -> None:
     assert list_tasks() == [
-        "cifar10", "cifar100", "debian_summaries", "digit_pairs", "digits", "fashion_mnist",
-        "fictitious_authors", "imdb", "moving_digits", "nlvr2", "samsum", "speech_commands",
-        "spoken_keywords", "tiny_imagenet", "tofu", "ucf101",
+        "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "fashion_mnist",
+        "fictitious_authors", "go_relations", "imdb", "moving_digits", "nlvr2", "samsum",
+        "speech_commands", "spoken_keywords", "tiny_imagenet", "tofu", "ucf101",
     ]  # fmt: skip
     cifar100 = get_task("cifar100")
     assert cifar100.num_labels == 100 and cifar100.class_names[3] == "bear"
@@ -26,7 +26,7 @@ def test_registry_lists_the_working_tasks() -> None:
     assert imdb.modality == "text" and imdb.ood.repo_id == "cornell-movie-review-data/rotten_tomatoes"
     assert get_task("digits").id2label[4] == "4" and get_task("digits").label2id["9"] == 9
     with pytest.raises(
-        UnknownTaskError, match="known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits"
+        UnknownTaskError, match="known tasks: cifar10, cifar100, ddi, debian_summaries, digit_pairs, digits"
     ):
         get_task("mnist")
 

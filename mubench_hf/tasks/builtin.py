@@ -196,3 +196,56 @@ from . import debian_summaries, fictitious_authors, generation_hub  # noqa: E402
 NLVR2 = register_task(nlvr2_task())
 
 TINY_IMAGENET = register_task(tiny_imagenet_task())
+
+# Biomedical relation classification: MU-Bench's DDI-2013 (Hub) and its offline stand-in from the Gene
+# Ontology.
+from .ddi import (  # noqa: E402
+    DDI_CITATION,
+    DDI_CLASS_NAMES,
+    DDI_CONFIG,
+    DDI_REPO,
+    DDI_REVISION,
+    DDI_TINY_WORDS,
+    DdiTask,
+)
+from .go_relations import (  # noqa: E402
+    GO_CITATION,
+    GO_RELATION_CLASS_NAMES,
+    GO_RELATIONS_RECIPE,
+    TinyTokenizerTask,
+    load_go_relations_splits,
+)
+
+DDI = register_task(
+    DdiTask(
+        name="ddi",
+        modality="text",
+        class_names=DDI_CLASS_NAMES,
+        description="DDI-2013 drug-drug interactions: a pair of drugs in a DrugBank/MedLine sentence, both "
+        "masked as @DRUG$ (BLURB's input), classed false/mechanism/advise/effect/int.",
+        hub=HubSource(DDI_REPO, revision=DDI_REVISION, config_name=DDI_CONFIG),
+        validation_split="validation",
+        license="cc-by-nc-4.0",
+        source_citation=DDI_CITATION,
+        split_note="the Hub's parquet conversion of bigbio/ddi_corpus (ddi_corpus_source, BRAT documents); "
+        "every entity pair of a sentence is a row; validation = 10 % of the train documents (rng seed 0)",
+        tiny_words=DDI_TINY_WORDS,
+    )
+)
+
+GO_RELATIONS = register_task(
+    TinyTokenizerTask(
+        name="go_relations",
+        modality="text",
+        class_names=GO_RELATION_CLASS_NAMES,
+        description="Gene Ontology term pairs in a sentence with [E1]/[E2] markers, classed by their GO "
+        "relation (is_a, part_of, regulates, positively/negatively regulates): a DDI-shaped task, offline.",
+        loader=load_go_relations_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        source_citation=GO_CITATION,
+        split_note="Debian r-bioc-go.db 3.16 (GO 2022-07-01) direct edges, 800 per relation drawn with rng "
+        "seed 0, split 80/10/10 per relation (seed 1): 3,200 train / 400 validation / 400 test",
+        recipe=GO_RELATIONS_RECIPE,
+    )
+)
