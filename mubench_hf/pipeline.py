@@ -62,8 +62,9 @@ def prepare(
 ) -> Prepared:
     """Load ``config``, build (or take) ``model`` for its task, and attach the task's processing.
 
-    ``lora_rank`` > 0 wraps the model in LoRA adapters of that rank (targets found in the model, the
-    head trained in full; ``lora_alpha`` defaults to twice the rank): see ``mubench_hf.lora``.
+    ``lora_rank`` > 0 wraps the model in LoRA adapters of that rank (targets found in the model, a
+    classifier's head trained in full, a language model's output layer frozen; ``lora_alpha`` defaults
+    to twice the rank): see ``mubench_hf.lora``.
 
     ``model`` is a trained model (folder, Hub id or PEFT adapter folder), a spec that builds one
     (``tiny:resnet``, a config or ``config.json``: fresh weights), or a module already built.
@@ -87,7 +88,9 @@ def prepare(
     if lora_rank:
         from .lora import apply_lora
 
-        built, _ = apply_lora(built, r=lora_rank, alpha=lora_alpha or 2 * lora_rank)
+        # a language model's output layer is its (often tied) embedding matrix: adapters only
+        train_head = task.kind != "generation"
+        built, _ = apply_lora(built, r=lora_rank, alpha=lora_alpha or 2 * lora_rank, train_head=train_head)
     return Prepared(
         task=task,
         dataset=str(dataset),
@@ -157,10 +160,13 @@ def score(
     seed: int = 42,
     use_cpu: bool = False,
     relearn: Any = None,
+    generation: Any = None,
 ) -> dict[str, Any]:
     """Every unlearning metric of ``prepared.model`` on the config's splits (see
     :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given.
-    ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time."""
+    ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time. ``generation`` (a
+    ``GenerationSettings`` or a dict of its fields) sets how a generation task's report generates;
+    a classification task refuses it (it generates nothing)."""
     from .evaluation import evaluate_unlearning
     from .evaluation.report import check_reference_source
 
@@ -170,8 +176,21 @@ def score(
         check_reference_source(retrain)
     if base_model is not None and not Path(base_model).is_dir():
         raise MubenchError(f"base model folder {str(base_model)!r} does not exist")
+    settings = None
+    if generation is not None:
+        from .generation.report import GenerationSettings
+
+        if prepared.task.kind != "generation":
+            raise MubenchError(
+                f"generation settings apply to generation tasks; {prepared.task.name!r} is a "
+                f"{prepared.task.kind} task (its report generates nothing)"
+            )
+        settings = (
+            generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
+        )
     with tempfile.TemporaryDirectory() as scratch:
         trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
+        trainer.generation_settings = settings  # read by the generation report (None: its defaults)
         return evaluate_unlearning(
             trainer,
             prepared.splits,

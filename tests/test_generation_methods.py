@@ -369,7 +369,7 @@ def test_a_short_run_lowers_the_forget_log_likelihood_and_stays_finite(tmp_path,
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
     after = forget_log_likelihood(trainer.model, tok, False)
     # measured over seeds 0-2, avx2 and default kernels: before −4.3 to −5.0; drops from 0.89 (grad_ascent)
-    # and 0.97 (idk_dpo) to 20.5 (scrub)
+    # to 24.6 (idk_dpo, lr 2e-3 and β 0.05)
     assert after < before - 0.5, (method, before, after)
 
 
@@ -541,3 +541,39 @@ def test_refusals_follow_the_chat_template_where_the_tokenizer_has_one(tok):
     )  # EOS from the template
     (plain,) = tokenize_refusals(tok, ["I have no idea."], encoder_decoder=False)
     assert plain == tok("I have no idea.", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+
+
+def greedy_rouge_l(model, tok, people: list[int]) -> float:
+    """Mean ROUGE-L recall of greedy answers to the toy questions of ``people`` (causal model)."""
+    from mubench_hf.metrics.generative import rouge_l_recalls
+
+    model.eval()
+    predictions, references = [], []
+    for prompt, completion in qa_rows(people):
+        ids = torch.tensor([tok(prompt, add_special_tokens=False)["input_ids"]])
+        with torch.no_grad():
+            out = model.generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False,
+                eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+            )  # fmt: skip
+        predictions.append(tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True))
+        references.append(completion)
+    return float(rouge_l_recalls(predictions, references).mean())
+
+
+def test_idk_dpo_quick_settings_lower_forget_rouge_l_and_keep_retain(tmp_path, tok, gpt2_base):
+    """DPO with the refusal preferred (θo the reference) changes what the model answers on Df, not only
+    its likelihoods, with the quick settings the sweeps use; Dr's answers stay mostly intact."""
+    forget_people, retain_people = [0, 1], [2, 3, 4, 5]  # toy_splits' forget and retain rows
+    before = greedy_rouge_l(gpt2_base, tok, forget_people), greedy_rouge_l(gpt2_base, tok, retain_people)
+    # the sweep's 15 steps of 32 rows are ~5 epochs of fictitious_authors_del5's 100 forget rows; 8 steps
+    # of 4 rows are as many epochs of the 6 toy forget rows
+    settings = {**get_spec("idk_dpo").quick_settings, "max_steps": 8}
+    trainer = make_trainer(tmp_path, copy.deepcopy(gpt2_base), tok, "idk_dpo", **settings)
+    trainer.train()
+    forget_after = greedy_rouge_l(trainer.model, tok, forget_people)
+    retain_after = greedy_rouge_l(trainer.model, tok, retain_people)
+    # measured (default and avx2 kernels alike): before 0.73 (forget) / 0.80 (retain); after 0.31 / 0.68
+    assert before[0] >= 0.6 and before[1] >= 0.6, before
+    assert forget_after <= before[0] - 0.3, (before, forget_after)
+    assert retain_after >= 0.55, (before, retain_after)

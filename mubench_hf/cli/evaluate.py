@@ -62,8 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-pickle", "--allow_pickle", dest="allow_pickle", action="store_true",
                         help="load pickled weights (pytorch_model.bin) when there are no safetensors; "
                         "unpickling can run arbitrary code")  # fmt: skip
+    add_generation_flags(parser)
     add_relearn_flags(parser)
     return parser
+
+
+def add_generation_flags(parser: argparse.ArgumentParser) -> None:
+    """How a generation task's report generates; a classification task refuses them (it generates nothing)."""
+    group = parser.add_argument_group("generation tasks (a classification task refuses these flags)")
+    group.add_argument("--max-new-tokens", "--max_new_tokens", dest="max_new_tokens", type=_positive_int,
+                       default=None, help="greedy generation length limit in tokens (default 64)")  # fmt: skip
+    group.add_argument("--generation-batch-size", "--generation_batch_size", dest="generation_batch_size",
+                       type=_positive_int, default=None,
+                       help="prompts per generation batch (default: --batch_size, at most 64)")  # fmt: skip
+    group.add_argument("--chat-template", "--chat_template", dest="chat_template", default=None,
+                       choices=["auto", "on", "off"], help="wrap prompts in the tokenizer's chat template: "
+                       "auto (when it has one, as training does; default), on or off")  # fmt: skip
+    group.add_argument("--max-length", "--max_length", dest="max_length", type=_positive_int, default=None,
+                       help="context length prompts are left-truncated to (default: the model's)")  # fmt: skip
+
+
+GENERATION_FLAGS = {"max_new_tokens": "--max-new-tokens", "batch_size": "--generation-batch-size",
+                    "chat_template": "--chat-template", "max_length": "--max-length"}  # fmt: skip
+
+
+def generation_settings(args: argparse.Namespace) -> dict[str, object] | None:
+    """The generation flags given (``None`` when none is: the report's defaults)."""
+    given = {
+        "max_new_tokens": args.max_new_tokens,
+        "batch_size": args.generation_batch_size,
+        "chat_template": args.chat_template,
+        "max_length": args.max_length,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    return given or None
 
 
 def add_relearn_flags(
@@ -120,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     with loading_policy(trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle):
         prepared = prepare(args.dataset, args.config, args.model, task=args.task, processor=args.processor,
                            cache_dir=args.cache_dir)  # fmt: skip
+        generation = generation_settings(args)
+        if generation is not None and prepared.task.kind != "generation":
+            flags = ", ".join(GENERATION_FLAGS[k] for k in generation)
+            raise MubenchError(f"{flags}: only generation tasks generate; {prepared.task.name!r} is a "
+                               f"{prepared.task.kind} task (drop the flag)")  # fmt: skip
         results = score(
             prepared,
             output_dir=output_dir,
@@ -130,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             use_cpu=args.use_cpu,
             relearn=relearn,
+            generation=generation,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     print(f"wrote {output_dir}/{RESULTS_FILE}")

@@ -61,7 +61,8 @@ class UnlearnScriptArguments:
         default=0,
         metadata={
             "help": "Unlearn through LoRA adapters of this rank (0: full fine-tuning). The adapted layers are "
-            "found in the model (attention projections; convolutions for CNNs); the head is trained in full."
+            "found in the model (attention projections; convolutions for CNNs); a classifier's head is trained in "
+            "full, a language model's output layer (tied to its embeddings) stays frozen."
         },
     )
     lora_alpha: int | None = field(

@@ -11,13 +11,21 @@ It calls :func:`mubench_hf.evaluation.generation.generation_report` on the train
 * the retrain reference (its model folder), for forget quality and privleak;
 
 and writes ``unlearning_results.json`` and ``generations.jsonl`` into ``output_dir``.
+
+How it generates (:class:`GenerationSettings`: generation length, batch size, chat template, context
+length) comes from ``trainer.generation_settings`` when set (``pipeline.score`` sets it for
+``mubench evaluate``), else from the trainer's arguments (``UnlearnConfig.generation_max_new_tokens``,
+``generation_batch_size``, ``generation_chat_template``, ``generation_max_length``: ``mubench unlearn``
+flags and a grid's ``unlearn_args``), else the defaults below.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +33,73 @@ import numpy as np
 from torch import nn
 
 from ..errors import MubenchError
+from ..metrics.generative import DEFAULT_K
 
 RESULTS_FILE = "unlearning_results.json"
 RETAIN_ROWS = 200
 RETAIN_SUBSET_SEED = 0
 HOLDOUT = "test"
 EXTRA_SPLITS = ("validation", "real_authors", "world_facts")
+MAX_BATCH_SIZE = 64  # the default batch: per_device_eval_batch_size, capped (generation holds a KV cache)
+CHAT_TEMPLATE_MODES = {"auto": None, "on": True, "off": False}
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How the report generates and scores; ``None`` fields take the report's defaults.
+
+    ``batch_size`` None: the trainer's ``per_device_eval_batch_size`` (at most ``MAX_BATCH_SIZE``);
+    ``chat_template`` 'auto' (the tokenizer's template when it has one, as training uses it), 'on' or
+    'off'; ``max_length`` None: the model's context length; ``k``: the min-k % share.
+    """
+
+    max_new_tokens: int = 64
+    batch_size: int | None = None
+    chat_template: str = "auto"
+    max_length: int | None = None
+    k: float = DEFAULT_K
+
+    def __post_init__(self) -> None:
+        for name in ("max_new_tokens", "batch_size", "max_length"):
+            value = getattr(self, name)
+            if value is None and name != "max_new_tokens":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise MubenchError(f"generation {name} must be a positive integer, got {value!r}")
+        if self.chat_template not in CHAT_TEMPLATE_MODES:
+            raise MubenchError(
+                f"chat_template must be one of {list(CHAT_TEMPLATE_MODES)}, got {self.chat_template!r}"
+            )
+        if not 0.0 < float(self.k) <= 1.0:
+            raise MubenchError(f"the min-k share k must lie in (0, 1], got {self.k!r}")
+
+    @classmethod
+    def from_args(cls, args: Any) -> GenerationSettings:
+        """The settings an ``UnlearnConfig`` (or a dict of its fields, e.g. a sweep cell's arguments)
+        asks for; plain ``TrainingArguments``: the defaults."""
+        defaults = cls()
+
+        def get(name: str) -> Any:
+            return args.get(name) if isinstance(args, Mapping) else getattr(args, name, None)
+
+        return cls(
+            max_new_tokens=get("generation_max_new_tokens") or defaults.max_new_tokens,
+            batch_size=get("generation_batch_size"),
+            chat_template=get("generation_chat_template") or defaults.chat_template,
+            max_length=get("generation_max_length"),
+        )
+
+
+def settings_of(trainer: Any) -> GenerationSettings:
+    """``trainer.generation_settings`` if set, else what ``trainer.args`` asks for (module docstring)."""
+    settings = getattr(trainer, "generation_settings", None)
+    if settings is None:
+        return GenerationSettings.from_args(trainer.args)
+    if isinstance(settings, Mapping):
+        return GenerationSettings(**settings)
+    if not isinstance(settings, GenerationSettings):
+        raise MubenchError(f"trainer.generation_settings must be a GenerationSettings, got {type(settings)}")
+    return settings
 
 
 def _raw(split: Any) -> Any:
@@ -89,6 +158,7 @@ def generation_unlearning_report(
     """Score ``trainer.model`` on a generation task's splits (see the module docstring)."""
     from ..evaluation.generation import generation_report
 
+    settings = settings_of(trainer)  # a bad setting fails before any model is loaded
     source = {**dict(getattr(trainer, "_report_source", None) or {}), **dict(splits)}
     chosen = report_splits(source)
     if "forget" not in chosen:
@@ -112,7 +182,12 @@ def generation_unlearning_report(
             original_model=original,
             retrain_model=retrain_model,
             holdout_split=HOLDOUT if HOLDOUT in chosen else None,
-            batch_size=max(1, min(64, int(trainer.args.per_device_eval_batch_size))),
+            batch_size=settings.batch_size
+            or max(1, min(MAX_BATCH_SIZE, int(trainer.args.per_device_eval_batch_size))),
+            max_new_tokens=settings.max_new_tokens,
+            chat_template=CHAT_TEMPLATE_MODES[settings.chat_template],
+            max_length=settings.max_length,
+            k=settings.k,
             output_dir=output_dir if output_dir is not None and trainer.is_world_process_zero() else None,
             seed=int(trainer.args.seed),
             progress=False,
@@ -133,6 +208,7 @@ def generation_unlearning_report(
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / (RESULTS_FILE + ".tmp")
         payload = {**metrics, **{k: v for k, v in dict(extra or {}).items() if k not in metrics}}
+        payload.setdefault("generation_settings", dataclasses.asdict(settings))  # how it was generated
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
         os.replace(tmp, out / RESULTS_FILE)
     return metrics

@@ -69,9 +69,20 @@ def concat_token_batches(first: Mapping[str, Any], second: Mapping[str, Any]) ->
         if value.dim() >= 2 and value.shape[1] != other.shape[1]:
             length = max(value.shape[1], other.shape[1])
             pad = _PAD_VALUES.get(key, 0)
-            value = F.pad(value, (0, length - value.shape[1]), value=pad)
-            other = F.pad(other, (0, length - other.shape[1]), value=pad)
+            # only the shorter one is padded (one op per key on the hot path, not two)
+            if value.shape[1] < length:
+                value = F.pad(value, (0, length - value.shape[1]), value=pad)
+            else:
+                other = F.pad(other, (0, length - other.shape[1]), value=pad)
         joined[key] = torch.cat([value, other])
+    return joined
+
+
+def join_token_batches(batches: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Several token batches as one (``concat_token_batches`` in turn); a single batch as it is."""
+    joined = dict(batches[0])
+    for batch in batches[1:]:
+        joined = concat_token_batches(joined, batch)
     return joined
 
 
@@ -127,16 +138,14 @@ class GenerationObjective(TaskObjective):
         The batches are joined with ``concat_token_batches``; each part of the result is cut back to
         its own batch's rows and target length, so it equals that batch's own ``outputs``.
         """
-        joined = batches[0]
-        for batch in batches[1:]:
-            joined = concat_token_batches(joined, batch)
-        logits = self.outputs(model, joined)
-        parts, start = [], 0
-        for batch in batches:
-            rows, length = batch["labels"].shape
-            parts.append(logits[start : start + rows, :length])
-            start += rows
-        return parts
+        logits = self.outputs(model, join_token_batches(batches))
+        shapes = [batch["labels"].shape for batch in batches]
+        # split (one gradient buffer in backward) rather than a slice per part (one full-size buffer each);
+        # a part is cut along the sequence only when it is shorter than the joined batch
+        parts = logits.split([rows for rows, _ in shapes])
+        return [
+            part if length == part.shape[1] else part[:, :length] for part, (_, length) in zip(parts, shapes)
+        ]
 
     # ------------------------------------------------------------------ targets
     def _causal(self, batch: Mapping[str, Any]) -> bool:
@@ -173,6 +182,15 @@ class GenerationObjective(TaskObjective):
     # ------------------------------------------------------------------ per-sample quantities
     def log_likelihood(self, outputs: torch.Tensor, batch: Mapping[str, Any]) -> torch.Tensor:
         return self.token_log_probs(outputs, batch)[0].sum(-1)
+
+    def row_sums(self, outputs: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per row, the summed log-probability of its completion tokens and their count, ``[B]`` each.
+
+        One cross-entropy over a joined batch gives every part's terms: slicing these ``[B]`` vectors
+        instead of the ``[B, T, V]`` logits keeps the backward pass to one log-softmax and no
+        full-size gradient buffers per part (the fused losses of ``idk`` and ``idk_dpo``)."""
+        log_probs, mask = self.token_log_probs(outputs, batch)
+        return log_probs.sum(-1), mask.sum(-1)
 
     def target_length(self, batch: Mapping[str, Any]) -> torch.Tensor:
         return (self.targets(batch) != IGNORE_INDEX).sum(-1).clamp_min(1).float()

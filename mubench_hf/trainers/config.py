@@ -20,6 +20,7 @@ from ..training import check_training_numbers
 from .registry import get_spec, spec_for_config
 
 PAIR_ANCHORS = ("longest", "forget", "retain")
+CHAT_TEMPLATE_CHOICES = ("auto", "on", "off")  # generation_chat_template
 
 
 @dataclass
@@ -71,6 +72,36 @@ class UnlearnConfig(TrainingArguments):
             "choices": list(PAIR_ANCHORS),
         },
     )
+    generation_max_new_tokens: int = field(
+        default=64,
+        metadata={
+            "help": "Generation tasks' report: greedy generation length limit (tokens) behind the ROUGE-L "
+            "metrics and generations.jsonl. Ignored by classification tasks."
+        },
+    )
+    generation_batch_size: int | None = field(
+        default=None,
+        metadata={
+            "help": "Generation tasks' report: prompts per generation batch and answers per scoring forward "
+            "(default: per_device_eval_batch_size, at most 64). Ignored by classification tasks."
+        },
+    )
+    generation_chat_template: str = field(
+        default="auto",
+        metadata={
+            "help": "Generation tasks' report: wrap prompts in the tokenizer's chat template. 'auto': when it "
+            "has one (causal LMs; what training does), 'on': always (an error without one), 'off': never. "
+            "Ignored by classification tasks.",
+            "choices": list(CHAT_TEMPLATE_CHOICES),
+        },
+    )
+    generation_max_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "Generation tasks' report: context length prompts are left-truncated to (default: the "
+            "model's). Ignored by classification tasks."
+        },
+    )
 
     def __new__(cls, *args: object, **kwargs: object) -> UnlearnConfig:
         method = kwargs.get("method")
@@ -86,6 +117,15 @@ class UnlearnConfig(TrainingArguments):
         check_training_numbers(self)
         if self.pair_anchor not in PAIR_ANCHORS:
             raise MubenchError(f"pair_anchor must be one of {list(PAIR_ANCHORS)}, got {self.pair_anchor!r}")
+        for name in ("generation_max_new_tokens", "generation_batch_size", "generation_max_length"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise MubenchError(f"{name} must be a positive integer, got {value!r}")
+        if self.generation_chat_template not in CHAT_TEMPLATE_CHOICES:
+            raise MubenchError(
+                f"generation_chat_template must be one of {list(CHAT_TEMPLATE_CHOICES)}, "
+                f"got {self.generation_chat_template!r}"
+            )
 
     @classmethod
     def for_method(cls, args: TrainingArguments | None, method: str) -> UnlearnConfig:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..objectives.generation import join_token_batches
 from .data import DataUse
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .refusals import RefusalMixin
@@ -61,9 +62,30 @@ class IdkTrainer(RefusalMixin, ForgetRetainTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        # The forget half is swapped for its refusal batch; the forget-plus-retain loss does the rest.
-        swapped = {"forget": self.refusal_batch(inputs["forget"]), "retain": inputs["retain"]}
-        return super().compute_loss(model, swapped, return_outputs, num_items_in_batch)
+        # The forget half is swapped for its refusal batch.
+        refusals, retain = self.refusal_batch(inputs["forget"]), inputs["retain"]
+        if not (self.args.retain_weight and self.args.retain_loss == "ce"):
+            swapped = {"forget": refusals, "retain": retain}
+            return super().compute_loss(model, swapped, return_outputs, num_items_in_batch)
+        # Both terms are completion NLLs: one forward and one cross-entropy over the joined rows, the
+        # terms cut from its per-row sums (what a plain SFT step on these rows costs; see row_sums).
+        joined = join_token_batches([refusals, retain])
+        logits = self.objective.outputs(model, joined)
+        log_likelihoods, counts = self.objective.row_sums(logits, joined)
+        rows = refusals["labels"].shape[0]
+        forget_term = -log_likelihoods[:rows].sum() / counts[:rows].sum().clamp_min(1)
+        retain_term = -log_likelihoods[rows:].sum() / counts[rows:].sum().clamp_min(1)
+        loss = self.args.forget_weight * forget_term + self.args.retain_weight * retain_term
+        self.log_term("forget_loss", forget_term)
+        self.log_term("retain_loss", retain_term)
+        if not return_outputs:
+            return loss
+        forget_logits, retain_logits = logits.split([rows, logits.shape[0] - rows])
+        outputs = {
+            "forget_logits": forget_logits[:, : refusals["labels"].shape[1]],
+            "retain_logits": retain_logits[:, : retain["labels"].shape[1]],
+        }
+        return loss, outputs
 
 
 register_method(

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import MubenchError
+from ..objectives.generation import join_token_batches
 from .data import DataUse
 from .forget_retain import ForgetRetainTrainer
 from .idk import IdkConfig
@@ -67,6 +68,16 @@ class IdkDPOTrainer(RefusalMixin, ForgetRetainTrainer):
         super().__init__(*args, **kwargs)
         self.setup_refusals()
 
+    def reference_log_likelihoods(
+        self, chosen: dict[str, Any], rejected: dict[str, Any]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """log πθo(y_w|x) and log πθo(y_l|x), ``[B]`` each, from one no-grad forward of θo."""
+        with torch.no_grad():
+            joined = join_token_batches([chosen, rejected])
+            sums, _ = self.objective.row_sums(self.objective.outputs(self.original_model, joined), joined)
+        rows = chosen["labels"].shape[0]
+        return sums[:rows], sums[rows:]
+
     def dpo_term(
         self,
         chosen_logits: torch.Tensor,
@@ -75,16 +86,12 @@ class IdkDPOTrainer(RefusalMixin, ForgetRetainTrainer):
         rejected: dict[str, Any],
     ) -> torch.Tensor:
         """The DPO forget term from the student's logits on the refusal and on the original answer."""
-        objective = self.objective
-        with torch.no_grad():
-            ref_chosen, ref_rejected = objective.outputs_for(self.original_model, [chosen, rejected])
-            ref_chosen_ll = objective.log_likelihood(ref_chosen, chosen)
-            ref_rejected_ll = objective.log_likelihood(ref_rejected, rejected)
+        ref_chosen, ref_rejected = self.reference_log_likelihoods(chosen, rejected)
         return dpo_loss(
-            objective.log_likelihood(chosen_logits, chosen),
-            objective.log_likelihood(rejected_logits, rejected),
-            ref_chosen_ll,
-            ref_rejected_ll,
+            self.objective.log_likelihood(chosen_logits, chosen),
+            self.objective.log_likelihood(rejected_logits, rejected),
+            ref_chosen,
+            ref_rejected,
             self.args.dpo_beta,
         )
 
@@ -103,17 +110,33 @@ class IdkDPOTrainer(RefusalMixin, ForgetRetainTrainer):
         forget, retain = inputs["forget"], inputs["retain"]
         chosen = self.refusal_batch(forget)
         batches = [chosen, forget] + ([retain] if self.args.retain_weight else [])
-        # One forward over the refusals, the original answers and the retain rows (one per backward).
-        logits = self.objective.outputs_for(model, batches)
-        forget_term = self.dpo_term(logits[0], logits[1], chosen, forget)
+        # One forward over the refusals, the original answers and the retain rows (one per backward),
+        # and one cross-entropy: every term is cut from its per-row sums (see row_sums).
+        joined = join_token_batches(batches)
+        logits = self.objective.outputs(model, joined)
+        sums, counts = self.objective.row_sums(logits, joined)
+        rows = chosen["labels"].shape[0]
+        ref_chosen, ref_rejected = self.reference_log_likelihoods(chosen, forget)
+        forget_term = dpo_loss(
+            sums[:rows], sums[rows : 2 * rows], ref_chosen, ref_rejected, self.args.dpo_beta
+        )
         loss = self.args.forget_weight * forget_term
         self.log_term("forget_loss", forget_term)
+        parts = logits.split([len(b["labels"]) for b in batches])
         if self.args.retain_weight:
-            retain_term = self.retain_term(logits[2], retain)
+            if self.args.retain_loss == "ce":
+                retain_term = -sums[2 * rows :].sum() / counts[2 * rows :].sum().clamp_min(1)
+            else:
+                retain_term = self.retain_term(parts[2][:, : retain["labels"].shape[1]], retain)
             loss = loss + self.args.retain_weight * retain_term
             self.log_term("retain_loss", retain_term)
-        outputs = {"chosen_logits": logits[0], "rejected_logits": logits[1]}
-        return (loss, outputs) if return_outputs else loss
+        if not return_outputs:
+            return loss
+        outputs = {
+            "chosen_logits": parts[0][:, : chosen["labels"].shape[1]],
+            "rejected_logits": parts[1][:, : forget["labels"].shape[1]],
+        }
+        return loss, outputs
 
 
 register_method(
@@ -124,5 +147,8 @@ register_method(
     needs=(Needs.ORIGINAL,),
     kinds=("generation",),
     citation='Rafailov et al., "Direct Preference Optimization", NeurIPS 2023; Maini et al., "TOFU", 2024 (IdkDPO)',
-    quick_settings=dict(learning_rate=1e-3, max_steps=15, dpo_beta=0.5),
+    # Tiny offline LMs: a refusal starts out so unlikely under θo that raising it saturates the sigmoid at
+    # β ≥ 0.1 before the answer's probability moves (fictitious_authors_del5: forget ROUGE-L 0.97 → 0.95);
+    # a smaller β keeps the gradient alive (β 0.05, lr 2e-3: 0.98 → 0.53, retain 0.97).
+    quick_settings=dict(learning_rate=2e-3, max_steps=15, dpo_beta=0.05),
 )
