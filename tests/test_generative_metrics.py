@@ -365,6 +365,38 @@ def test_generation_tasks_rank_by_forget_quality_then_model_utility():
         rank_for("audio", rows, **accessors)
 
 
+def test_summaries_without_forget_quality_rank_by_the_forget_rouge_gap_to_retrain():
+    from mubench_hf.sweeps.ranking import ROUGE_GAP, describe_metric, rank_for
+
+    rows = [
+        {"method": "retrain", "forget_rouge_l": 0.30, "retain_rouge_l": 0.40},
+        {"method": "grad_ascent", "forget_rouge_l": 0.00, "retain_rouge_l": 0.10},  # gap 0.30
+        {"method": "npo", "forget_rouge_l": 0.35, "retain_rouge_l": 0.20},  # gap 0.05
+        {"method": "idk", "forget_rouge_l": 0.25, "retain_rouge_l": 0.38},  # gap 0.05, better retain
+        {"method": "rmu", "forget_rouge_l": None, "retain_rouge_l": 0.9},  # nothing to compare: unranked
+    ]
+    accessors = {
+        "name": lambda r: r["method"],
+        "is_reference": lambda r: r["method"] == "retrain",
+        "forget_quality": lambda r: None,
+        "model_utility": lambda r: None,
+        "forget_rouge": lambda r: r["forget_rouge_l"],
+        "retain_rouge": lambda r: r["retain_rouge_l"],
+    }
+    metric, ranked = rank_for("generation", rows, **accessors)
+    assert metric == ROUGE_GAP
+    assert [(r["method"], p) for r, p in ranked] == [
+        ("retrain", "ref"), ("idk", 1), ("npo", 2), ("grad_ascent", 3), ("rmu", None),
+    ]  # fmt: skip
+    assert "retrain row's" in describe_metric(metric)
+    # a forget quality anywhere keeps TOFU's rule; no retrain row keeps the group unranked
+    with_quality = [dict(r, fq=0.5 if r["method"] == "npo" else None) for r in rows]
+    metric, _ = rank_for("generation", with_quality, **{**accessors, "forget_quality": lambda r: r["fq"]})
+    assert metric == "forget_quality"
+    _, unranked = rank_for("generation", rows[1:], **accessors)
+    assert {p for _, p in unranked} == {None}
+
+
 def test_card_labels_and_splits_of_generative_metrics():
     from mubench_hf.hub.cards import metric_label, metric_split
 

@@ -162,6 +162,8 @@ def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             score=lambda r: r.get(SCORE_METRIC),
             forget_quality=lambda r: r.get(FORGET_QUALITY),
             model_utility=lambda r: r.get(MODEL_UTILITY),
+            forget_rouge=lambda r: r.get("forget_rouge_l"),
+            retain_rouge=lambda r: r.get("retain_rouge_l"),
             name=lambda r: str(r.get("model")),
             is_reference=_is_reference,
         )

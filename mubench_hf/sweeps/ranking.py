@@ -14,7 +14,10 @@ Generation tasks (LLM QA, summarisation) have a rule of their own, TOFU's two ax
 them): by forget quality (the KS-test p-value of the forget-set truth ratios against the retrain model),
 highest first; ties go to the higher model utility, then to the name. Without a retrain reference no
 row has a forget quality and nothing is ranked: model utility alone would put the model that forgot
-nothing first. :func:`rank_for` picks the rule by task kind.
+nothing first. Tasks whose rows carry no perturbed answers (summarisation) have no truth ratio, hence no
+forget quality even with a retrain reference: there the rows are ranked by how close their forget
+ROUGE-L is to the retrain row's (``|ΔROUGE-L_f|``, lowest first), ties to the higher retain ROUGE-L.
+:func:`rank_for` picks the rule by task kind.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ SCORE = "mubench_score"
 REFERENCE = "ref"
 FORGET_QUALITY = "forget_quality"
 MODEL_UTILITY = "model_utility"
+ROUGE_GAP = "forget_rouge_l_gap_to_retrain"
 
 RANKING_RULE = (
     "Ranking: within each task and config, by the gap to retrain (lower is better) when a retrain "
@@ -43,7 +47,9 @@ GENERATION_RANKING_RULE = (
     "(KS-test p-value of the forget-set truth ratios against the retrain model; higher is better); ties "
     "go to the higher model utility, then to the name (A-Z). The retrain model is the reference row "
     "(ref), not ranked; rows without a forget quality (no retrain reference scored) are listed last "
-    "without a rank. Ranks start at 1."
+    "without a rank. Tasks without perturbed answers (summarisation) have no forget quality: their rows "
+    "are ranked by |forget ROUGE-L - the retrain row's| (lower is better), ties to the higher retain "
+    "ROUGE-L. Ranks start at 1."
 )
 RANKING_RULES = {"classification": RANKING_RULE, "generation": GENERATION_RANKING_RULE}
 
@@ -111,31 +117,55 @@ def rank_generation(
     model_utility: Callable[[Row], Any],
     name: Callable[[Row], str],
     is_reference: Callable[[Row], bool],
+    forget_rouge: Callable[[Row], Any] = lambda row: None,
+    retain_rouge: Callable[[Row], Any] = lambda row: None,
 ) -> tuple[str, list[tuple[Row, int | str | None]]]:
     """Order one group of a generation task by TOFU's axes (module docstring): (``"forget_quality"``,
-    [(row, rank)]), rank as in :func:`rank`."""
+    [(row, rank)]), rank as in :func:`rank`. A group where no row has a forget quality but a retrain row
+    has a forget ROUGE-L is ranked by the ROUGE-L gap instead (``ROUGE_GAP``)."""
+    reference_rouge = next(
+        (v for v in (_number(forget_rouge(r)) for r in rows if is_reference(r)) if v is not None), None
+    )
+    if reference_rouge is not None and not any(
+        _number(forget_quality(r)) is not None for r in rows if not is_reference(r)
+    ):
+
+        def value(row: Row) -> float | None:
+            rouge = _number(forget_rouge(row))
+            return None if rouge is None else abs(rouge - reference_rouge)
+
+        def tie(row: Row) -> float:
+            retain = _number(retain_rouge(row))
+            return -retain if retain is not None else math.inf
+
+        metric = ROUGE_GAP
+    else:
+
+        def value(row: Row) -> float | None:
+            quality = _number(forget_quality(row))
+            return None if quality is None else -quality  # higher forget quality first
+
+        def tie(row: Row) -> float:
+            utility = _number(model_utility(row))
+            return -utility if utility is not None else math.inf
+
+        metric = FORGET_QUALITY
 
     def key(row: Row) -> tuple:
-        fq, mu = _number(forget_quality(row)), _number(model_utility(row))
-        return (
-            not is_reference(row),
-            fq is None,
-            -fq if fq is not None else 0.0,
-            -mu if mu is not None else math.inf,
-            name(row),
-        )
+        v = value(row)
+        return (not is_reference(row), v is None, v if v is not None else 0.0, tie(row), name(row))
 
     ranked: list[tuple[Row, int | str | None]] = []
     position = 0
     for row in sorted(rows, key=key):
         if is_reference(row):
             ranked.append((row, REFERENCE))
-        elif _number(forget_quality(row)) is None:
+        elif value(row) is None:
             ranked.append((row, None))
         else:
             position += 1
             ranked.append((row, position))
-    return FORGET_QUALITY, ranked
+    return metric, ranked
 
 
 def task_kind_of(task: str | None) -> str:
@@ -159,6 +189,8 @@ def rank_for(
     score: Callable[[Row], Any] = lambda row: None,
     forget_quality: Callable[[Row], Any] = lambda row: None,
     model_utility: Callable[[Row], Any] = lambda row: None,
+    forget_rouge: Callable[[Row], Any] = lambda row: None,
+    retain_rouge: Callable[[Row], Any] = lambda row: None,
 ) -> tuple[str, list[tuple[Row, int | str | None]]]:
     """One group ranked by its task kind's rule: :func:`rank` for classification, :func:`rank_generation`
     for generation (each reads only the metrics it needs)."""
@@ -169,6 +201,8 @@ def rank_for(
             model_utility=model_utility,
             name=name,
             is_reference=is_reference,
+            forget_rouge=forget_rouge,
+            retain_rouge=retain_rouge,
         )
     if kind != "classification":
         raise MubenchError(f"no ranking rule for task kind {kind!r}; known kinds: {sorted(RANKING_RULES)}")
@@ -177,6 +211,11 @@ def rank_for(
 
 def describe_metric(metric: str, *, any_ranked: bool = True) -> str:
     """How one group was ranked, for the line under its heading."""
+    if metric == ROUGE_GAP:
+        return (
+            "No forget quality here (no perturbed answers, so no truth ratio): ranked by |forget ROUGE-L - "
+            "the retrain row's| (lower is better); retain ROUGE-L breaks ties."
+        )
     if metric == FORGET_QUALITY:
         if not any_ranked:
             return "Not ranked: no row here has a forget quality (it needs a scored retrain reference)."
