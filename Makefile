@@ -10,7 +10,7 @@ TORCH_PIN := torch==2.13.0
 TORCHCODEC_PIN := torchcodec==0.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-slow test-kernels e2e lint bench clean
+.PHONY: install system-deps demo demo-all test test-slow test-kernels e2e lint bench clean
 
 # Debian packages the tests and offline tasks use: espeak-ng speaks the spoken-keywords task, FFmpeg's
 # shared libraries decode audio/video columns, dataset-fashion-mnist is the 60k-image task and chromium
@@ -43,6 +43,10 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/mubench demo --output demo_out
 
+# Every method on every offline modality (image, audio, video, image-text) plus the generation grid.
+demo-all: $(STAMP) system-deps
+	$(BIN)/mubench demo --all-modalities --output demo_all_modalities_out
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -71,4 +75,4 @@ bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; HF_HUB_OFFLINE=1 $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo_out build dist *.egg-info
+	rm -rf $(VENV) demo_out demo_all_modalities_out build dist *.egg-info

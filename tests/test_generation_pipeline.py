@@ -70,8 +70,12 @@ def test_generation_grid_runs_and_reports_against_original_and_retrain(
         )
     # the retrain row is the reference itself: its forget quality against itself is 1
     assert cells["retrain"]["forget_quality"] == pytest.approx(1.0)
-    assert "original_forget_rouge_l" not in cells["retrain"]
-    base = json.loads((tmp_path / "runs" / "models" / "base_seed42" / "train_results.json").read_text())
+    # every row, the retrain one too, carries the base model's values beside its own (the same base)
+    originals = {method: cell["original_forget_rouge_l"] for method, cell in cells.items()}
+    assert len(set(originals.values())) == 1, originals
+    base = json.loads(
+        (tmp_path / "runs" / "models" / "base_authors_pipeline_seed42" / "train_results.json").read_text()
+    )
     assert base["trainer"] == "trl.SFTTrainer" and base["num_train_rows"] == 200
     assert (tmp_path / "runs" / "leaderboard.md").is_file() and result.figures == []
     again = run_grid(grid, show_progress=False, log=lambda _: None)

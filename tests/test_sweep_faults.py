@@ -255,7 +255,7 @@ def test_disk_full_while_saving_a_reference_model_as_torch_reports_it(
     import transformers
 
     output = _copy(uninterrupted, tmp_path)
-    (output / "models" / "base_seed1" / DONE_FILE).unlink()  # the base model must be trained again
+    (output / "models" / "base_digits_seed1" / DONE_FILE).unlink()  # the base model must be trained again
 
     def no_space(self, *args, **kwargs):  # what torch's zip writer raises when a write comes up short
         raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 4608 vs 4502")
@@ -263,7 +263,7 @@ def test_disk_full_while_saving_a_reference_model_as_torch_reports_it(
     monkeypatch.setattr(transformers.Trainer, "save_model", no_space)
     result = run_cli(["run", str(_grid_file(tmp_path, output)), "--threads", "1", "--no-progress"], capsys)
     assert_clean_error(result, "disk is full", "not lost")
-    assert not (output / "models" / "base_seed1" / DONE_FILE).exists()
+    assert not (output / "models" / "base_digits_seed1" / DONE_FILE).exists()
     monkeypatch.undo()
 
     _quiet_run(output)
@@ -298,7 +298,7 @@ def test_unfinished_sweep_in_a_read_only_folder_says_it_cannot_write(
 
 
 # --------------------------------------------------------------------------- damaged files
-@pytest.mark.parametrize("model", ["base_seed1", "retrain_digits_del5_seed1"])
+@pytest.mark.parametrize("model", ["base_digits_seed1", "retrain_digits_del5_seed1"])
 def test_truncated_reference_model_is_trained_again(uninterrupted, tmp_path, model):
     output = _copy(uninterrupted, tmp_path)
     weights = output / "models" / model / "model.safetensors"

@@ -327,7 +327,7 @@ def test_the_documented_grid_example_loads(tmp_path):
     grid_file.write_text(textwrap.dedent(example.strip("\n")))
     grid = load_grid(grid_file, overrides={"methods": ["retrain", "salun", "random_label"]})
     assert grid.hyperparameters["salun"]["learning_rate"] == 3e-3  # a number, not the string '3e-3'
-    assert grid.configs == ["digits_del1", "digits_del2.5", "digits_del10"]
+    assert grid.configs == ["digits_del1", "digits_del2.5", "digits_del10", "digits_class3"]
 
 
 @pytest.mark.parametrize(
@@ -361,7 +361,7 @@ def test_every_cell_record_and_reference_model_carries_checksums(sweep):
     record = json.loads(_cell_file(output, "grad_ascent", 1).read_text())
     assert is_intact(record) and len(record["checksum"]) == 64
     assert set(record["settings"]["references"]) == {"splits", "base", "retrain"}
-    done = json.loads((output / "models" / "base_seed1" / DONE_FILE).read_text())
+    done = json.loads((output / "models" / "base_digits_seed1" / DONE_FILE).read_text())
     assert "model.safetensors" in done["files"] and len(done["weights"]) == 64
 
 
@@ -445,7 +445,8 @@ def test_generation_configs_rank_by_forget_quality_with_their_own_columns():
         ("npo", 3),
     ]
     table = ranked_table(rows)
-    assert "| # | method | forget ROUGE-L | retain ROUGE-L | forget quality ↑ | model utility ↑ |" in table
+    header = "| # | method | forget ROUGE-L before | forget ROUGE-L | retain ROUGE-L | forget quality ↑ | model utility ↑ |"
+    assert header in table
     assert "Ranked by forget quality" in table
 
 

@@ -54,6 +54,35 @@ def forget_vs_test(rows: list[dict[str, Any]], num_labels: int, path: Path, titl
     return _save(plt, fig, path)
 
 
+def quality_vs_utility(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
+    """Generation tasks on TOFU's axes: model utility against forget quality (a KS p-value, so on a log
+    axis) per method, the retrain model as a star (its forget quality against itself is 1)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = plt.get_cmap("tab20")
+    for index, row in enumerate(rows):
+        utility, quality = _value(row, "model_utility"), _value(row, "forget_quality")
+        if utility is None or quality is None:
+            continue
+        is_retrain = row["method"] == RETRAIN
+        ax.errorbar(
+            utility[0],
+            max(quality[0], 1e-12),  # a p-value of 0 would fall off the log axis
+            xerr=utility[1],
+            fmt="*" if is_retrain else "o",
+            markersize=16 if is_retrain else 7,
+            color="black" if is_retrain else colours(index % 20),
+            capsize=3,
+            label=f"{row['method']} (reference)" if is_retrain else row["method"],
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("model utility (higher is better)")
+    ax.set_ylabel("forget quality: KS p-value against retrain (higher is better)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="best", ncol=2)
+    return _save(plt, fig, path)
+
+
 def metric_bars(rows: list[dict[str, Any]], metric: str, label: str, path: Path, title: str) -> Path:
     """One bar per method (mean ± std over seeds) of ``metric``."""
     plt = _pyplot()

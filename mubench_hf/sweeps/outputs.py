@@ -13,13 +13,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .figures import forget_vs_test, metric_bars
+from .figures import forget_vs_test, metric_bars, quality_vs_utility
 from .files import write_text_if_changed
 from .grid import RETRAIN
 from .ranking import GENERATION_RANKING_RULE, RANKING_RULE, describe_metric, rank_for, task_kind_of
 
 # (column title, metric): the leaderboard's columns. Lower gap is better; higher score is better.
 TABLE_COLUMNS = (
+    ("forget acc before", "original_forget_accuracy"),  # the base model's: before/after in one row
     ("forget acc", "forget_accuracy"),
     ("retain acc", "retain_accuracy"),
     ("test acc", "test_accuracy"),
@@ -30,6 +31,7 @@ TABLE_COLUMNS = (
 )
 # Generation tasks are read on TOFU's axes: forget quality and model utility, with ROUGE-L before/after.
 GENERATION_TABLE_COLUMNS = (
+    ("forget ROUGE-L before", "original_forget_rouge_l"),
     ("forget ROUGE-L", "forget_rouge_l"),
     ("retain ROUGE-L", "retain_rouge_l"),
     ("forget quality ↑", "forget_quality"),
@@ -92,6 +94,8 @@ def ranked(rows: list[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], 
         score=lambda r: r.get("mubench_score_mean"),
         forget_quality=lambda r: r.get("forget_quality_mean"),
         model_utility=lambda r: r.get("model_utility_mean"),
+        forget_rouge=lambda r: r.get("forget_rouge_l_mean"),
+        retain_rouge=lambda r: r.get("retain_rouge_l_mean"),
         name=lambda r: str(r["method"]),
         is_reference=lambda r: r["method"] == RETRAIN and r["n_seeds"] > 0,
     )
@@ -188,6 +192,19 @@ def write_figures(
             label = "gap to retrain (lower is better)"
             planned.append((path, partial(metric_bars, shown, "gap_to_retrain", label, path, config)))
     return [make() if draw else path for path, make in planned]
+
+
+def write_generation_figures(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Per generation config: model utility vs forget quality, and forget ROUGE-L per method."""
+    written: list[Path] = []
+    for config, group in by_config(rows).items():
+        shown = [r for r in rank(group) if r["n_seeds"]]
+        if not shown:
+            continue
+        written.append(quality_vs_utility(shown, folder / f"{config}_quality_vs_utility.png", config))
+        path = folder / f"{config}_forget_rouge_l.png"
+        written.append(metric_bars(shown, "forget_rouge_l", "forget ROUGE-L (after)", path, config))
+    return written
 
 
 def _coverage(rows: list[dict[str, Any]]) -> str:

@@ -44,12 +44,22 @@ def cache_dir(grid: Grid) -> str:
     return str(Path(grid.output) / ".hf_cache")
 
 
+def base_model_name(task: str, seed: int | str) -> str:
+    """The folder name of a sweep's base model under ``models/``: the task is in it, so grids of several
+    tasks in one sweep folder keep a base model each (the config in a retrain model's name names its task)."""
+    return f"base_{task}_seed{seed}"
+
+
+def retrain_model_name(config: str, seed: int | str) -> str:
+    return f"retrain_{config}_seed{seed}"
+
+
 def base_dir(grid: Grid, seed: int) -> Path:
-    return Path(grid.output) / "models" / f"base_seed{seed}"
+    return Path(grid.output) / "models" / base_model_name(grid.task, seed)
 
 
 def retrain_dir(grid: Grid, config: str, seed: int) -> Path:
-    return Path(grid.output) / "models" / f"retrain_{config}_seed{seed}"
+    return Path(grid.output) / "models" / retrain_model_name(config, seed)
 
 
 def read_json_roundtrip(value: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 
 from .cells import CELL_FILE, is_intact
 from .files import read_json_or_none
-from .references import stored_digest
+from .references import base_model_name, retrain_model_name, stored_digest
 
 _DEL_CONFIG = re.compile(r"_del(?P<ratio>[0-9.]+)$")
 
@@ -72,8 +72,10 @@ def current_references(output: Path, record: dict[str, Any], splits_hashes: dict
     models = output / "models"
     return {
         "splits": splits_hashes.get(str(record.get("task"))),
-        "base": stored_digest(models / f"base_seed{record.get('seed')}"),
-        "retrain": stored_digest(models / f"retrain_{record.get('config')}_seed{record.get('seed')}"),
+        "base": stored_digest(models / base_model_name(str(record.get("task")), str(record.get("seed")))),
+        "retrain": stored_digest(
+            models / retrain_model_name(str(record.get("config")), str(record.get("seed")))
+        ),
     }
 
 
