@@ -38,8 +38,9 @@ def test_build_splits_cli_all_flags(
 
 def test_cli_errors_exit_nonzero_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build-splits", "--task", "nope", "--output", str(tmp_path / "x")]) == 1
-    assert "unknown task 'nope'; known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits" in (
-        capsys.readouterr().err
+    assert (
+        "unknown task 'nope'; known tasks: cifar10, cifar100, ddi, debian_summaries, digit_pairs, digits"
+        in (capsys.readouterr().err)
     )
     assert main(["build-splits", "--task", "digits", "--output", str(tmp_path / "x"), "--ratios", "200"]) == 1
     assert "out of range" in capsys.readouterr().err

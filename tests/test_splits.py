@@ -173,7 +173,7 @@ def test_bad_order_files(tmp_path: Path, lines: list[str], message: str) -> None
     [
         (
             {"task": "nope"},
-            "unknown task 'nope'; known tasks: cifar10, cifar100, debian_summaries, digit_pairs, digits",
+            "unknown task 'nope'; known tasks: cifar10, cifar100, ddi, debian_summaries, digit_pairs, digits",
         ),
         ({"ratios": (0,)}, "out of range"),
         ({"ratios": (-1, 5)}, "out of range"),

@@ -42,18 +42,25 @@ def resolve_order(
         return read_order_file(path, num_train, needed), "given as a list of train indices"
 
 
+def label_index(task: Task, value: object) -> int | None:
+    """The label index a class is given by (its index, as int or text, or its name), or ``None``."""
+    if isinstance(value, str) and value in task.label2id:
+        return task.label2id[value]
+    if isinstance(value, bool):
+        return None
+    try:
+        label = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return label if 0 <= label < task.num_labels else None
+
+
 def resolve_classes(task: Task, forget_classes: Iterable[int | str], labels: np.ndarray) -> list[int]:
     """Forget classes (index or class name) as sorted, distinct label indices that occur in train."""
     resolved: list[int] = []
     for value in forget_classes:
-        if isinstance(value, str) and value in task.label2id:
-            label = task.label2id[value]
-        else:
-            try:
-                label = int(value)
-            except (TypeError, ValueError):
-                label = -1
-        if not 0 <= label < task.num_labels:
+        label = label_index(task, value)
+        if label is None:
             raise MubenchError(
                 f"forget class {value!r} is not a label of task {task.name!r}: give an index in "
                 f"[0, {task.num_labels}) or one of {list(task.class_names)[:10]}"

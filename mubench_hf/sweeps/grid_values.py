@@ -132,18 +132,12 @@ def parse_classes(value: Any, task: Any) -> list[int]:
             f"grid key 'classes': task {task.name!r} is a {task.kind} task and has no classes to forget; "
             "use ratios (deletion by row or group) instead"
         )
+    from ..splits.inputs import label_index
+
     labels: list[int] = []
     for item in items:
-        if isinstance(item, str) and item in task.label2id:
-            label = task.label2id[item]
-        elif isinstance(item, bool):
-            label = -1
-        else:
-            try:
-                label = int(item)
-            except (TypeError, ValueError):
-                label = -1
-        if not 0 <= label < task.num_labels:
+        label = label_index(task, item)
+        if label is None:
             shown = ", ".join(list(task.class_names)[:10])
             raise MubenchError(
                 f"grid key 'classes': {item!r} is not a class of task {task.name!r}; give a label index in "
