@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Issue 13's science run on Fashion-MNIST (60,000 + 10,000 real images, Debian dataset-fashion-mnist):
+# every classification method x deletion ratios 1, 5, 10 % and the class-wise config of class 0 (T-shirt/top)
+# x MU-Bench's five seeds, learning rates picked on validation only. Resumable: run it again to go on.
+#   OUT=runs/fashion_mnist_science examples/fashion_mnist_science/run.sh
+# Cost (2-core CPU, quiet): ~70 s per base/retrain model (2 epochs), ~45 s per cell (most of it scoring:
+# prediction over 70k images and SalUn's SVC attack fitted on 20k confidences): about 4 CPU-hours in all.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+OUT="${OUT:-runs/fashion_mnist_science}"
+SWEEP="$OUT/lr-search/sweep"
+# 1. the splits of every config, built once (the learning-rate search reuses them: del5 is among them)
+if [ ! -f "$SWEEP/mubench/mubench.json" ]; then
+  mubench build-splits --task fashion_mnist --ratios 1,5,10 --forget-class 0 --seed 42 --output "$SWEEP/mubench" --quiet
+fi
+# 2. learning rate x 0.3 / 1 / 3 per method on fashion_mnist_del5, seed 42, picked on validation
+mubench study lr-search --task fashion_mnist --methods all --ratio 5 --seed 42 --output "$OUT" \
+  --base-epochs 2 --max-steps 150 --hyperparameters "$HERE/start_hyperparameters.yaml" --factors 0.3,1,3 "$@"
+# 3. the grid with the picked settings, in the same folder (its seed-42 models are reused)
+python - "$HERE/start_hyperparameters.yaml" "$OUT/lr-search/hyperparameters.yaml" "$SWEEP" > "$OUT/grid.yaml" <<'PY'
+import json, sys
+from mubench_hf.config_files import read_config_file
+start, picked = read_config_file(sys.argv[1]), read_config_file(sys.argv[2])
+settings = {m: {**start.get(m, {}), **picked.get(m, {})} for m in sorted(set(start) | set(picked))}
+print(json.dumps({
+    "task": "fashion_mnist", "methods": "all", "ratios": [1, 5, 10], "classes": [0],
+    "seeds": [42, 87, 21, 100, 13], "output": sys.argv[3], "split_seed": 42,
+    "base_recipe": {"num_train_epochs": 2}, "unlearn_args": {"max_steps": 150},
+    "hyperparameters": settings,
+}, indent=2))
+PY
+mubench run "$OUT/grid.yaml" "$@"
