@@ -22,29 +22,40 @@ def _value(row: dict[str, Any], name: str) -> tuple[float, float] | None:
     return None if mean is None else (mean, row.get(f"{name}_std", 0.0))
 
 
+def _method_points(
+    ax: Any, rows: list[dict[str, Any]], x: str, y: str, *, y_floor: float | None = None, y_bars: bool = True
+) -> None:
+    """One point per method at (mean ``x``, mean ``y``) with ± std bars over seeds (``y_bars=False``: on x
+    only), the retrain model as a black star. ``y_floor`` lifts smaller values to it (a p-value of 0 would
+    fall off a log axis)."""
+    import matplotlib.pyplot as plt
+
+    palette = plt.get_cmap("tab20")  # tab10 would repeat colours beyond ten methods
+    for index, row in enumerate(rows):
+        x_value, y_value = _value(row, x), _value(row, y)
+        if x_value is None or y_value is None:
+            continue
+        is_retrain = row["method"] == RETRAIN
+        ax.errorbar(
+            x_value[0],
+            max(y_value[0], y_floor) if y_floor is not None else y_value[0],
+            xerr=x_value[1],
+            yerr=y_value[1] if y_bars else None,
+            fmt="*" if is_retrain else "o",
+            markersize=16 if is_retrain else 7,
+            color="black" if is_retrain else palette(index % 20),
+            capsize=3,
+            label=f"{row['method']} (reference)" if is_retrain else row["method"],
+        )
+
+
 def forget_vs_test(rows: list[dict[str, Any]], num_labels: int, path: Path, title: str) -> Path:
     """Forget vs test accuracy per method (mean ± std over seeds), the retrain model as a star and
     chance (1/K) as a dashed line: close to the star is the retrain target, close to the line is what
     the MU-Bench score rewards."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
-    colours = plt.get_cmap("tab20")  # tab10 would repeat colours beyond ten methods
-    for index, row in enumerate(rows):
-        forget, test = _value(row, "forget_accuracy"), _value(row, "test_accuracy")
-        if forget is None or test is None:
-            continue
-        is_retrain = row["method"] == RETRAIN
-        ax.errorbar(
-            forget[0],
-            test[0],
-            xerr=forget[1],
-            yerr=test[1],
-            fmt="*" if is_retrain else "o",
-            markersize=16 if is_retrain else 7,
-            color="black" if is_retrain else colours(index % 20),
-            capsize=3,
-            label=f"{row['method']} (reference)" if is_retrain else row["method"],
-        )
+    _method_points(ax, rows, "forget_accuracy", "test_accuracy")
     ax.axvline(1.0 / num_labels, linestyle="--", color="grey", label=f"chance 1/K = {1 / num_labels:.2f}")
     ax.set_xlabel("forget-set accuracy")
     ax.set_ylabel("test accuracy")
@@ -55,31 +66,16 @@ def forget_vs_test(rows: list[dict[str, Any]], num_labels: int, path: Path, titl
 
 
 def quality_vs_utility(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
-    """Generation tasks on TOFU's axes: model utility against forget quality (a KS p-value, so on a log
-    axis) per method, the retrain model as a star (its forget quality against itself is 1)."""
+    """Generation tasks on TOFU's axes: forget quality (a KS p-value, so on a log axis) against model
+    utility per method, the retrain model as a star (its forget quality against itself is 1)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
-    colours = plt.get_cmap("tab20")
-    for index, row in enumerate(rows):
-        utility, quality = _value(row, "model_utility"), _value(row, "forget_quality")
-        if utility is None or quality is None:
-            continue
-        is_retrain = row["method"] == RETRAIN
-        ax.errorbar(
-            utility[0],
-            max(quality[0], 1e-12),  # a p-value of 0 would fall off the log axis
-            xerr=utility[1],
-            fmt="*" if is_retrain else "o",
-            markersize=16 if is_retrain else 7,
-            color="black" if is_retrain else colours(index % 20),
-            capsize=3,
-            label=f"{row['method']} (reference)" if is_retrain else row["method"],
-        )
+    _method_points(ax, rows, "model_utility", "forget_quality", y_floor=1e-12, y_bars=False)
     ax.set_yscale("log")
     ax.set_xlabel("model utility (higher is better)")
     ax.set_ylabel("forget quality: KS p-value against retrain (higher is better)")
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="best", ncol=2)
+    ax.legend(fontsize=7, loc="lower left", ncol=2)
     return _save(plt, fig, path)
 
 
