@@ -222,6 +222,7 @@ def test_ssd_gets_its_per_task_alpha_on_the_audio_and_video_tasks() -> None:
         settings = default_hyperparameters(task)
         assert settings["ssd"] == {"selection_weighting": 6.0}
         assert settings["grad_ascent"] == default_hyperparameters("digits")["grad_ascent"]
+    assert default_hyperparameters("go_relations")["ssd"] == {"selection_weighting": 4.0}
     assert default_hyperparameters("digit_pairs")["ssd"] == {"selection_weighting": 8.0}
     assert default_hyperparameters("cifar10") == {}
 
