@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields, replace
-from functools import partial
 from typing import Any
 
 from ..errors import MubenchError
@@ -112,7 +111,7 @@ def run(options: StudyOptions, factors: tuple[float, ...] = FACTORS) -> StudyRes
                     {parameter: value},
                 )
                 options.log(f"lr-search: {method} with {parameter}={value:g} (×{factor:g})")
-                record = run_variant(cell, partial(train_and_score))
+                record = run_variant(cell, train_and_score)
             row = table_row(
                 {"method": method, "parameter": parameter, "factor": factor, "value": value}, record
             )
