@@ -149,6 +149,16 @@ def test_study_help_lists_the_four_studies(capsys: pytest.CaptureFixture[str]) -
             ["lr-search", "--hyperparameters", "nowhere.yaml"],
             "--hyperparameters file nowhere.yaml does not exist",
         ),
+        (["lr-search", "--method-factors", "ssd"], "--method-factors takes METHOD=F1,F2"),
+        (
+            ["lr-search", "--methods", "grad_ascent", "--method-factors", "ssd=0.5"],
+            "--method-factors names ssd, not among --methods (grad_ascent)",
+        ),
+        (
+            ["lr-search", "--methods", "ssd", "--method-factors", "ssd=1", "--method-factors", "ssd=2"],
+            "--method-factors gives 'ssd' twice",
+        ),
+        (["lr-search", "--methods", "ssd", "--method-factors", "ssd=-2"], "--factors must be positive"),
     ],
 )
 def test_bad_study_flags_are_clear_errors(argv, message, tmp_path, capsys) -> None:
@@ -262,11 +272,16 @@ def test_lr_search_runs_on_digits_picks_on_validation_and_writes_a_grid_file(tmp
     from mubench_hf.studies.lr_search import validation_gap
     from mubench_hf.sweeps import load_grid
 
-    argv = ["study", "lr-search", "--output", str(tmp_path), *TINY, "--factors", "0.1,10"]
+    # a settings file covering a method the study does not run (finetune) is taken for the ones it runs
+    settings = tmp_path / "start.yaml"
+    settings.write_text("grad_ascent: {learning_rate: 1.0e-3}\nfinetune: {learning_rate: 2.0e-2}\n")
+    argv = ["study", "lr-search", "--output", str(tmp_path), *TINY, "--factors", "0.1,10",
+            "--hyperparameters", str(settings)]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
     folder = tmp_path / "lr-search"
     table = _rows(folder / "results.csv")
     assert [float(r["factor"]) for r in table] == [0.1, 1.0, 10.0]
+    assert float(table[1]["value"]) == pytest.approx(1.0e-3)  # factor 1 is the file's value
     values = [float(r["value"]) for r in table]
     assert values[0] == pytest.approx(values[1] / 10) and values[2] == pytest.approx(values[1] * 10)
     gaps = [float(r["validation_gap"]) for r in table]
@@ -282,3 +297,9 @@ def test_lr_search_runs_on_digits_picks_on_validation_and_writes_a_grid_file(tmp
     )
     grid = load_grid(grid_file, {"output": str(tmp_path / "run")})
     assert grid.method_arguments("grad_ascent")["learning_rate"] == pytest.approx(float(picked[0]["value"]))
+    # a method's own factors replace the common ones for it; finished cells are reused
+    argv = [*argv, "--method-factors", "grad_ascent=0.01,0.1"]
+    assert main(argv) == 0, capsys.readouterr().err
+    table = _rows(folder / "results.csv")
+    assert [float(r["factor"]) for r in table] == [0.01, 0.1, 1.0]
+    assert float(table[0]["value"]) == pytest.approx(1.0e-5)

@@ -3,6 +3,7 @@
 # every classification method x deletion ratios 1, 5, 10 % and the class-wise config of class 0 (T-shirt/top)
 # x MU-Bench's five seeds, learning rates picked on validation only. Resumable: run it again to go on.
 #   OUT=runs/fashion_mnist_science examples/fashion_mnist_science/run.sh
+#   (STUDY_FLAGS / RUN_FLAGS: extra flags of the learning-rate search / of the grid run)
 # Cost (2-core CPU, quiet): ~70 s per base/retrain model (2 epochs), ~45 s per cell (most of it scoring:
 # prediction over 70k images and SalUn's SVC attack fitted on 20k confidences): about 4 CPU-hours in all.
 set -euo pipefail
@@ -13,9 +14,14 @@ SWEEP="$OUT/lr-search/sweep"
 if [ ! -f "$SWEEP/mubench/mubench.json" ]; then
   mubench build-splits --task fashion_mnist --ratios 1,5,10 --forget-class 0 --seed 42 --output "$SWEEP/mubench" --quiet
 fi
-# 2. learning rate x 0.3 / 1 / 3 per method on fashion_mnist_del5, seed 42, picked on validation
+# 2. each method's learning rate x factors on fashion_mnist_del5, seed 42, picked on validation. A first
+#    search over x0.3/1/3 put eleven methods at x0.3 and bad_teaching at x3 (the grid's edges), so the
+#    factors reach further down, and up for bad_teaching; SSD searches its selection weighting alpha.
 mubench study lr-search --task fashion_mnist --methods all --ratio 5 --seed 42 --output "$OUT" \
-  --base-epochs 2 --max-steps 150 --hyperparameters "$HERE/start_hyperparameters.yaml" --factors 0.3,1,3 "$@"
+  --base-epochs 2 --max-steps 150 --hyperparameters "$HERE/start_hyperparameters.yaml" \
+  --factors 0.03,0.1,0.3 --method-factors grad_ascent=0.01,0.03,0.1,0.3 \
+  --method-factors delete=0.01,0.03,0.1,0.3 --method-factors bad_teaching=3,10,30 \
+  --method-factors ssd=0.1,0.2,0.3 ${STUDY_FLAGS:-}
 # 3. the grid with the picked settings, in the same folder (its seed-42 models are reused)
 python - "$HERE/start_hyperparameters.yaml" "$OUT/lr-search/hyperparameters.yaml" "$SWEEP" > "$OUT/grid.yaml" <<'PY'
 import json, sys
@@ -29,4 +35,5 @@ print(json.dumps({
     "hyperparameters": settings,
 }, indent=2))
 PY
-mubench run "$OUT/grid.yaml" "$@"
+# RUN_FLAGS reach mubench run only, e.g. RUN_FLAGS="--backend ray" (two cells at a time on two cores)
+mubench run "$OUT/grid.yaml" ${RUN_FLAGS:-}

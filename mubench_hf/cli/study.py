@@ -102,12 +102,33 @@ def build_parser() -> argparse.ArgumentParser:
                 default="0.3,1,3",
                 help="multiples of each method's learning rate (default 0.3,1,3)",
             )
+            study.add_argument(
+                "--method-factors",
+                action="append",
+                default=[],
+                metavar="METHOD=F1,F2",
+                help="one method's own factors instead of --factors (repeatable), "
+                "e.g. --method-factors bad_teaching=3,10,30",
+            )
         if name == "curriculum":
             study.add_argument(
                 "--lambda", dest="lam", type=float, default=10.0, help="SuperLoss λ (MU-Bench: 10)"
             )
         add_runtime_flags(study)
     return parser
+
+
+def _method_factors(args: argparse.Namespace) -> dict[str, tuple[float, ...]]:
+    """``--method-factors METHOD=F1,F2`` (repeatable) as a mapping method -> factors."""
+    chosen: dict[str, tuple[float, ...]] = {}
+    for item in args.method_factors:
+        method, sep, values = item.partition("=")
+        if not sep or not method.strip() or not values.strip():
+            raise MubenchError(f"--method-factors takes METHOD=F1,F2 (e.g. ssd=0.1,0.3), got {item!r}")
+        if method.strip() in chosen:
+            raise MubenchError(f"--method-factors gives {method.strip()!r} twice")
+        chosen[method.strip()] = tuple(_numbers(values, f"--method-factors {method.strip()}"))
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         methods = [m for m in methods if m != RETRAIN]
     base_recipe = {} if args.base_epochs is None else {"num_train_epochs": args.base_epochs}
     unlearn_args = {} if args.max_steps is None else {"max_steps": args.max_steps}
-    hyperparameters = _hyperparameters(args.hyperparameters)
+    # a settings file may cover more methods than this study runs (e.g. every method's starting point):
+    # the others are left out here; a name that is no method at all still fails when the grid is checked
+    every_method = parse_methods("all", get_task(args.task).kind)
+    hyperparameters = {
+        m: v
+        for m, v in _hyperparameters(args.hyperparameters).items()
+        if m in methods or m not in every_method
+    }
     options = StudyOptions(
         task=args.task, methods=methods, seed=args.seed, ratio=getattr(args, "ratio", 5.0), output=args.output,
         model=args.model, base_recipe=base_recipe, unlearn_args=unlearn_args, hyperparameters=hyperparameters,
@@ -138,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.study == "bias":
             extra["target"] = args.target
     elif args.study == "lr-search":
-        extra = {"factors": _numbers(args.factors, "--factors")}
+        extra = {"factors": _numbers(args.factors, "--factors"), "method_factors": _method_factors(args)}
     elif args.study == "curriculum":
         if args.lam <= 0:
             raise MubenchError(f"--lambda must be positive, got {args.lam:g}")

@@ -9,7 +9,8 @@ retrain*::
 
 Forget accuracy is measured on training rows (Df) and utility on the validation split, so the test
 split is never read to choose; its accuracy stays in the table for information only. Ties go to the
-smaller learning rate. SSD takes no gradient steps: its searched value is the selection weighting α
+smaller learning rate. A method whose pick lies at the edge of the common factors gets its own, wider
+ones (``--method-factors bad_teaching=3,10,30``). SSD takes no gradient steps: its searched value is the selection weighting α
 instead (``SEARCHED``).
 
 Writes ``results.csv``/``results.md`` (every candidate, the pick marked), a figure, and
@@ -87,11 +88,22 @@ def pick(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return chosen
 
 
-def run(options: StudyOptions, factors: tuple[float, ...] = FACTORS) -> StudyResult:
-    if any(not f > 0 for f in factors):
-        raise MubenchError(f"--factors must be positive, got {', '.join(f'{f:g}' for f in factors)}")
-    if 1.0 not in factors:
-        factors = (1.0, *factors)  # the plain cell is always a candidate: it is run anyway
+def run(
+    options: StudyOptions,
+    factors: tuple[float, ...] = FACTORS,
+    method_factors: dict[str, tuple[float, ...]] | None = None,
+) -> StudyResult:
+    """``method_factors`` replaces ``factors`` for the methods it names (a method whose best value lay at
+    the edge of the common grid gets its own, wider one)."""
+    method_factors = dict(method_factors or {})
+    unknown = sorted(set(method_factors) - set(options.methods))
+    if unknown:
+        raise MubenchError(
+            f"--method-factors names {', '.join(unknown)}, not among --methods ({', '.join(options.methods)})"
+        )
+    for own in (factors, *method_factors.values()):
+        if any(not f > 0 for f in own):
+            raise MubenchError(f"--factors must be positive, got {', '.join(f'{f:g}' for f in own)}")
     folder = options.folder("lr-search")
     grid = options.grid(folder / "sweep")
     options.sweep(grid)
@@ -100,7 +112,8 @@ def run(options: StudyOptions, factors: tuple[float, ...] = FACTORS) -> StudyRes
         plain = base_cell(grid, method)
         parameter = searched_parameter(method)
         start = start_value(method, plain.arguments)
-        for factor in sorted(factors):
+        # the plain cell (factor 1) is always a candidate: the sweep runs it anyway
+        for factor in sorted({1.0, *method_factors.get(method, factors)}):
             value = float(f"{start * factor:.6g}")
             if factor == 1.0:
                 record = cell_record(grid, method)
