@@ -303,3 +303,34 @@ def test_lr_search_runs_on_digits_picks_on_validation_and_writes_a_grid_file(tmp
     table = _rows(folder / "results.csv")
     assert [float(r["factor"]) for r in table] == [0.01, 0.1, 1.0]
     assert float(table[0]["value"]) == pytest.approx(1.0e-5)
+
+
+def test_lr_search_on_a_class_wise_config_writes_its_own_folder_for_class_wise_hyperparameters(
+    tmp_path, capsys
+) -> None:
+    from mubench_hf.sweeps import load_grid
+
+    argv = ["study", "lr-search", "--output", str(tmp_path), *TINY, "--factors", "10", "--forget-class", "0"]
+    assert main(argv) == 0, capsys.readouterr().err
+    folder = tmp_path / "lr-search" / "digits_class0"
+    table = _rows(folder / "results.csv")
+    assert [float(r["factor"]) for r in table] == [1.0, 10.0]
+    record = json.loads(next((folder / "x10").rglob("cell.json")).read_text())
+    assert record["config"] == "digits_class0"  # the variant forgets the class, not random rows
+    plain = (
+        tmp_path / "lr-search" / "sweep" / "cells" / "digits_class0" / "seed42" / "grad_ascent" / "cell.json"
+    )
+    assert json.loads(plain.read_text())["config"] == "digits_class0"
+    assert not (tmp_path / "lr-search" / "results.csv").exists()  # the random-deletion tables stay apart
+    picked = (folder / "hyperparameters.yaml").read_text()
+    assert "digits_class0" in picked.splitlines()[0]
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text(
+        "task: digits\nmethods: [grad_ascent]\nclasses: [0]\nclass_wise_hyperparameters:\n"
+        + "".join(f"  {line}\n" for line in picked.splitlines())
+    )
+    grid = load_grid(grid_file, {"output": str(tmp_path / "run")})
+    best = min(table, key=lambda r: float(r["validation_gap"]))
+    assert grid.method_arguments("grad_ascent", "digits_class0")["learning_rate"] == pytest.approx(
+        float(best["value"])
+    )

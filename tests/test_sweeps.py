@@ -244,6 +244,13 @@ def test_cli_run_with_a_grid_file_reuses_the_sweep(sweep, tmp_path, capsys):
         ({"hyperparameters": {"scrub": {"learning_rate": 1e-3}}}, "hyperparameters.scrub"),
         ({"base_recipe": {"num_epochs": 1}}, "num_epochs"),
         ({"unlearn_args": {"bogus": 1}}, "bogus"),
+        ({"classes": [0], "class_wise_hyperparameters": {"salun": {"mask_ration": 0.5}}}, "mask_ration"),
+        ({"classes": [0], "class_wise_hyperparameters": {"scrub": {}}}, "class_wise_hyperparameters.scrub"),
+        ({"class_wise_hyperparameters": {"salun": {"learning_rate": 1e-3}}}, "add classes"),
+        (
+            {"classes": [0], "class_wise_hyperparameters": {"salun": {"learning_rate": -1.0}}},
+            "class_wise_hyperparameters.salun",
+        ),
     ],
 )
 def test_invalid_grid_file_names_the_key(tmp_path, change, named):
@@ -269,6 +276,17 @@ def test_method_arguments_layer_grid_settings_over_the_defaults():
     assert salun["mask_ratio"] == 0.3 and salun["learning_rate"] == 3e-3
     assert salun["per_device_train_batch_size"] == 32
     assert make_grid({"task": "digits", "methods": ["retrain"]}).methods == ["retrain"]
+
+
+def test_class_wise_hyperparameters_reach_the_class_wise_configs_only():
+    grid = make_grid({"task": "digits", "methods": ["salun", "ssd"], "ratios": [5], "classes": [3],
+                      "hyperparameters": {"salun": {"learning_rate": 1e-3, "mask_ratio": 0.3}},
+                      "class_wise_hyperparameters": {"salun": {"learning_rate": 2e-2}}})  # fmt: skip
+    random, class_wise = (grid.method_arguments("salun", c) for c in ("digits_del5", "digits_class3"))
+    assert random["learning_rate"] == 1e-3 and class_wise["learning_rate"] == 2e-2
+    assert random["mask_ratio"] == class_wise["mask_ratio"] == 0.3  # the rest is shared
+    assert grid.method_arguments("salun")["learning_rate"] == 1e-3  # no config: the random-deletion settings
+    assert grid.method_arguments("ssd", "digits_class3") == grid.method_arguments("ssd", "digits_del5")
 
 
 def test_changed_hyperparameters_rerun_only_that_method(sweep, tmp_path):

@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
                 help="one method's own factors instead of --factors (repeatable), "
                 "e.g. --method-factors bad_teaching=3,10,30",
             )
+            study.add_argument(
+                "--forget-class",
+                default=None,
+                help="search on the class-wise config <task>_class<K> (label index or name) instead of "
+                "the --ratio one; writes lr-search/<task>_class<K>/hyperparameters.yaml for a grid's "
+                "class_wise_hyperparameters key",
+            )
         if name == "curriculum":
             study.add_argument(
                 "--lambda", dest="lam", type=float, default=10.0, help="SuperLoss λ (MU-Bench: 10)"
@@ -167,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             extra["target"] = args.target
     elif args.study == "lr-search":
         extra = {"factors": _numbers(args.factors, "--factors"), "method_factors": _method_factors(args)}
+        if args.forget_class is not None:
+            label = args.forget_class.strip()
+            extra["forget_class"] = int(label) if label.lstrip("-").isdigit() else label
     elif args.study == "curriculum":
         if args.lam <= 0:
             raise MubenchError(f"--lambda must be positive, got {args.lam:g}")

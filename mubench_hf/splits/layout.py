@@ -43,6 +43,12 @@ def class_config_name(task: str, label: int) -> str:
 _CONFIG_NAME = re.compile(r"^(?P<task>.+)_(del[0-9.]+|class[0-9]+)$")
 
 
+def is_class_config(config: str) -> bool:
+    """``digits_class3`` (class-wise deletion) rather than ``digits_del5`` (random deletion)."""
+    match = _CONFIG_NAME.match(config)
+    return match is not None and match.group(2).startswith("class")
+
+
 def task_of_config(config: str) -> str:
     """The task of a deletion config name: ``digits_del5`` and ``digits_class3`` → ``digits``."""
     match = _CONFIG_NAME.match(config)

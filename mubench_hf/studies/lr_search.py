@@ -92,9 +92,14 @@ def run(
     options: StudyOptions,
     factors: tuple[float, ...] = FACTORS,
     method_factors: dict[str, tuple[float, ...]] | None = None,
+    forget_class: int | str | None = None,
 ) -> StudyResult:
     """``method_factors`` replaces ``factors`` for the methods it names (a method whose best value lay at
-    the edge of the common grid gets its own, wider one)."""
+    the edge of the common grid gets its own, wider one). ``forget_class`` searches on the class-wise
+    config ``<task>_class<k>`` instead of ``<task>_del<ratio>``: the sweep (splits, models, plain cells of
+    both configs) is shared with the random-deletion search, and the tables, variants and
+    ``hyperparameters.yaml`` go to a subfolder named after the config, ready for a grid file's
+    ``class_wise_hyperparameters`` key."""
     method_factors = dict(method_factors or {})
     unknown = sorted(set(method_factors) - set(options.methods))
     if unknown:
@@ -104,19 +109,25 @@ def run(
     for own in (factors, *method_factors.values()):
         if any(not f > 0 for f in own):
             raise MubenchError(f"--factors must be positive, got {', '.join(f'{f:g}' for f in own)}")
-    folder = options.folder("lr-search")
-    grid = options.grid(folder / "sweep")
+    study = options.folder("lr-search")
+    if forget_class is None:
+        grid = options.grid(study / "sweep")
+        config, folder = grid.configs[0], study
+    else:
+        grid = options.grid(study / "sweep", classes=[forget_class])
+        config = grid.configs[-1]  # the ratio's config comes first, the class-wise one last
+        folder = study / config
     options.sweep(grid)
     rows: list[dict[str, Any]] = []
     for method in options.methods:
-        plain = base_cell(grid, method)
+        plain = base_cell(grid, method, config)
         parameter = searched_parameter(method)
         start = start_value(method, plain.arguments)
         # the plain cell (factor 1) is always a candidate: the sweep runs it anyway
         for factor in sorted({1.0, *method_factors.get(method, factors)}):
             value = float(f"{start * factor:.6g}")
             if factor == 1.0:
-                record = cell_record(grid, method)
+                record = cell_record(grid, method, config)
             else:
                 cell = variant_cell(
                     replace(plain, arguments={**plain.arguments, parameter: value}),
@@ -135,7 +146,7 @@ def run(
     chosen = pick(rows)
     for row in rows:
         row["picked"] = chosen.get(row["method"], {}).get(row["parameter"]) == row["value"]
-    _write_picked(folder, chosen, grid.configs[0], grid.seeds[0])
+    _write_picked(folder, chosen, config, grid.seeds[0])
     findings = [
         f"{method}: {name} = {value:g}" for method, picks in chosen.items() for name, value in picks.items()
     ]
@@ -144,7 +155,7 @@ def run(
         *findings,
     ]
     csv_path, md_path = write_table(
-        rows, folder, f"Learning-rate search on {grid.configs[0]} (seed {grid.seeds[0]}, {grid.model})", notes
+        rows, folder, f"Learning-rate search on {config} (seed {grid.seeds[0]}, {grid.model})", notes
     )
     figure = line_figure(
         rows, x="factor", series="method", panels=("validation_gap", "forget_accuracy", "validation_accuracy"),

@@ -64,6 +64,9 @@ class Grid:
     base_recipe: dict[str, Any] = field(default_factory=dict)
     unlearn_args: dict[str, Any] = field(default_factory=dict)
     hyperparameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # over ``hyperparameters`` in the class-wise configs only: forgetting a whole class may need other
+    # settings than forgetting random rows (e.g. learning rates searched on each kind of deletion)
+    class_wise_hyperparameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     save_models: bool = False
 
     @property
@@ -75,14 +78,20 @@ class Grid:
         by_ratio = [f"{self.task}_del{format_ratio(Fraction(str(ratio)))}" for ratio in self.ratios]
         return by_ratio + [class_config_name(self.task, label) for label in self.classes]
 
-    def method_arguments(self, method: str) -> dict[str, Any]:
-        """Every argument of ``method``'s cells: defaults, then the grid's common and per-method ones."""
-        defaults = default_hyperparameters(self.task).get(method, {})
+    def method_arguments(self, method: str, config: str | None = None) -> dict[str, Any]:
+        """Every argument of ``method``'s cells (of ``config``: a class-wise config may have its own
+        defaults and settings): defaults, then the grid's common and per-method ones, then in a
+        class-wise config its ``class_wise_hyperparameters``."""
+        from ..splits.layout import is_class_config
+
+        class_wise = config is not None and is_class_config(config)
+        defaults = default_hyperparameters(self.task, class_wise=class_wise).get(method, {})
         return {
             **UNLEARN_DEFAULTS,
             **self.unlearn_args,
             **defaults,
             **self.hyperparameters.get(method, {}),
+            **(self.class_wise_hyperparameters.get(method, {}) if class_wise else {}),
         }
 
 
@@ -107,6 +116,7 @@ def make_grid(values: dict[str, Any]) -> Grid:
         base_recipe=dict(values.get("base_recipe", {})),
         unlearn_args=dict(values.get("unlearn_args", {})),
         hyperparameters=dict(values.get("hyperparameters", {})),
+        class_wise_hyperparameters=dict(values.get("class_wise_hyperparameters", {})),
         save_models=values.get("save_models", False),
     )
     check_settings(grid)

@@ -31,6 +31,7 @@ TOP_LEVEL_TYPES: dict[str, tuple[type, ...]] = {
     "base_recipe": (dict,),
     "unlearn_args": (dict,),
     "hyperparameters": (dict,),
+    "class_wise_hyperparameters": (dict,),
     "save_models": (bool,),
 }
 _TYPE_WORDS = {str: "a string", list: "a list", int: "an integer", float: "a number", dict: "a mapping"}
@@ -257,14 +258,18 @@ def _refuse_secrets(key: str, values: dict[str, Any]) -> None:
 
 
 def check_settings(grid: Any) -> None:
-    """Names, types and training numbers of ``base_recipe``, ``unlearn_args`` and ``hyperparameters``."""
+    """Names, types and training numbers of ``base_recipe``, ``unlearn_args``, ``hyperparameters`` and
+    ``class_wise_hyperparameters``."""
     from ..reference_models import RecipeArguments
 
     _refuse_secrets("base_recipe", grid.base_recipe)
     _refuse_secrets("unlearn_args", grid.unlearn_args)
-    for method, settings in grid.hyperparameters.items():
-        if isinstance(settings, dict):
-            _refuse_secrets(f"hyperparameters.{method}", settings)
+    per_method = {"hyperparameters": grid.hyperparameters}
+    per_method["class_wise_hyperparameters"] = grid.class_wise_hyperparameters
+    for name, table in per_method.items():
+        for method, settings in table.items():
+            if isinstance(settings, dict):
+                _refuse_secrets(f"{name}.{method}", settings)
 
     recipe_fields = {f.name for f in dataclasses.fields(RecipeArguments)} - {"output_dir", "seed"}
     _check_names("base_recipe", grid.base_recipe, recipe_fields, "argument(s)")
@@ -277,16 +282,29 @@ def check_settings(grid: Any) -> None:
     _check_names("unlearn_args", grid.unlearn_args, common - PER_CELL, "argument(s)")
     for method in unlearners:
         check_types("unlearn_args", grid.unlearn_args, _config_class(method))
-    for method, settings in grid.hyperparameters.items():
-        key = f"hyperparameters.{method}"
-        if method == RETRAIN:
-            raise MubenchError(f"grid key {key!r}: retrain uses base_recipe (the base model's recipe)")
-        if method not in grid.methods:
-            raise MubenchError(f"grid key {key!r}: {method!r} is not in methods ({', '.join(grid.methods)})")
-        if not isinstance(settings, dict):
-            raise MubenchError(f"grid key {key!r}: expected a mapping of argument to value, got {settings!r}")
-        _check_names(key, settings, _config_fields(method) - PER_CELL, "argument(s)")
-        check_types(key, settings, _config_class(method))
+    if grid.class_wise_hyperparameters and not grid.classes:
+        raise MubenchError(
+            "grid key 'class_wise_hyperparameters': the grid has no class-wise configs (add classes: [k])"
+        )
+    for name, table in per_method.items():
+        for method, settings in table.items():
+            key = f"{name}.{method}"
+            if method == RETRAIN:
+                raise MubenchError(f"grid key {key!r}: retrain uses base_recipe (the base model's recipe)")
+            if method not in grid.methods:
+                raise MubenchError(
+                    f"grid key {key!r}: {method!r} is not in methods ({', '.join(grid.methods)})"
+                )
+            if not isinstance(settings, dict):
+                raise MubenchError(
+                    f"grid key {key!r}: expected a mapping of argument to value, got {settings!r}"
+                )
+            _check_names(key, settings, _config_fields(method) - PER_CELL, "argument(s)")
+            check_types(key, settings, _config_class(method))
     for method in unlearners:
-        where = f"the settings of method {method!r} (defaults, unlearn_args, hyperparameters.{method})"
-        _check_numbers(where, _config_class(method), grid.method_arguments(method))
+        where = (
+            f"the settings of method {method!r} (defaults, unlearn_args, hyperparameters.{method}, "
+            f"class_wise_hyperparameters.{method})"
+        )
+        for config in grid.configs:  # a class-wise config may have its own defaults
+            _check_numbers(where, _config_class(method), grid.method_arguments(method, config))

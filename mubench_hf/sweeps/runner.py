@@ -94,7 +94,7 @@ def make_cell(
         config=config,
         seed=seed,
         method=method,
-        arguments={} if method == RETRAIN else grid.method_arguments(method),
+        arguments={} if method == RETRAIN else grid.method_arguments(method, config),
         identity=identity,
         dataset_repo=str(splits_dir(grid)),
         cache_dir=cache_dir(grid),
