@@ -17,8 +17,8 @@ UNLEARN_DEFAULTS: dict[str, Any] = dict(per_device_train_batch_size=32)
 #: other modalities (go_relations: all 12 methods finish on del5 and class0, every one but SSD at α = 8
 #: lowering class 0's accuracy 0.783 -> 0.000-0.667) and the offline generation tasks (the generative methods' settings are tuned on tiny
 #: LMs). Measured with ``mubench run --task <task> --methods all --ratios 5 --classes 0 --seeds 42``:
-#: on spoken_keywords, moving_digits and digit_pairs every forgetting method but SSD takes the class-wise
-#: config's forget accuracy from 0.77-1.0 to 0.00-0.22 (SSD: see TASK_SETTINGS), though on the first
+#: on spoken_keywords, moving_digits and digit_pairs every forgetting method takes the class-wise
+#: config's forget accuracy from 0.77-1.0 to 0.00-0.22 (SSD with the settings below), though on the first
 #: two finetune, grad_ascent, grad_diff, npo and scrub also pull retain accuracy far down
 #: (over-forgetting: per-task settings would do better); without them a method runs with
 #: TrainingArguments' defaults, a learning rate of 5e-5 meant for fine-tuning pretrained models.
