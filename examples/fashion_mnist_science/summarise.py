@@ -16,6 +16,8 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
+from mubench_hf.splits.layout import is_class_config
+
 RETRAIN = "retrain"
 NUM_LABELS = 10  # Fashion-MNIST
 # MU-Bench's score zeroes forget accuracies below chance by more than 20 % of chance: the same tolerance
@@ -48,12 +50,10 @@ def interval(row: dict[str, str], metric: str) -> str:
     return f"{mean:.3f}" if low is None or high is None else f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
-def config_order(config: str) -> tuple[int, float]:
+def config_order(config: str) -> tuple[bool, float]:
     """del1, del5, del10 then the class-wise configs."""
     suffix = config.rsplit("_", 1)[-1]
-    if suffix.startswith("del"):
-        return 0, float(suffix[3:])
-    return 1, float(suffix[5:]) if suffix.startswith("class") else 0.0
+    return is_class_config(config), float(suffix.removeprefix("del").removeprefix("class"))
 
 
 def config_tables(rows: list[dict[str, str]]) -> list[str]:
@@ -97,15 +97,15 @@ def ranks(rows: list[dict[str, str]], configs: list[str]) -> dict[str, float]:
 def claims(rows: list[dict[str, str]]) -> list[str]:
     configs = sorted({r["config"] for r in rows}, key=config_order)
     kinds = {
-        "random deletion": [c for c in configs if config_order(c)[0] == 0],
-        "class-wise deletion": [c for c in configs if config_order(c)[0] == 1],
+        "random deletion": [c for c in configs if not is_class_config(c)],
+        "class-wise deletion": [c for c in configs if is_class_config(c)],
     }
     lines = ["| method | " + " | ".join(f"mean rank, {k}" for k in kinds if kinds[k]) + " |"]
     lines.append("|---|" + "---:|" * sum(1 for k in kinds if kinds[k]))
     mean_ranks = {kind: ranks(rows, cs) for kind, cs in kinds.items() if cs}
     methods = sorted(
         {m for r in mean_ranks.values() for m in r},
-        key=lambda m: sum(r.get(m, 99) for r in mean_ranks.values()),
+        key=lambda m: (sum(r.get(m, 99) for r in mean_ranks.values()), m),
     )
     for method in methods:
         lines.append(

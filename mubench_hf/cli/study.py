@@ -174,9 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             extra["target"] = args.target
     elif args.study == "lr-search":
         extra = {"factors": _numbers(args.factors, "--factors"), "method_factors": _method_factors(args)}
-        if args.forget_class is not None:
-            label = args.forget_class.strip()
-            extra["forget_class"] = int(label) if label.lstrip("-").isdigit() else label
+        if args.forget_class is not None:  # an index or a name: the grid's classes key resolves both
+            extra["forget_class"] = args.forget_class.strip()
     elif args.study == "curriculum":
         if args.lam <= 0:
             raise MubenchError(f"--lambda must be positive, got {args.lam:g}")

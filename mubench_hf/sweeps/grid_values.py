@@ -264,8 +264,10 @@ def check_settings(grid: Any) -> None:
 
     _refuse_secrets("base_recipe", grid.base_recipe)
     _refuse_secrets("unlearn_args", grid.unlearn_args)
-    per_method = {"hyperparameters": grid.hyperparameters}
-    per_method["class_wise_hyperparameters"] = grid.class_wise_hyperparameters
+    per_method = {
+        "hyperparameters": grid.hyperparameters,
+        "class_wise_hyperparameters": grid.class_wise_hyperparameters,
+    }
     for name, table in per_method.items():
         for method, settings in table.items():
             if isinstance(settings, dict):
