@@ -24,8 +24,10 @@ _LAZY = {
     "list_methods": "mubench_hf.trainers",
     "evaluate_unlearning": "mubench_hf.evaluation",
     "compute_unlearning_metrics": "mubench_hf.metrics",
-    "build_model": "mubench_hf.modeling",
-    "prepare_splits": "mubench_hf.processing",
+    "build_model": "mubench_hf.kinds.classification",
+    "prepare_splits": "mubench_hf.kinds.classification",
+    "kind_of": "mubench_hf.kinds",
+    "GenerationTask": "mubench_hf.tasks.generation",
     "train_base": "mubench_hf.reference_models",
     "train_retrain": "mubench_hf.reference_models",
 }

@@ -153,7 +153,7 @@ def unlearn_cell(
     """What a cell does: prepare its splits and base model, run the method's trainer, score it (and
     save the model when asked). Studies run variants through the same path: LoRA adapters of
     ``lora_rank`` (``lora_alpha``, default 2·r), or another task objective (``objective(base)``)."""
-    from ..objectives import objective_for
+    from ..kinds import kind_of
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import get_spec
 
@@ -174,7 +174,7 @@ def unlearn_cell(
             "seed": cell.seed,
         }
     )
-    kwargs = {} if objective is None else {"objective": objective(objective_for(prepared.task.kind))}
+    kwargs = {} if objective is None else {"objective": objective(kind_of(prepared.task).objective())}
     trainer = unlearning_trainer(prepared, args, **kwargs)
     _quiet(trainer)
     trainer.train()

@@ -189,7 +189,7 @@ def check_output(value: str) -> str:
 def check_model(task: str, value: str) -> str:
     """A ``tiny:<arch>`` model must name a known tiny architecture (others are checked when loaded)."""
     if value.startswith("tiny:"):
-        from ..modeling import tiny_config
+        from ..kinds.classification import tiny_config
 
         try:
             tiny_config(task, value.split(":", 1)[1])

@@ -17,11 +17,12 @@ from typing import Any
 
 import datasets
 
-from .errors import MubenchError
-from .modalities.base import Transform
-from .modalities.image import image_transform
-from .modalities.text import text_transform
-from .tasks import Task, get_task
+from ...errors import MubenchError
+from ...modalities.base import Transform
+from ...modalities.image import image_transform
+from ...modalities.text import text_transform
+from ...modeling import current_loading_policy
+from ...tasks import Task, get_task
 
 __all__ = [
     "Transform",
@@ -77,10 +78,14 @@ def load_processor(task: str | Task, source: str | None, *, trust_remote_code: b
 
     ``trust_remote_code`` is always passed explicitly: ``False`` unless given or set by
     ``modeling.loading_policy`` (``--trust_remote_code``), so a repo's own processor code never runs
-    unasked."""
-    from .modeling import current_loading_policy
-
-    modality = get_task(task).modality_spec
+    unasked. A model built from a config gets the task's own processor when it brings one
+    (``Task.config_model_processor``)."""
+    task = get_task(task)
+    modality = task.modality_spec
+    if _has_no_checkpoint(source):
+        own = task.config_model_processor()
+        if own is not None:
+            return own
     loader = modality.processor_class()
     if loader is None:
         return None
