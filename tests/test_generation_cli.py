@@ -149,7 +149,6 @@ def test_evaluate_refuses_bad_flag_values() -> None:
 def test_config_fields_are_what_the_report_is_called_with(tmp_path: Path, monkeypatch) -> None:
     import mubench_hf.kinds.generation.unlearning_report as generation
     from mubench_hf.kinds.generation.unlearning_report import GenerationSettings, generation_unlearning_report
-
     from mubench_hf.trainers import UnlearnConfig
 
     seen: dict = {}

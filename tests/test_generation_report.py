@@ -17,12 +17,6 @@ import warnings
 import datasets
 import pytest
 import torch
-from mubench_hf.kinds.generation.report import (
-    GENERATIONS_FILE,
-    REPORT_METRICS,
-    PromptEncoder,
-    generation_report,
-)
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     GPT2Config,
@@ -30,6 +24,13 @@ from transformers import (
     PreTrainedTokenizerFast,
     T5Config,
     T5ForConditionalGeneration,
+)
+
+from mubench_hf.kinds.generation.report import (
+    GENERATIONS_FILE,
+    REPORT_METRICS,
+    PromptEncoder,
+    generation_report,
 )
 
 NAMES = "alice bob carol dave erin frank grace heidi ivan judy".split()

@@ -26,7 +26,17 @@ PACKAGE = Path(mubench_hf.__file__).parent
 # below the kinds layer imports it (the former ``Task`` facade did, through ``processing``, ``modeling`` and
 # ``generation``), and the kinds import nothing of the training and scoring code above them. (The full
 # layer order is import-linter's contract; this guards the kinds' own boundary.)
-ABOVE = ("trainers", "evaluation", "evidence", "reference_models", "pipeline", "sweeps", "studies", "hub", "cli")
+ABOVE = (
+    "trainers",
+    "evaluation",
+    "evidence",
+    "reference_models",
+    "pipeline",
+    "sweeps",
+    "studies",
+    "hub",
+    "cli",
+)
 KINDS_AND_REMOVED = ("kinds", "generation", "processing")
 FORBIDDEN = {
     "tasks": KINDS_AND_REMOVED,
@@ -58,7 +68,9 @@ def _imported_packages(path: Path) -> list[tuple[int, str]]:
             names = [target] if len(target) > 1 else [[*target, alias.name] for alias in node.names]
             found += [(node.lineno, t[1]) for t in names]
         elif isinstance(node, ast.Import):
-            found += [(node.lineno, a.name.split(".")[1]) for a in node.names if a.name.startswith("mubench_hf.")]
+            found += [
+                (node.lineno, a.name.split(".")[1]) for a in node.names if a.name.startswith("mubench_hf.")
+            ]
     return found
 
 
@@ -101,7 +113,9 @@ def test_every_task_has_a_kind_and_a_task_is_data() -> None:
     # what differs by kind is the kind's: a task no longer builds, processes, trains or scores anything
     for behaviour in ("load_processor", "build_model", "process_splits", "fit"):
         assert not hasattr(Task, behaviour) and not hasattr(GenerationTask, behaviour), behaviour
-    with pytest.raises(MubenchError, match=r"unknown task kind 'regression'; known kinds: \['classification', "):
+    with pytest.raises(
+        MubenchError, match=r"unknown task kind 'regression'; known kinds: \['classification', "
+    ):
         get_kind("regression")
 
 
@@ -176,17 +190,23 @@ def test_a_new_kind_is_one_registration(echo_kind, tmp_path: Path, fresh_cache: 
     assert kind.calls[-1] == "objective" and isinstance(trainer.objective, ClassificationObjective)
     metrics = score(prepared, output_dir=None)
     assert kind.calls[-1] == "report" and metrics == {"echo": float(len(prepared.raw["forget"]))}
-    with pytest.raises(MubenchError, match="generation settings apply to generation tasks; 'digits_echo' is a"):
+    with pytest.raises(
+        MubenchError, match="generation settings apply to generation tasks; 'digits_echo' is a"
+    ):
         score(prepared, output_dir=None, generation={"max_new_tokens": 2})
     assert rank_for("echo", ["b", "a"], name=str, is_reference=lambda r: False)[1] == [("a", 1), ("b", 2)]
 
 
 def test_a_task_of_an_unregistered_kind_is_refused() -> None:
-    with pytest.raises(MubenchError, match=r"kind must be one of \['classification', 'generation'\], not 'echo'"):
+    with pytest.raises(
+        MubenchError, match=r"kind must be one of \['classification', 'generation'\], not 'echo'"
+    ):
         dataclasses.replace(get_task("digits"), name="digits_echo", kind="echo")
 
 
-def test_classification_refuses_generation_settings(digits_repo: Path, tmp_path: Path, fresh_cache: str) -> None:
+def test_classification_refuses_generation_settings(
+    digits_repo: Path, tmp_path: Path, fresh_cache: str
+) -> None:
     """Report settings are a parameter of the report (no attribute on the trainer); a classification task's
     report generates nothing and says so before any scoring."""
     from mubench_hf.pipeline import prepare, score
