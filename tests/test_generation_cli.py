@@ -187,7 +187,10 @@ def test_config_fields_are_what_the_report_is_called_with(tmp_path: Path, monkey
     generation_unlearning_report(trainer, {"forget": forget}, log=False, settings=settings)
     assert (seen["max_new_tokens"], seen["chat_template"]) == (2, True)
     generation_unlearning_report(trainer, {"forget": forget}, log=False, settings={"max_new_tokens": 3})
-    assert (seen["max_new_tokens"], seen["batch_size"]) == (3, 64)
+    assert (seen["max_new_tokens"], seen["batch_size"]) == (
+        3,
+        8,
+    )  # this trainer: per_device_eval_batch_size 8
     with pytest.raises(MubenchError, match="must be a GenerationSettings or a dict of its fields, got int"):
         generation_unlearning_report(trainer, {"forget": forget}, log=False, settings=7)
     for bad in ({"generation_max_new_tokens": 0}, {"generation_chat_template": "yes"},

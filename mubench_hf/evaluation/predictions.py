@@ -1,4 +1,4 @@
-"""Per-split model outputs (``predictions.npz``): defined with the classification kind, importable from here."""
+"""Per-split model outputs (``predictions.npz``): defined with the classification kind, importable here."""
 
 from ..kinds.classification.predictions import (
     PREDICTIONS_FILE,

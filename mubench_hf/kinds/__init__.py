@@ -1,5 +1,5 @@
-"""Task kinds: everything that differs between a classification and a generation task, one object per kind
-(see ``base.py``). ``kind_of(task)`` finds a task's kind; a new kind is one module that subclasses ``TaskKind``
+"""Task kinds: everything that differs between a classification and a generation task, one object per
+kind (see ``base.py``). ``kind_of(task)`` finds a task's kind; a new kind is one module that subclasses ``TaskKind``
 and calls ``register_kind``."""
 
 from .base import KINDS, TaskKind, get_kind, kind_of, list_kinds, objective_for, register_kind

@@ -60,7 +60,8 @@ def encode_split(split: Any, tokenizer: Any, *, seq2seq: bool, max_length: int |
 
 
 # Padding encoded rows into a batch: ``input_ids`` and ``attention_mask`` padded with the tokenizer's pad
-# token, ``labels`` with -100, on the right (training and scoring; generation pads prompts on the left itself).
+# token, ``labels`` with -100, on the right (training and scoring; generation pads prompts on the left
+# itself).
 PADDED = {"input_ids": None, "attention_mask": 0, "labels": IGNORE_INDEX}
 
 

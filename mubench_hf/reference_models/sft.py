@@ -20,8 +20,18 @@ from ..kinds.generation.sft import sft_trainer
 from .outputs import TRAIN_RESULTS_FILE, backbone_of, check_output_dir, dataset_hash
 
 #: the recipe fields a generation model's card records
-_CARD_RECIPE = ("num_train_epochs", "max_steps", "learning_rate", "lr_scheduler_type", "warmup_steps",
-                "weight_decay", "per_device_train_batch_size", "gradient_accumulation_steps", "optim", "seed")  # fmt: skip
+_CARD_RECIPE = (
+    "num_train_epochs",
+    "max_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "weight_decay",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "optim",
+    "seed",
+)
 
 
 def fit_sft(

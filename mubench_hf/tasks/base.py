@@ -47,7 +47,8 @@ def source_columns(
             hint = f" (upstream name {upstream[0]!r})" if upstream else ""
             what = f"{role} column" if role else "column"
             raise MubenchError(
-                f"task {task!r}: {where} has no {what} {needed!r}{hint}; its columns are {list(ds.column_names)}"
+                f"task {task!r}: {where} has no {what} {needed!r}{hint}; "
+                f"its columns are {list(ds.column_names)}"
             )
         columns[needed] = name
     return columns

@@ -3,8 +3,8 @@
 Where the reference starts is read from the original (base) model's card, never guessed
 (``mubench_hf.kinds.starting_point``): the pretrained checkpoint the base was fine-tuned from, with a
 fresh, seeded classification head for the task's labels, or fresh weights of the same architecture,
-seeded by ``args.seed``. It never starts from the base's own weights. It is then trained with the task loss on Dr using the
-training arguments given, which should be the base model's recipe (``mubench retrain`` and
+seeded by ``args.seed``. It never starts from the base's own weights. It is then trained with the task
+loss on Dr using the training arguments given, which should be the base model's recipe (``mubench retrain`` and
 ``train_retrain`` read it from the card). Exact unlearning in the sense of Bourtoule et al., "Machine
 Unlearning", IEEE S&P 2021 (SISA is its sharded, cheaper form).
 """

@@ -66,7 +66,8 @@ class GenerationKind(TaskKind):
         trust_remote_code: bool | None = None,
         allow_pickle: bool | None = None,
     ) -> Any:
-        """A causal or seq2seq LM (per ``task.architecture``) from ``tiny:<arch>``, a config or a checkpoint."""
+        """A causal or seq2seq LM (per ``task.architecture``) from ``tiny:<arch>``, a config or a
+        checkpoint."""
         return build_generation_model(
             task, model, processor, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
         )
@@ -86,7 +87,8 @@ class GenerationKind(TaskKind):
         return GenerationCollator(pad_token_id=int(processor.pad_token_id))
 
     def report_settings(self, task: Task, given: Any) -> GenerationSettings | None:
-        """A ``GenerationSettings`` from ``given`` (itself, or a dict of its fields); ``None`` stays ``None``."""
+        """A ``GenerationSettings`` from ``given`` (itself, or a dict of its fields); ``None`` stays
+        ``None``."""
         if given is None or isinstance(given, GenerationSettings):
             return given
         return GenerationSettings(**given)

@@ -89,7 +89,8 @@ def _check_model(model: nn.Module, role: str, seq2seq: bool) -> None:
     if is_encoder_decoder_model(model) != seq2seq:
         kinds = {True: "a sequence-to-sequence", False: "a causal"}
         raise MubenchError(
-            f"{role} is {kinds[is_encoder_decoder_model(model)]} LM but the model under test is {kinds[seq2seq]} one; "
+            f"{role} is {kinds[is_encoder_decoder_model(model)]} LM but the model under test is "
+            f"{kinds[seq2seq]} one; "
             "the original and retrain models must share the architecture"
         )
     if not hasattr(model, "generate"):

@@ -6,9 +6,9 @@
   pretrained checkpoint the base was fine-tuned from (its card's ``recipe.init``), or, for a base built
   from a config, the fresh weights it started from (the same seed gives the same initialisation).
 
-Rows are tokenized once by the shared prompt encoder (``mubench_hf.modalities.prompt_encoding``, the format
-the unlearning methods and the report use too) and handed to ``SFTTrainer`` already processed; the labels carry ``-100`` on the prompt, so
-the loss is on completion tokens only. TRL's ``SFTTrainer`` supports causal LMs only (its loss shifts the
+Rows are tokenized once by the shared prompt encoder (``mubench_hf.modalities.prompt_encoding``, the
+format the unlearning methods and the report use too) and handed to ``SFTTrainer`` already processed; the
+labels carry ``-100`` on the prompt, so the loss is on completion tokens only. TRL's ``SFTTrainer`` supports causal LMs only (its loss shifts the
 labels for next-token prediction), so seq2seq models train with ``transformers.Trainer`` on the same
 batches (the model's own loss on the decoder labels). Either way mubench's safety fixes apply (token never
 pickled, pushes allow-listed, exact checkpoint reloads).

@@ -100,7 +100,8 @@ def settings_of(trainer: Any, settings: Any = None) -> GenerationSettings:
         return GenerationSettings(**settings)
     if not isinstance(settings, GenerationSettings):
         raise MubenchError(
-            f"generation settings must be a GenerationSettings or a dict of its fields, got {type(settings).__name__}"
+            "generation settings must be a GenerationSettings or a dict of its fields, got "
+            f"{type(settings).__name__}"
         )
     return settings
 
