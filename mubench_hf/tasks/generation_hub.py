@@ -15,8 +15,10 @@ the rest of forget10's.
 
 ``source=`` replaces the Hub: a mapping ``{config name: Dataset or DatasetDict}`` or a folder holding one
 sub-folder per config (``full/``, ``forget01/`` …; each written by ``save_to_disk`` or readable by
-``datasets.load_dataset``). ``full`` and ``holdout10`` (the test split) are required, ``forget01/05/10``
-too for ``--order upstream``; the others are optional, and a config that is there must not be empty.
+``datasets.load_dataset``). ``full`` and ``holdout10`` (the test split) are required; building the task
+also needs ``real_authors_perturbed`` and ``world_facts_perturbed`` (or ``real_authors`` /
+``world_facts``: the splits it scores), and ``--order upstream`` needs ``forget01/05/10``. The others are
+optional, and a config that is there must not be empty.
 Authors are TOFU's blocks of 20 questions, checked against the forget configs (a copy whose authors have
 another number of questions is refused with that reason), or an ``author`` column of ``full`` and
 ``holdout10`` where a copy has one (``tofu_authors.py``).
