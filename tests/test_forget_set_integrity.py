@@ -17,7 +17,6 @@ import pytest
 
 from mubench_hf import MubenchError, build_splits, read_manifest, verify_repo
 from mubench_hf.splits import load_deletion_config
-from mubench_hf.splits.manifest import cache_key
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fixtures.generation_upstream import tofu_like  # noqa: E402
@@ -100,6 +99,8 @@ def test_an_in_place_rebuild_with_another_seed_loads_the_new_rows(tmp_path: Path
 def test_a_cache_entry_written_from_other_files_is_rebuilt(
     two_seeds: tuple, tmp_path: Path, fresh_cache: str
 ) -> None:
+    from mubench_hf.splits.manifest import cache_key
+
     a, b = two_seeds
     repo = tmp_path / "mubench"
     shutil.copytree(a, repo)
