@@ -282,6 +282,19 @@ def test_an_empty_split_of_a_saved_source_is_named(tmp_path: Path) -> None:
         build_splits(
             "cifar10", tmp_path / "m", ratios=(10,), source=folder, ood_source=False, show_progress=False
         )
+    parquet = tmp_path / "cifar_parquet" / "data"
+    parquet.mkdir(parents=True)
+    for split, rows in source.items():
+        rows.to_parquet(str(parquet / f"{split}-00000.parquet"))
+    with pytest.raises(MubenchError, match="the 'test' split of .*cifar_parquet is empty"):
+        build_splits(
+            "cifar10",
+            tmp_path / "m",
+            ratios=(10,),
+            source=parquet.parent,
+            ood_source=False,
+            show_progress=False,
+        )
     imdb = imdb_like(n_train=40, n_test=10)
     imdb["unsupervised"] = imdb["unsupervised"].select([])  # a split the task does not read may be empty
     imdb.save_to_disk(str(tmp_path / "imdb_copy"))

@@ -31,7 +31,7 @@ def resolve_order(
     seed: int,
     *,
     sample_ids: np.ndarray | None = None,
-    what: str = "the deletion order (given as a list)",
+    what: str = "the deletion order list",
     task: str = "",
     dropped: str = "",
 ) -> tuple[np.ndarray, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,12 @@ def load_source(source: Any, what: str) -> datasets.DatasetDict:
             return _load_saved_dict(path)
         loaded = datasets.load_dataset(str(path))
     except Exception as err:  # whatever datasets raises for a folder it cannot read
+        empty = re.search(r'Instruction "([^"]+)" corresponds to no data', str(err))
+        if empty:  # data files of a split that hold no rows
+            raise MubenchError(
+                f"{what}: the {empty.group(1)!r} split of {path} is empty (its data files hold no rows); "
+                "give that split rows, or leave its files out"
+            ) from None
         raise MubenchError(
             f"{what}: {path} did not load ({type(err).__name__}: {_first_line(err)}); give a folder written by "
             "DatasetDict.save_to_disk, or one that datasets.load_dataset(PATH) reads (e.g. parquet files)"
