@@ -54,8 +54,9 @@ def test_two_repos_named_mubench_each_load_their_own_forget_rows(two_seeds: tupl
     got_b = load_deletion_config(b, "digits_del5", cache_dir=fresh_cache)["forget"]["sample_id"]
     assert list(got_a) == want_a and list(got_b) == want_b
     # a user's own plain load_dataset(folder, config) is keyed by the README's content hash too
-    plain_b = datasets.load_dataset(str(b), "digits_del5", cache_dir=fresh_cache)["forget"]["sample_id"]
-    assert list(plain_b) == want_b
+    for repo, want in ((a, want_a), (b, want_b)):
+        plain = datasets.load_dataset(str(repo), "digits_del5", cache_dir=fresh_cache)["forget"]["sample_id"]
+        assert list(plain) == want
 
 
 def test_every_command_loads_the_declared_rows(two_seeds: tuple, fresh_cache: str) -> None:
@@ -89,6 +90,9 @@ def test_an_in_place_rebuild_with_another_seed_loads_the_new_rows(tmp_path: Path
     repo = tmp_path / "mubench"
     build_splits("digits", repo, ratios=(5,), show_progress=False)
     first = list(load_deletion_config(repo, "digits_del5", cache_dir=fresh_cache)["forget"]["sample_id"])
+    assert (
+        datasets.load_dataset(str(repo), "digits_del5", cache_dir=fresh_cache)["forget"]["sample_id"] == first
+    )
     build_splits("digits", repo, ratios=(5,), seed=7, overwrite=True, show_progress=False)
     second = list(load_deletion_config(repo, "digits_del5", cache_dir=fresh_cache)["forget"]["sample_id"])
     assert second == _forget_file_ids(repo, "digits_del5") and second != first
