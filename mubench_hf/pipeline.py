@@ -26,7 +26,6 @@ from .lora import apply_lora
 from .splits import load_deletion_config
 from .splits.layout import task_of_config
 from .tasks import Task, get_task
-from .trainers import UnlearnTrainer
 
 
 @dataclass
@@ -106,6 +105,9 @@ def prepare(
 
 def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kwargs: Any) -> Any:
     """The method's ``UnlearnTrainer`` on ``prepared`` (``args.method`` picks the method)."""
+    # on first use: scoring and evaluating import no trainer (the methods pull in TRL and PEFT)
+    from .trainers import UnlearnTrainer
+
     trainer_kwargs.setdefault("objective", kind_of(prepared.task).objective())
     trainer = UnlearnTrainer(
         model=prepared.model,

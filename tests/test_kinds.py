@@ -175,7 +175,7 @@ def test_a_new_kind_is_one_registration(echo_kind, tmp_path: Path, fresh_cache: 
     before it is registered, a task of that kind is refused with the kinds there are."""
     from mubench_hf import build_splits
     from mubench_hf.pipeline import prepare, score, unlearning_trainer
-    from mubench_hf.sweeps.ranking import rank_for
+    from mubench_hf.sweeps.ranking import RANKING_RULES, rank_for
     from mubench_hf.trainers import UnlearnConfig
 
     kind, task = echo_kind
@@ -195,6 +195,7 @@ def test_a_new_kind_is_one_registration(echo_kind, tmp_path: Path, fresh_cache: 
     ):
         score(prepared, output_dir=None, generation={"max_new_tokens": 2})
     assert rank_for("echo", ["b", "a"], name=str, is_reference=lambda r: False)[1] == [("a", 1), ("b", 2)]
+    assert RANKING_RULES["echo"] == "Ranking: alphabetical." and "echo" in RANKING_RULES
 
 
 def test_a_task_of_an_unregistered_kind_is_refused() -> None:

@@ -10,7 +10,7 @@ Generation tasks by forget quality (else the forget ROUGE-L gap): see ``mubench_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..errors import MubenchError
@@ -44,8 +44,23 @@ __all__ = [
     "task_kind_of",
 ]
 
-#: Each registered kind's rule, in words.
-RANKING_RULES = {name: kind.ranking_rule for name, kind in KINDS.items()}
+
+class _RankingRules(Mapping[str, str]):
+    """Each registered kind's rule, in words (read when asked: a kind registered later is listed too)."""
+
+    def __getitem__(self, kind: str) -> str:
+        if kind not in KINDS:
+            raise KeyError(kind)
+        return KINDS[kind].ranking_rule
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(KINDS))
+
+    def __len__(self) -> int:
+        return len(KINDS)
+
+
+RANKING_RULES: Mapping[str, str] = _RankingRules()
 
 Row = TypeVar("Row")
 
