@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ..tasks import TASKS, Task
+from ..tasks import Task, get_task, list_tasks
 
 
 def task_record(task: Task) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source, ...",
     )
     args = parser.parse_args(argv)
-    tasks = [task for _, task in sorted(TASKS.items())]
+    tasks = [get_task(name) for name in list_tasks()]  # plugins' tasks included
     if args.json:
         print(json.dumps([task_record(task) for task in tasks], indent=2, ensure_ascii=False))
         return 0
