@@ -128,6 +128,7 @@ def test_the_plugin_task_lists_and_builds_splits(tmp_path):
     assert listed.returncode == 0, listed.stderr
     line = next(line for line in listed.stdout.splitlines() if line.startswith(TASK))
     assert "small_image" in line and "4 classes" in line
+    assert line.endswith(f"from entry point {DISTRIBUTION}:{TASK}")  # where the task came from
     assert "digits" in listed.stdout.split()  # the built-ins are still there
     built = mubench(["build-splits", "--task", TASK, "--output", str(tmp_path / "repo")], site, tmp_path)
     assert built.returncode == 0, built.stderr[-3000:]
