@@ -91,9 +91,8 @@ class MetricSpec:
 
 # name -> kind -> declaration, in the order of declaration (the leaderboards' column order).
 _SPECS: dict[str, dict[str, MetricSpec]] = {}
-_loading_source: list[
-    str
-] = []  # the entry point being loaded, so its declarations record where they come from
+# The entry point being loaded, so that the declarations it makes record where they come from.
+_loading_source: list[str] = []
 _catalogs_loaded = False
 
 
