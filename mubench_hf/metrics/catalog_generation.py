@@ -75,7 +75,11 @@ _metric("real_authors_answer_prob", "real_authors", "Real-authors answer probabi
         PROB, module="answer_prob")  # fmt: skip
 _metric("world_facts_answer_prob", "world_facts", "World-facts answer probability (normalised)", True,
         PROB, module="answer_prob")  # fmt: skip
+_metric(
+    "validation_answer_prob", "validation", "Validation answer probability", True, PROB, module="answer_prob"
+)
 _metric("retain_truth_ratio", "retain", "Retain truth ratio", True, TRUTH, module="truth_ratio")
+_metric("validation_truth_ratio", "validation", "Validation truth ratio", True, TRUTH, module="truth_ratio")
 _metric(
     "real_authors_truth_ratio", "real_authors", "Real-authors truth ratio", True, TRUTH, module="truth_ratio"
 )
