@@ -5,6 +5,7 @@ a broken one named in a warning."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -225,3 +226,32 @@ def test_a_broken_modality_plugin_is_named_when_the_name_is_asked_for(isolated, 
         with pytest.raises(UnknownModalityError, match="plugin 'three' failed to load"):
             get_modality("point_cloud")
     assert get_modality("image").name == "image"
+
+
+def test_a_declared_generation_metric_is_computed_by_the_generation_report(isolated, tmp_path):
+    import datasets
+    from generation_testlib import qa_rows, tiny_gpt2, tiny_tokenizer
+
+    from mubench_hf.evaluation.generation import generation_report
+
+    @register_metric("forget_words", kind="generation", split="forget", label="Words generated on Df",
+                     higher_is_better=None, reference="a test, 2025")  # fmt: skip
+    def forget_words(inputs):
+        return float(np.mean([len(text.split()) for text in inputs["outputs"]["forget"].predictions]))
+
+    def split(people: list[int], first_id: int) -> datasets.Dataset:
+        rows = qa_rows(people)
+        return datasets.Dataset.from_dict(
+            {"prompt": [p for p, _ in rows], "completion": [c for _, c in rows],
+             "sample_id": list(range(first_id, first_id + len(rows)))}
+        )  # fmt: skip
+
+    tokenizer = tiny_tokenizer()
+    splits = {"forget": split([0], 0), "retain": split([1, 2], 10)}
+    report = generation_report(
+        tiny_gpt2(len(tokenizer)), tokenizer, splits, max_new_tokens=4, output_dir=tmp_path, progress=False
+    )
+    generations = [json.loads(line) for line in (tmp_path / "generations.jsonl").read_text().splitlines()]
+    expected = np.mean([len(g["prediction"].split()) for g in generations if g["split"] == "forget"])
+    assert report["forget_words"] == pytest.approx(expected)
+    assert metric_split("forget_words", "generation") == "forget"
