@@ -17,14 +17,13 @@ for an unknown method) while the built-in methods keep working.
 from __future__ import annotations
 
 import importlib
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MubenchError
+from ..plugins import METHODS_GROUP, load_plugins, plugin_errors_note
 from .errors import UnknownMethodError
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
     from .config import UnlearnConfig
     from .data import DataUse
 
-PLUGIN_GROUP = "mubench_hf.methods"
+PLUGIN_GROUP = METHODS_GROUP
 
 
 class Needs(str, Enum):
@@ -66,8 +65,6 @@ class MethodSpec:
 
 METHODS: dict[str, type[UnlearnTrainer]] = {}  # name -> trainer class (kept for existing callers)
 SPECS: dict[str, MethodSpec] = {}
-PLUGIN_ERRORS: dict[str, str] = {}  # entry point name -> why it failed to load
-_plugins_loaded = False
 
 
 def register_method(
@@ -112,23 +109,10 @@ def register_method(
 
 
 def _ensure_loaded() -> None:
-    """The built-in methods (``mubench_hf.trainers``) and, once, the plugins."""
-    global _plugins_loaded
+    """The built-in methods (``mubench_hf.trainers``) and, once, the plugins (each entry point's module
+    registers its methods on import; see :mod:`mubench_hf.plugins`)."""
     importlib.import_module("mubench_hf.trainers")
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for point in entry_points(group=PLUGIN_GROUP):
-        try:
-            point.load()
-        except Exception as err:  # a broken plugin must not take the built-in methods down with it
-            message = f"{type(err).__name__}: {err}"
-            PLUGIN_ERRORS[point.name] = message
-            warnings.warn(
-                f"mubench-hf: the method plugin {point.name!r} ({point.value}) failed to load and is "
-                f"skipped: {message}",
-                stacklevel=2,
-            )
+    load_plugins(PLUGIN_GROUP)
 
 
 def get_spec(name: str) -> MethodSpec:
@@ -137,9 +121,9 @@ def get_spec(name: str) -> MethodSpec:
     try:
         return SPECS[name]
     except KeyError:
-        broken = "".join(f"; plugin {p!r} failed to load ({why})" for p, why in PLUGIN_ERRORS.items())
         raise UnknownMethodError(
-            f"unknown unlearning method {name!r}; known methods: {', '.join(list_methods())}{broken}"
+            f"unknown unlearning method {name!r}; known methods: {', '.join(list_methods())}"
+            f"{plugin_errors_note(PLUGIN_GROUP)}"
         ) from None
 
 
