@@ -23,7 +23,7 @@ SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media]"
+	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media,hpo]"
 	touch $(STAMP)
 
 install: $(STAMP)
