@@ -221,3 +221,147 @@ def test_search_writes_every_trial_the_best_the_importances_and_picks_a_grid_tak
         float(best["ssd"]["param:dampening_constant"]), 1e-5
     )
     assert grid.method_arguments("grad_ascent")["max_steps"] == int(best["grad_ascent"]["param:max_steps"])
+
+
+def _trials_so_far(url: str, method: str) -> list:
+    storage = open_storage(url)
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage) if f"/{method}/" in s.study_name]
+    return optuna.load_study(study_name=names[0], storage=storage).get_trials() if names else []
+
+
+def _finished(trials: list) -> list:
+    return [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+
+
+CLI = "import sys; from mubench_hf.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def test_a_killed_search_run_again_keeps_its_trials_and_goes_on_to_the_budget(output) -> None:
+    url = f"sqlite:///{output / 'hpo.db'}"
+    argv = ["study", "hpo", "--output", str(output), *TINY, "--methods", "grad_ascent", "--trials", "4",
+            "--report-every", "0", "--storage", url]  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 480
+        while len(_finished(_trials_so_far(url, "grad_ascent"))) < 2:
+            assert process.poll() is None, "the search ended before it could be killed"
+            assert time.monotonic() < deadline, "no two trials finished in time"
+            time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    before = {t.number: t.value for t in _trials_so_far(url, "grad_ascent") if t.state is TrialState.COMPLETE}
+    assert 2 <= len(before) < 4  # killed mid-study
+    assert main(argv) == 0
+    after = _trials_so_far(url, "grad_ascent")
+    assert {t.number: t.value for t in after if t.number in before} == before  # finished trials are kept
+    assert len(_finished(after)) == 4  # the count went on to the budget, not 4 more
+    assert all(t.number > max(before) for t in _finished(after) if t.number not in before)
+    assert not [t for t in after if t.state is TrialState.RUNNING]  # the killed trial was marked failed
+    assert len(_rows(output / "hpo" / "results.csv")) == len(after)
+
+
+def test_two_workers_share_one_study_with_distinct_trials_that_sum_to_the_budget(output, capsys) -> None:
+    url = f"sqlite:///{output / 'hpo.db'}"
+    argv = ["study", "hpo", "--output", str(output), *TINY, "--methods", "grad_ascent", "--trials", "6",
+            "--report-every", "0", "--storage", url, "--workers", "2"]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    trials = _trials_so_far(url, "grad_ascent")
+    counted = [t for t in _finished(trials) if not t.user_attrs.get(SURPLUS_ATTR)]
+    assert len(counted) == 6 and len({t.number for t in counted}) == 6
+    assert not [t for t in trials if t.state is TrialState.RUNNING]
+    workers = {t.user_attrs[WORKER_ATTR] for t in counted}
+    assert f"{socket.gethostname()}:{os.getpid()}" in workers and len(workers) == 2  # both took trials
+
+
+def test_the_test_split_never_changes_a_trials_value_or_its_pruning_reports(output, monkeypatch) -> None:
+    from mubench_hf import pipeline
+    from mubench_hf.studies import StudyOptions
+    from mubench_hf.studies.hpo import prepare_job
+    from mubench_hf.studies.hpo_worker import open_study, search_method
+
+    options = StudyOptions(
+        methods=["grad_ascent"], output=str(output), base_recipe={"num_train_epochs": 1.0},
+        unlearn_args={"max_steps": 3}, show_progress=False, log=lambda _: None,
+    )  # fmt: skip
+    job, _ = prepare_job(options, trials=1, timeout_s=None, storage=None, report_every=1,
+                         pruning_warmup_trials=4, threads=1)  # fmt: skip
+    (search,) = job.searches
+
+    def one_trial(name: str):
+        url = f"sqlite:///{output / name}"
+        study = open_study(replace(job, storage=url), search)
+        study.enqueue_trial({"learning_rate": 2e-3, "max_steps": 3})
+        search_method(replace(job, storage=url), search)
+        (trial,) = study.get_trials()
+        assert trial.state is TrialState.COMPLETE
+        return trial
+
+    plain = one_trial("plain.db")
+    assert sorted(plain.intermediate_values) == [1, 2]  # every step but the last, which the report scores
+    loader = pipeline.load_config_splits
+
+    def wrong_test_labels(*args, **kwargs):
+        splits = loader(*args, **kwargs)
+        if "test" in splits:
+            splits["test"] = splits["test"].map(lambda row: {"label": (row["label"] + 1) % 10})
+        return splits
+
+    monkeypatch.setattr(pipeline, "load_config_splits", wrong_test_labels)
+    scrambled = one_trial("scrambled.db")
+    assert scrambled.user_attrs["test_accuracy"] < 0.2 < plain.user_attrs["test_accuracy"]  # it took effect
+    assert scrambled.value == plain.value
+    assert scrambled.intermediate_values == plain.intermediate_values
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL server of Debian's package on 127.0.0.1, in a temporary folder, stopped afterwards."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.skip("PostgreSQL's server (Debian's postgresql package: initdb, pg_ctl) is not installed")
+    pytest.importorskip("psycopg", reason="psycopg (the hpo extra's PostgreSQL driver) is not installed")
+    bin_dir = found[-1].parent
+    as_user: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="mubench-pg-"))
+    if os.geteuid() == 0:  # the server refuses to run as root: run it as the package's own user
+        if shutil.which("runuser") is None:
+            shutil.rmtree(folder)
+            pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
+        try:
+            shutil.chown(folder, "postgres")
+        except LookupError:
+            shutil.rmtree(folder)
+            pytest.skip("running as root and there is no 'postgres' user to start PostgreSQL as")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port, data = _free_port(), folder / "data"
+    ctl = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data)]
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "mubench",
+                    "--no-sync"], check=True, capture_output=True)  # fmt: skip
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    try:
+        subprocess.run([*ctl, "-o", options, "-l", str(folder / "log"), "-w", "start"], check=True,
+                       capture_output=True)  # fmt: skip
+        yield f"postgresql://mubench@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*ctl, "-m", "immediate", "-w", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_postgresql_storage_works_unchanged_and_resumes(output, postgres_url, capsys) -> None:
+    argv = ["study", "hpo", "--output", str(output), *TINY, "--methods", "ssd", "--report-every", "0",
+            "--storage", postgres_url]  # fmt: skip
+    assert main([*argv, "--trials", "2"]) == 0, capsys.readouterr().err
+    first = {t.number: t.value for t in _trials_so_far(postgres_url, "ssd")}
+    assert len(first) == 2 and all(isinstance(v, float) for v in first.values())
+    assert main([*argv, "--trials", "3"]) == 0, capsys.readouterr().err
+    after = _trials_so_far(postgres_url, "ssd")
+    assert len(_finished(after)) == 3 and {t.number: t.value for t in after if t.number in first} == first
+    assert "postgresql://" in capsys.readouterr().out
