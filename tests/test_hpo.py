@@ -101,6 +101,22 @@ def test_storage_must_be_a_database_url(url) -> None:
         check_storage_url(url)
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--trials", "0"], "--trials must be at least 1, got 0"),
+        (["--workers", "0"], "--workers must be at least 1, got 0"),
+        (["--timeout", "-5"], "--timeout must be positive seconds"),
+        (["--report-every", "-1"], "--report-every must be >= 0"),
+        (["--storage", "hpo.db"], "--storage takes a database URL"),
+    ],
+)
+def test_bad_hpo_flags_are_refused_before_any_work(flags, message, tmp_path, capsys) -> None:
+    assert main(["study", "hpo", "--output", str(tmp_path), "--no-progress", *flags]) == 1
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 # --------------------------------------------------------------------------- the shared budget
 def _study(tmp_path: Path, name: str = "s"):
     return optuna.create_study(storage=open_storage(f"sqlite:///{tmp_path / 'b.db'}"), study_name=name)

@@ -133,6 +133,8 @@ def run(
     """Search every method of ``options`` (see the module docstring) and write the summary."""
     from .hpo_summary import summarize
 
+    if workers < 1:  # checked before the sweep trains anything
+        raise MubenchError(f"--workers must be at least 1, got {workers}")
     job, config = prepare_job(
         options, trials=trials, timeout_s=timeout_s, storage=storage, report_every=report_every,
         pruning_warmup_trials=pruning_warmup_trials, threads=threads,
