@@ -94,6 +94,7 @@ def fail_dead_trials(study: Any) -> int:
         owner = str(trial.user_attrs.get(WORKER_ATTR, ""))
         owner_host, _, pid = owner.rpartition(":")
         if owner_host == host and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            # Optuna has no public call to end another process's trial; its storage API is the way
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             failed += 1
     return failed

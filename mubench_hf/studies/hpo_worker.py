@@ -124,17 +124,20 @@ def search_method(
         log(f"hpo: {search.method}: {recovered} trial(s) of a killed worker marked failed")
     deadline = None if job.timeout_s is None else time.monotonic() + job.timeout_s
     run = objective(job, search)
+
+    def after(_: Any, trial: Any) -> None:  # this worker's own trial, whatever the others finished
+        if trial.user_attrs.get(SURPLUS_ATTR):
+            return
+        if progress is not None and trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+            progress.update(1)
+        if log is not None:
+            log(f"hpo: {search.method} trial {trial.number}: {describe(trial)}")
+
     # at most `trials` attempts per worker: a method that always fails must not loop for ever
     for _ in range(job.trials):
         if remaining(study, job.trials) <= 0 or (deadline is not None and time.monotonic() >= deadline):
             break
-        study.optimize(run, n_trials=1, catch=(Exception,), gc_after_trial=True)
-        last = study.get_trials(deepcopy=False)[-1] if log or progress else None
-        if last is not None and not last.user_attrs.get(SURPLUS_ATTR):
-            if progress is not None and last.state in (TrialState.COMPLETE, TrialState.PRUNED):
-                progress.update(1)
-            if log:
-                log(f"hpo: {search.method} trial {last.number}: {describe(last)}")
+        study.optimize(run, n_trials=1, catch=(Exception,), callbacks=[after], gc_after_trial=True)
 
 
 def describe(trial: Any) -> str:
@@ -173,4 +176,4 @@ def work_in_process(job: HpoJob, worker: int) -> None:
     import torch
 
     torch.set_num_threads(job.threads)
-    work(job, worker)
+    work(job, worker, log=lambda line: print(f"[worker {worker}] {line}", flush=True))
