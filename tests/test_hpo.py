@@ -117,6 +117,13 @@ def test_bad_hpo_flags_are_refused_before_any_work(flags, message, tmp_path, cap
     assert not any(tmp_path.iterdir())
 
 
+def test_without_optuna_the_search_says_what_to_install(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ImportError
+    assert main(["study", "hpo", "--output", str(tmp_path), "--no-progress"]) == 1
+    assert "pip install 'mubench-hf[hpo]'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 # --------------------------------------------------------------------------- the shared budget
 def _study(tmp_path: Path, name: str = "s"):
     return optuna.create_study(storage=open_storage(f"sqlite:///{tmp_path / 'b.db'}"), study_name=name)

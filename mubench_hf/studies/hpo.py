@@ -72,7 +72,10 @@ def prepare_job(
     if report_every < 0:
         raise MubenchError(f"--report-every must be >= 0 (0: no pruning), got {report_every}")
     url = check_storage_url(storage) if storage else default_storage(options.folder(STUDY))
-    import optuna  # noqa: F401  (fails here, before any training, when the hpo extra is missing)
+    try:  # here, before any training
+        import optuna  # noqa: F401
+    except ImportError as err:
+        raise MubenchError(f"mubench study hpo needs Optuna ({err}): pip install 'mubench-hf[hpo]'") from None
 
     folder = options.folder(STUDY)
     grid = options.grid(folder / "sweep")
