@@ -3,7 +3,8 @@
 A declaration (``MethodSpec``) says everything the rest of the product needs to know about a method:
 its name, trainer and config classes, what data it consumes, the paper it comes from, which frozen
 models it needs (the original model θo, a randomly initialised "incompetent" teacher), the task kinds
-it applies to, and settings that make it forget quickly on a small model (the digits demo and tests).
+it applies to, settings that make it forget quickly on a small model (the digits demo and tests), and
+the hyper-parameters ``mubench study hpo`` searches (``search_space``: see ``mubench_hf.search_space``).
 The trainer's ``method``/``data_use``/``config_class`` attributes, the config's default ``method``, the
 CLI's ``--method`` choices, the sweep's method list and defaults, and the model card's citation are
 all read from here.
@@ -53,6 +54,8 @@ class MethodSpec:
     needs: tuple[Needs, ...] = ()
     kinds: tuple[str, ...] = ("classification",)
     quick_settings: Mapping[str, Any] = field(default_factory=dict)
+    # field -> mubench_hf.search_space.Range; empty: the search's default space (learning rate, length)
+    search_space: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def needs_original(self) -> bool:
@@ -77,11 +80,17 @@ def register_method(
     needs: tuple[Needs | str, ...] = (),
     kinds: tuple[str, ...] = ("classification",),
     quick_settings: Mapping[str, Any] | None = None,
+    search_space: Mapping[str, Any] | None = None,
 ) -> MethodSpec:
     """Declare the method ``name`` (the only place its facts are written down) and return its spec.
 
     ``config`` defaults to ``UnlearnConfig`` (methods without hyper-parameters of their own).
+    ``search_space`` maps config fields to ``mubench_hf.search_space.Range`` (what ``mubench study hpo``
+    varies); left out, the search varies the learning rate and the training length.
     """
+    import dataclasses
+
+    from ..search_space import check_space
     from .config import UnlearnConfig
     from .data import DataUse as _DataUse
 
@@ -91,15 +100,18 @@ def register_method(
         raise MubenchError(f"method {name!r} is already registered by {SPECS[name].trainer.__name__}")
     if not citation.strip():
         raise MubenchError(f"method {name!r}: say which paper it comes from (citation=...)")
+    config = config or UnlearnConfig
+    space = check_space(name, search_space or {}, {f.name for f in dataclasses.fields(config)})
     spec = MethodSpec(
         name=name,
         trainer=trainer,
-        config=config or UnlearnConfig,
+        config=config,
         data_use=_DataUse(data_use),
         citation=citation.strip(),
         needs=tuple(Needs(n) for n in needs),
         kinds=tuple(kinds),
         quick_settings=dict(quick_settings or {}),
+        search_space=space,
     )
     # The class attributes the trainer reads are filled in from the declaration, never written twice.
     trainer.method, trainer.data_use, trainer.config_class = name, spec.data_use, spec.config
