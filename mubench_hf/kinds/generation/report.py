@@ -38,6 +38,7 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
+from ...metrics.plugin_metrics import compute_plugin_metrics
 from ...modalities.prompt_encoding import PromptEncoder
 from ...objectives.generation import is_encoder_decoder_model
 from .decode import context_length
@@ -252,6 +253,8 @@ def generation_report(
     eos = tokenizer.eos_token_id
     report: dict[str, Any] = model_metrics(outputs, splits, holdout=holdout, retrain=retrain, eos=eos, k=k)
     report["truncated_prompts"] = sum(len(s.truncated_rows) for s in outputs.values())
+    plugin_inputs = dict(outputs=outputs, splits=splits, retrain=retrain, original=original, holdout=holdout)
+    report.update(compute_plugin_metrics("generation", plugin_inputs))  # metrics declared by plugins
     if original is not None:
         for name, value in model_metrics(
             original, splits, holdout=holdout, retrain=retrain, eos=eos, k=k
