@@ -64,7 +64,9 @@ def test_a_checkpoint_with_the_classes_in_another_order_is_remapped(tiny_model_d
     # what a loader that trusts row order scores: the original's logits, permuted
     assert torch.allclose(as_saved, original[:, [int(name) for name in PERMUTED]], atol=1e-6)
 
-    with pytest.warns(UserWarning, match=r"orders its classes \['3', '0', '9'.*re-mapped to the task's order"):
+    with pytest.warns(
+        UserWarning, match=r"orders its classes \['3', '0', '9'.*re-mapped to the task's order"
+    ):
         model = build_model("digits", str(folder))
     assert torch.allclose(_logits(model, pixels), original, atol=1e-6)
     assert model.config.id2label == get_task("digits").id2label
@@ -88,7 +90,9 @@ def test_generic_label_names_are_taken_in_their_order(tiny_model_dir, tmp_path, 
 
     from mubench_hf.modeling import build_model
 
-    folder = _checkpoint(tiny_model_dir, tmp_path / "generic", [f"LABEL_{i}" for i in range(10)], permute=False)
+    folder = _checkpoint(
+        tiny_model_dir, tmp_path / "generic", [f"LABEL_{i}" for i in range(10)], permute=False
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # nothing to re-map, nothing said
         model = build_model("digits", str(folder))

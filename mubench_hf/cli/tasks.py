@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from ..tasks import TASKS, Task
+from ..tasks import TASKS, Task, list_tasks, task_origin
+from ._tasks import add_task_file_flag, use_task_files
 
 
 def task_record(task: Task) -> dict[str, Any]:
@@ -21,6 +22,7 @@ def task_record(task: Task) -> dict[str, Any]:
         "ood_source": task.ood.describe() if task.ood else None,
         "license": task.license,
         "description": task.description,
+        "declared_in": task_origin(task.name),  # module ..., task file ..., deletion repo ...
     }
 
 
@@ -29,10 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source, ...",
+        help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source (where "
+        "its data comes from), ..., declared_in (the module or task file that declares it)",
     )
+    add_task_file_flag(parser)
     args = parser.parse_args(argv)
-    tasks = [task for _, task in sorted(TASKS.items())]
+    use_task_files(None, args.task_file)
+    tasks = [TASKS[name] for name in list_tasks()]  # list_tasks: with MUBENCH_TASK_FILES' tasks
     if args.json:
         print(json.dumps([task_record(task) for task in tasks], indent=2, ensure_ascii=False))
         return 0

@@ -1,0 +1,256 @@
+"""Task files: a dataset of one's own (a local CSV, an imagefolder) as a task without Python, through
+``mubench build-splits`` and ``mubench run`` with two methods on tiny models; ``mubench tasks --json`` lists
+it with where it was declared; bad task files fail with the key and what it may hold."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mubench_hf.cli import main
+from mubench_hf.errors import MubenchError
+from tests.cli_harness import assert_clean_error, run_cli
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+# Reviews made from word lists: the sentiment word decides the class, the rest is filler.
+POSITIVE = ["great", "wonderful", "lovely", "superb", "delightful", "excellent"]
+NEGATIVE = ["awful", "dreadful", "boring", "terrible", "clumsy", "tedious"]
+SUBJECTS = ["the film", "this book", "the show", "our dinner", "the concert", "that game", "the trip"]
+FILLERS = ["honestly", "all in all", "for me", "in the end", "to be fair", "as expected"]
+# a grid small enough for a test: one ratio, one seed, one-epoch base, two unlearning steps
+TINY_RUN = {
+    "methods": ["retrain", "grad_ascent", "finetune"],
+    "ratios": [10],
+    "seeds": [1],
+    "base_recipe": {"num_train_epochs": 1},
+    "hyperparameters": {"grad_ascent": {"max_steps": 2}, "finetune": {"max_steps": 2}},
+}
+
+
+def write_reviews_csv(path: Path, rows: int = 160) -> list[dict[str, str]]:
+    rng = np.random.default_rng(0)
+    records = []
+    for i in range(rows):
+        label = "positive" if i % 2 else "negative"
+        word = rng.choice(POSITIVE if label == "positive" else NEGATIVE)
+        text = f"{rng.choice(FILLERS)}, {rng.choice(SUBJECTS)} was {word}."
+        records.append({"id": str(i), "sentence": text, "sentiment": label})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "sentence", "sentiment"])
+        writer.writeheader()
+        writer.writerows(records)
+    return records
+
+
+def write_digit_folder(root: Path, classes: tuple[int, ...] = (0, 1, 7), per_class: int = 50) -> None:
+    """sklearn digits as PNG files in root/<split>/<class name>/ (an imagefolder with split folders)."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    names = {0: "zero", 1: "one", 7: "seven"}
+    for label in classes:
+        rows = np.flatnonzero(digits.target == label)[:per_class]
+        for i, row in enumerate(rows):
+            split = "test" if i % 5 == 0 else "train"
+            folder = root / split / names[label]
+            folder.mkdir(parents=True, exist_ok=True)
+            pixels = np.round(digits.images[row] * 255 / 16).astype(np.uint8)
+            Image.fromarray(pixels, mode="L").save(folder / f"{row}.png")
+
+
+@pytest.fixture
+def reviews_file(tmp_path: Path) -> Path:
+    write_reviews_csv(tmp_path / "data" / "reviews.csv")
+    task_file = tmp_path / "reviews.yaml"
+    task_file.write_text(
+        "name: reviews\nmodality: text\nfiles: data/reviews.csv\ninput_column: sentence\n"
+        "label_column: sentiment\ndescription: made-up one-line reviews\n"
+    )
+    return task_file
+
+
+@pytest.fixture
+def forget_file_tasks():
+    """Take the task files' tasks out of the registry afterwards (a later test declares them again)."""
+    from mubench_hf.tasks import registry
+
+    before = set(registry.TASKS)
+    yield
+    for name in set(registry.TASKS) - before:
+        registry.TASKS.pop(name)
+        registry.TASK_ORIGINS.pop(name, None)
+
+
+def _forget(name: str) -> None:
+    """As a new process would be: the task known only from where it is recorded."""
+    from mubench_hf.tasks import registry
+    from mubench_hf.tasks import task_file as task_files
+
+    registry.TASKS.pop(name)
+    registry.TASK_ORIGINS.pop(name)
+    task_files._READ.clear()
+
+
+def _cells(output: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in output.glob("cells/*/seed1/*/cell.json")}
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_a_csv_task_file_builds_splits_and_runs_two_methods_from_the_recorded_declaration(
+    reviews_file: Path, tmp_path: Path, capsys
+) -> None:
+    runs = tmp_path / "runs"
+    argv = ["build-splits", "--task", str(reviews_file), "--output", str(runs / "mubench"), "--ratios", "10"]
+    assert main([*argv, "--quiet"]) == 0
+    manifest = json.loads((runs / "mubench" / "mubench.json").read_text())
+    entry = manifest["tasks"]["reviews"]
+    assert entry["class_names"] == ["negative", "positive"]  # sorted distinct values of the label column
+    assert entry["declaration"]["task_file"] == str(reviews_file)
+    # 160 rows: 32 test and 16 validation carved out with default_rng(0), 112 train; 10 % deletion order
+    assert entry["num_train"] == 112 and entry["split_sizes"]["reviews_del10"]["forget"] == 11
+    assert entry["split_sizes"]["reviews_del10"]["test"] == 32
+    assert entry["split_sizes"]["reviews_del10"]["validation"] == 16
+
+    _forget("reviews")  # the sweep finds the task in the folder's splits, without the file
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"task": "reviews", "output": str(runs), **TINY_RUN}))
+    assert main(["run", str(grid), "--threads", "1", "--no-progress"]) == 0
+    assert "| ref | retrain |" in capsys.readouterr().out
+    cells = _cells(runs)
+    assert sorted(cells) == ["finetune", "grad_ascent", "retrain"]
+    for method, record in cells.items():
+        assert record["status"] == "done", (method, record.get("error"))
+        assert 0.0 <= record["metrics"]["test_accuracy"] <= 1.0
+    assert main(["tasks", "--json"]) == 0
+    listed = {t["name"]: t for t in json.loads(capsys.readouterr().out)}
+    assert listed["reviews"]["declared_in"].startswith(f"deletion repo {(runs / 'mubench').resolve()}")
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_an_imagefolder_task_file_runs_from_a_grid_that_names_it(tmp_path: Path, capsys) -> None:
+    write_digit_folder(tmp_path / "digits_png")
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "png_digits.json").write_text(
+        json.dumps({"name": "png_digits", "modality": "image", "folder": "../digits_png", "split_seed": 3})
+    )
+    output = tmp_path / "runs"
+    assert main(["build-splits", "--task", str(tmp_path / "tasks" / "png_digits.json"), "--output",
+                 str(output / "mubench"), "--ratios", "10", "--quiet"]) == 0  # fmt: skip
+    entry = json.loads((output / "mubench" / "mubench.json").read_text())["tasks"]["png_digits"]
+    assert entry["class_names"] == ["one", "seven", "zero"]  # the imagefolder's ClassLabel (folder names)
+    assert entry["declaration"]["class_names_from"] == "the ClassLabel names of column 'label'"
+    # 120 train images: the folder has a test split, so only validation is carved out (12 rows)
+    sizes = entry["split_sizes"]["png_digits_del10"]
+    assert (entry["num_train"], sizes["validation"], sizes["test"]) == (108, 12, 30)
+
+    grid = tmp_path / "grid.yaml"  # the task file's path is relative to the grid file
+    grid.write_text(json.dumps({"task": "tasks/png_digits.json", "output": str(output), **TINY_RUN}))
+    assert main(["run", str(grid), "--threads", "1", "--no-progress"]) == 0
+    cells = _cells(output)
+    assert sorted(cells) == ["finetune", "grad_ascent", "retrain"]
+    assert all(record["status"] == "done" for record in cells.values())
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_tasks_json_lists_task_files_with_where_they_were_declared(
+    reviews_file: Path, monkeypatch, capsys
+) -> None:
+    from mubench_hf.tasks import TASKS
+
+    assert main(["tasks", "--json"]) == 0
+    builtin = json.loads(capsys.readouterr().out)
+    assert {r["declared_in"] for r in builtin if r["name"] in ("cifar10", "cifar100")} == {
+        "module mubench_hf.tasks.cifar"
+    }
+    assert all(r["declared_in"].startswith("module mubench_hf.tasks.") for r in builtin)
+    assert not any("builtin" in r["declared_in"] for r in builtin)  # each module registers its own tasks
+
+    monkeypatch.setenv("MUBENCH_TASK_FILES", str(reviews_file))
+    assert main(["tasks", "--json"]) == 0
+    records = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert records["reviews"]["declared_in"] == f"task file {reviews_file}"
+    assert records["reviews"]["source"].endswith(f"(task file {reviews_file})")
+    assert records["reviews"]["offline"] is True and records["reviews"]["num_labels"] == 2
+    assert [r["name"] for r in builtin] == sorted(set(records) - {"reviews"})
+    assert TASKS["reviews"].class_names == ("negative", "positive")
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_task_file_flags_declare_tasks_for_the_model_commands(reviews_file: Path, tmp_path: Path) -> None:
+    from mubench_hf.cli._tasks import use_task_files
+
+    assert use_task_files(str(reviews_file)) == "reviews"  # --task FILE: the name of its task
+    _forget("reviews")
+    assert use_task_files("reviews", [str(reviews_file)]) == "reviews"  # --task NAME --task-file FILE
+    other = tmp_path / "again.yaml"
+    other.write_text(reviews_file.read_text().replace("data/", str(tmp_path / "data") + "/"))
+    with pytest.raises(MubenchError, match=r"already declared in task file .*reviews\.yaml"):
+        use_task_files(None, [str(other)])
+
+
+def test_string_labels_map_by_name_and_a_classlabel_in_another_order_is_reindexed(tmp_path: Path) -> None:
+    import datasets
+
+    from mubench_hf.tasks.file_task import label_ids
+
+    strings = datasets.Dataset.from_dict({"label": ["b", "a", "b", "c"]})
+    assert label_ids(strings, ("c", "b", "a"), "split 'train'", "t")["label"] == [1, 2, 1, 0]
+    feature = datasets.Features({"label": datasets.ClassLabel(names=["a", "b", "c"])})
+    indexed = datasets.Dataset.from_dict({"label": [0, 1, 2]}, features=feature)
+    assert label_ids(indexed, ("c", "b", "a"), "split 'train'", "t")["label"] == [2, 1, 0]
+    with pytest.raises(MubenchError, match=r"labels \['d'\] that are not among the class names"):
+        label_ids(datasets.Dataset.from_dict({"label": ["a", "d"]}), ("a", "b"), "split 'train'", "t")
+
+
+BAD_TASK_FILES = [
+    ({"colour": 1}, ["unknown key(s) ['colour']", "known keys: name, modality"]),
+    ({"name": None}, ["name is missing"]),
+    ({"modality": "smell"}, ["modality must be one of", "'image'", "'smell'"]),
+    ({"hub": "user/data"}, ["exactly one of hub, files, folder", "['hub', 'files']"]),
+    ({"files": "data/missing.csv"}, ["files.train names 'data/missing.csv', which does not exist"]),
+    ({"files": "data/reviews.txt"}, ["format cannot be told", "'csv'"]),
+    ({"validation_fraction": 1.5}, ["validation_fraction must be a number in (0.0, 1.0)", "1.5"]),
+    ({"class_names": ["only"]}, ["class_names must be a list of at least two names"]),
+    ({"splits": {"dev": "x"}}, ["splits has the key 'dev'", "['train', 'validation', 'test']"]),
+    ({"kind": "generation"}, ["kind must be one of ['classification']"]),
+    ({"input_column": ["a", "b"]}, ["input_column must be a column name for text tasks"]),
+    ({"revision": "main"}, ["revision only applies to a hub source"]),
+    ({"split_seed": -1}, ["split_seed must be an integer >= 0"]),
+    ({"class_names": ["happy", "sad"]}, ["labels ['negative', 'positive'] that are not among"]),
+    ({"label_column": "stars"}, ["no label column 'stars'", "'sentiment'"]),
+    (
+        {"input_column": "body", "class_names": ["negative", "positive"]},
+        ["no column 'body' (text)", "'sentence'"],
+    ),
+]
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
+@pytest.mark.parametrize(("change", "needles"), BAD_TASK_FILES, ids=[str(c) for c, _ in BAD_TASK_FILES])
+def test_bad_task_files_name_the_key_and_what_it_may_hold(tmp_path: Path, capsys, change, needles) -> None:
+    write_reviews_csv(tmp_path / "data" / "reviews.csv", rows=40)
+    (tmp_path / "data" / "reviews.txt").write_text("x")
+    values = {"name": "bad", "modality": "text", "files": "data/reviews.csv", "input_column": "sentence",
+              "label_column": "sentiment", **change}  # fmt: skip
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({k: v for k, v in values.items() if v is not None}))
+    result = run_cli(
+        ["build-splits", "--task", str(path), "--output", str(tmp_path / "out"), "--quiet"], capsys
+    )
+    assert_clean_error(result, *needles)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_task_file_that_does_not_exist_or_is_not_a_mapping_is_refused(tmp_path: Path, capsys) -> None:
+    result = run_cli(["build-splits", "--task", str(tmp_path / "nope.yaml"), "--quiet"], capsys)
+    assert_clean_error(result, "nope.yaml does not exist")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- name: x\n")
+    assert_clean_error(run_cli(["tasks", "--task-file", str(listed)], capsys), "must hold a mapping")
