@@ -195,6 +195,71 @@ def test_task_file_flags_declare_tasks_for_the_model_commands(reviews_file: Path
         use_task_files(None, [str(other)])
 
 
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_a_hub_task_file_is_listed_offline_and_builds_from_a_local_copy(tmp_path: Path, capsys) -> None:
+    import datasets
+
+    stars = datasets.ClassLabel(names=["bad", "good"])
+    rows = {"review": [f"{w} meal number {i}" for i, w in enumerate(["good", "bad"] * 20)],
+            "stars": [1, 0] * 20}  # fmt: skip
+    features = datasets.Features({"review": datasets.Value("string"), "stars": stars})
+    copy = tmp_path / "copy"
+    datasets.DatasetDict(
+        {"train": datasets.Dataset.from_dict(rows, features=features),
+         "test": datasets.Dataset.from_dict({k: v[:10] for k, v in rows.items()}, features=features)}
+    ).save_to_disk(copy)  # fmt: skip
+    task_file = tmp_path / "meals.yaml"
+    task_file.write_text(
+        "name: meals\nmodality: text\nhub: someone/meals\ninput_column: review\nlabel_column: stars\n"
+        "class_names: [good, bad]\nsplits: {validation: null}\nvalidation_fraction: 0.25\n"
+    )
+    assert main(["tasks", "--task-file", str(task_file), "--json"]) == 0
+    record = {r["name"]: r for r in json.loads(capsys.readouterr().out)}["meals"]
+    assert record["offline"] is False and record["source"] == f"someone/meals@main (task file {task_file})"
+
+    offline = run_cli(["build-splits", "--task", str(task_file), "--output", str(tmp_path / "no")], capsys)
+    assert_clean_error(offline, "someone/meals@main", "HF_HUB_OFFLINE", "--source PATH")
+    out = tmp_path / "repo"
+    argv = ["build-splits", "--task", "meals", "--source", str(copy), "--output", str(out), "--ratios", "10"]
+    assert main([*argv, "--quiet"]) == 0
+    built = datasets.load_dataset(str(out), "meals_del10", cache_dir=str(tmp_path / "cache"))
+    assert built["train"].features["label"].names == ["good", "bad"]
+    assert len(built["validation"]) == 10 and len(built["train"]) == 30 and len(built["test"]) == 10
+    for split in built.values():  # the ClassLabel in the other order was re-indexed by name
+        for text, label in zip(split["text"], split["label"]):
+            assert text.startswith(("good", "bad")[label])
+
+    nameless = tmp_path / "nameless.yaml"
+    nameless.write_text(
+        task_file.read_text().replace("class_names: [good, bad]\n", "").replace("meals", "m2")
+    )
+    result = run_cli(["tasks", "--task-file", str(nameless)], capsys)
+    assert_clean_error(result, "lists no class_names", "HF_HUB_OFFLINE", "class_names: [...]")
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_json_lines_files_with_named_splits_keep_them(tmp_path: Path) -> None:
+    from mubench_hf import build_splits
+
+    for split, count in (("a", 30), ("b", 8), ("c", 12)):
+        lines = [json.dumps({"text": f"row {i} of {split}", "label": i % 3}) for i in range(count)]
+        (tmp_path / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    task_file = tmp_path / "three.json"
+    task_file.write_text(json.dumps({
+        "name": "three", "modality": "text", "class_names": ["x", "y", "z"],
+        "files": {"fit": "a.jsonl", "dev": "b.jsonl", "holdout": "c.jsonl"},
+        "splits": {"train": "fit", "validation": "dev", "test": "holdout"},
+    }))  # fmt: skip
+    result = build_splits(str(task_file), tmp_path / "repo", ratios=(10,), show_progress=False)
+    assert result.split_sizes["three_del10"] == {
+        "train": 30,
+        "forget": 3,
+        "retain": 27,
+        "validation": 8,
+        "test": 12,
+    }
+
+
 def test_string_labels_map_by_name_and_a_classlabel_in_another_order_is_reindexed(tmp_path: Path) -> None:
     import datasets
 

@@ -275,7 +275,15 @@ def read_task_file(path: str | os.PathLike) -> FileTask:
     decl = check_declaration(values, where, file.parent)
     decl["task_file"] = str(file)
     if decl["class_names"] is None:
-        raw = load_declared_source(decl, decl["name"])
+        try:
+            raw = load_declared_source(decl, decl["name"])
+        except MubenchError as err:
+            if "hub" not in decl:
+                raise
+            raise MubenchError(
+                f"{where} lists no class_names, so they are read from the data, which failed: {err}. Or list "
+                "them in the task file (class_names: [...], index i names label i)"
+            ) from None
         decl["class_names"], decl["class_names_from"] = discover_class_names(raw, decl, decl["name"])
     return task_from_declaration(decl)
 
