@@ -1,42 +1,33 @@
 """``FileTask``: a classification task declared in a task file (``task_file.py`` reads and checks the file).
 
-Its data comes from a Hub dataset or from local files, read through ``datasets``' packaged builders
-(``csv``, ``json`` for JSON Lines, ``parquet``, ``imagefolder``, ``audiofolder``), which need no network.
-Loading does, in order:
+Its data comes from a Hub dataset or from local files (``file_sources.py``). Loading does, in order:
 
 1. read the source's splits (or a ``--source`` copy with the same columns);
 2. rename the declared input column(s) and label column onto the canonical ones (``text``, ``image`` ...,
    ``label``);
 3. turn the labels into class indices in the order of the task's class names (string labels by name; a
    ``ClassLabel`` whose names are in another order is re-indexed; integers are taken as indices);
-4. carve a seeded validation (and test) split out of train when the source has none: one
-   ``numpy.random.default_rng(split_seed).permutation`` of the train rows, the first
-   ``round(test_fraction * n)`` become test, the next ``round(validation_fraction * n)`` validation, the
-   rest (in source order) train. ``sample_id`` then counts rows of the carved splits.
+4. carve a seeded validation (and test) split out of train when the source has none (``file_sources.py``).
 """
 
 from __future__ import annotations
 
 import collections
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import datasets
 import numpy as np
-import pyarrow as pa
-from datasets.table import InMemoryTable
 
 from ..columns import column_numpy
 from ..errors import MubenchError
 from ..modalities import LABEL_COLUMN
 from .base import Task
-from .sources import HubSource, SourceLike, load_hub_source, load_source
+from .file_sources import canonical_splits, describe_declared_source, load_declared_source, with_column
+from .sources import SourceLike, load_source
 
-CANONICAL_SPLITS = ("train", "validation", "test")
 # A text task's tiny: models get a word-level vocabulary of the most frequent train words (the tiny BERT
 # has 1,000 entries; characters and special tokens take the rest).
 TINY_VOCABULARY_WORDS = 800
@@ -55,15 +46,7 @@ class FileTask(Task):
         return str(self.declaration.get("task_file", ""))
 
     def source_description(self) -> str:
-        where = f" (task file {self.task_file})" if self.task_file else ""
-        decl = self.declaration
-        if "hub" in decl:
-            return f"{HubSource(decl['hub'], revision=decl.get('revision')).describe()}{where}"
-        if "folder" in decl:
-            return f"local {decl['format']} {decl['folder']}{where}"
-        files = decl["files"]
-        listed = ", ".join(f"{split}: {', '.join(paths)}" for split, paths in files.items())
-        return f"local {decl['format']} files ({listed}){where}"
+        return describe_declared_source(self.declaration)
 
     def load_processor(
         self, source: str | None, splits: Any, *, trust_remote_code: bool | None = None
@@ -81,7 +64,12 @@ class FileTask(Task):
             raw = load_source(source, what=f"source for task {self.name!r}")
         else:
             raw = load_declared_source(self.declaration, self.name)
-        return canonical_splits(raw, self.declaration, tuple(self.class_names), self.name)
+        decl, names = self.declaration, tuple(self.class_names)
+
+        def prepare(ds: datasets.Dataset, where: str) -> datasets.Dataset:
+            return label_ids(renamed(ds, decl, where, self.name), names, where, self.name)
+
+        return canonical_splits(raw, decl, self.name, prepare)
 
 
 def _is_config_spec(source: str | None) -> bool:
@@ -98,36 +86,6 @@ def frequent_words(splits: Any, limit: int = TINY_VOCABULARY_WORDS) -> tuple[str
         word for text in column_numpy(train, "text") for word in _WORD.findall(str(text).lower())
     )
     return tuple(word for word, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit])
-
-
-# --------------------------------------------------------------------------- reading the source
-def load_declared_source(decl: Mapping[str, Any], name: str) -> datasets.DatasetDict:
-    """The source splits the declaration names, as ``datasets`` reads them (columns not renamed yet)."""
-    if "hub" in decl:
-        hub = HubSource(decl["hub"], revision=decl.get("revision"), config_name=decl.get("config"))
-        return load_hub_source(hub, f"task {name!r}", "--source PATH (a local copy with the same columns)")
-    return load_local_source(decl, name)
-
-
-def load_local_source(decl: Mapping[str, Any], name: str) -> datasets.DatasetDict:
-    """Local files (``files``) or a folder (``folder``) through ``datasets``' packaged builders."""
-    if "folder" in decl:
-        kwargs: dict[str, Any] = {"data_dir": decl["folder"]}
-        what = f"folder {decl['folder']}"
-    else:
-        kwargs = {"data_files": {split: list(paths) for split, paths in decl["files"].items()}}
-        what = f"files {', '.join(p for paths in decl['files'].values() for p in paths)}"
-    try:
-        loaded = datasets.load_dataset(decl["format"], **kwargs)
-    except Exception as err:  # whatever the builder raises for a file it cannot parse
-        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
-        raise MubenchError(
-            f"task {name!r}: the {decl['format']} {what} did not load ({type(err).__name__}: {first}); check "
-            f"the files, or the task file's format ({decl['format']!r})"
-        ) from None
-    if not isinstance(loaded, datasets.DatasetDict):
-        raise MubenchError(f"task {name!r}: {what} did not load as named splits")
-    return loaded
 
 
 def renamed(ds: datasets.Dataset, decl: Mapping[str, Any], where: str, name: str) -> datasets.Dataset:
@@ -176,19 +134,7 @@ def label_ids(ds: datasets.Dataset, class_names: tuple[str, ...], where: str, na
             f"task {name!r}: {where}'s label column holds {feature}; labels must be class names (strings), "
             "class indices (integers) or a ClassLabel"
         )
-    return _with_labels(ds, ids)
-
-
-def _with_labels(ds: datasets.Dataset, ids: np.ndarray) -> datasets.Dataset:
-    """``ds`` with ``ids`` as its label column, built on the Arrow table (``Dataset.add_column`` hashes
-    every new column for a fingerprint, and fails on a dataset left without columns)."""
-    table = ds.with_format("arrow")[:]
-    table = table.set_column(table.column_names.index(LABEL_COLUMN), LABEL_COLUMN, pa.array(ids))
-    features = datasets.Features({**ds.features, LABEL_COLUMN: datasets.Value("int64")})
-    fingerprint = hashlib.sha256(f"{ds._fingerprint}|label-ids".encode()).hexdigest()[:16]
-    return datasets.Dataset(
-        InMemoryTable(table), info=datasets.DatasetInfo(features=features), fingerprint=fingerprint
-    )
+    return with_column(ds, LABEL_COLUMN, ids, datasets.Value("int64"))
 
 
 def discover_class_names(
@@ -213,61 +159,3 @@ def discover_class_names(
         f"task {name!r}: label column {column!r} holds {feature} without class names; list them in the task "
         "file as class_names: [...] (index i names label i)"
     )
-
-
-# --------------------------------------------------------------------------- splits
-def canonical_splits(
-    raw: datasets.DatasetDict, decl: Mapping[str, Any], class_names: tuple[str, ...], name: str
-) -> datasets.DatasetDict:
-    """``train``/``validation``/``test`` with canonical columns and label indices, carving out the
-    validation and test splits the source does not have."""
-    # a split the file names must exist; one it leaves out is the source's split of that name, if any;
-    # null (or absent with no such split) is carved out of train
-    declared = decl["splits"]
-    wanted = {
-        s: declared[s] if s in declared else (s if s in raw or s == "train" else None)
-        for s in CANONICAL_SPLITS
-    }
-    out: dict[str, datasets.Dataset] = {}
-    for canonical, upstream in wanted.items():
-        if upstream is None:
-            continue
-        if upstream not in raw:
-            key = f"splits.{canonical}"
-            raise MubenchError(
-                f"task {name!r}: the source has no {upstream!r} split (it has {sorted(raw)}); the task file "
-                f"reads {canonical} from it (set {key}"
-                + (")" if canonical == "train" else f", or set it to null to carve {canonical} out of train)")
-            )
-        ds = renamed(raw[upstream], decl, f"split {upstream!r}", name)
-        out[canonical] = label_ids(ds, class_names, f"split {upstream!r}", name)
-    missing = [s for s in ("test", "validation") if s not in out]
-    if missing:
-        out.update(carve_out(out["train"], decl, missing, name))
-    return datasets.DatasetDict({s: out[s] for s in CANONICAL_SPLITS})
-
-
-def carve_out(
-    train: datasets.Dataset, decl: Mapping[str, Any], missing: list[str], name: str
-) -> dict[str, datasets.Dataset]:
-    """The new ``train`` and the ``missing`` splits cut from it (see the module docstring)."""
-    n = len(train)
-    order = np.random.default_rng(decl["split_seed"]).permutation(n)
-    sizes = {s: int(round(decl[f"{s}_fraction"] * n)) for s in ("test", "validation") if s in missing}
-    if sum(sizes.values()) >= n or any(size == 0 for size in sizes.values()):
-        asked = ", ".join(f"{split}_fraction {decl[split + '_fraction']}" for split in sizes)
-        raise MubenchError(
-            f"task {name!r}: carving {asked} out of {n} train rows leaves an empty split; give the source "
-            "more rows, larger fractions or those splits"
-        )
-    out, start = {}, 0
-    for split, size in sizes.items():
-        out[split] = train.select(np.sort(order[start : start + size]))
-        start += size
-    out["train"] = train.select(np.sort(order[start:]))
-    return out
-
-
-def local_loader(decl: Mapping[str, Any], name: str) -> Any:
-    """The ``loader`` of a task of local files (it reads the raw source; ``FileTask`` canonicalises it)."""
-    return partial(load_local_source, decl, name)

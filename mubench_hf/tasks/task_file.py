@@ -24,7 +24,8 @@ from typing import Any
 from ..errors import MubenchError
 from ..modalities import LABEL_COLUMN, get_modality, list_modalities
 from .base import DEFAULT_DELETION_FRACTION, NAME_PATTERN
-from .file_task import FileTask, discover_class_names, load_declared_source, local_loader
+from .file_sources import load_declared_source, local_loader
+from .file_task import FileTask, discover_class_names
 from .registry import TASK_ORIGINS, TASKS, register_task
 from .sources import HubSource
 
