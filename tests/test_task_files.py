@@ -260,6 +260,53 @@ def test_json_lines_files_with_named_splits_keep_them(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.usefixtures("forget_file_tasks")
+def test_a_generation_task_file_deletes_whole_groups_and_runs_two_methods(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import mubench_hf.generation.report as report
+
+    monkeypatch.setattr(report, "RETAIN_ROWS", 8)  # greedy generation on fewer retain rows: quicker
+    people = [
+        f"{first} {last}"
+        for first in ("Ada", "Bo", "Cy", "Di", "Ed", "Flo")
+        for last in ("Orr", "Pym", "Quin", "Roe", "Sax")
+    ]
+    lines = []
+    for i, person in enumerate(people):
+        for question, answer in (("Where was {} born?", "in town {}"), ("What does {} do?", "job {}"),
+                                 ("What does {} like?", "food {}")):  # fmt: skip
+            lines.append(
+                json.dumps({"person": person, "q": question.format(person), "a": " " + answer.format(i)})
+            )
+    (tmp_path / "people.jsonl").write_text("\n".join(lines) + "\n")
+    task_file = tmp_path / "people.yaml"
+    task_file.write_text(
+        "name: people\nmodality: text\nkind: generation\nfiles: people.jsonl\nprompt_column: q\n"
+        "completion_column: a\ngroup_column: person\n"
+    )
+    output = tmp_path / "runs"
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({
+        "task": "people.yaml", "output": str(output), "methods": ["retrain", "grad_ascent", "npo"],
+        "ratios": [10], "seeds": [1], "base_recipe": {"num_train_epochs": 1},
+        "unlearn_args": {"max_steps": 2, "generation_max_new_tokens": 4},
+    }))  # fmt: skip
+    assert main(["run", str(grid), "--threads", "1", "--no-progress"]) == 0
+    entry = json.loads((output / "mubench" / "mubench.json").read_text())["tasks"]["people"]
+    # 30 people: 6 carved out as test, 3 as validation (whole groups), 21 left; del10 forgets 2 of them
+    assert entry["deletion_unit"] == "group" and entry["num_groups"] == 21
+    assert entry["split_sizes"]["people_del10"]["forget"] == 6 and entry["num_train"] == 63
+    cells = _cells(output)
+    assert sorted(cells) == ["grad_ascent", "npo", "retrain"]
+    for record in cells.values():
+        assert record["status"] == "done" and 0.0 <= record["metrics"]["forget_rouge_l"] <= 1.0
+    capsys.readouterr()  # the sweep's tables
+    assert main(["tasks", "--task-file", str(task_file), "--json"]) == 0
+    record = {r["name"]: r for r in json.loads(capsys.readouterr().out)}["people"]
+    assert record["kind"] == "generation" and record["num_labels"] is None
+
+
 def test_string_labels_map_by_name_and_a_classlabel_in_another_order_is_reindexed(tmp_path: Path) -> None:
     import datasets
 
@@ -284,9 +331,18 @@ BAD_TASK_FILES = [
     ({"validation_fraction": 1.5}, ["validation_fraction must be a number in (0.0, 1.0)", "1.5"]),
     ({"class_names": ["only"]}, ["class_names must be a list of at least two names"]),
     ({"splits": {"dev": "x"}}, ["splits has the key 'dev'", "['train', 'validation', 'test']"]),
-    ({"kind": "generation"}, ["kind must be one of ['classification']"]),
+    ({"kind": "regression"}, ["kind must be one of ['classification', 'generation']"]),
     ({"input_column": ["a", "b"]}, ["input_column must be a column name for text tasks"]),
     ({"revision": "main"}, ["revision only applies to a hub source"]),
+    (
+        {"kind": "generation"},
+        ["input_column only applies to classification tasks (this one's kind is generation)"],
+    ),
+    ({"prompt_column": "q"}, ["prompt_column only applies to generation tasks"]),
+    (
+        {"kind": "generation", "modality": "image", "input_column": None, "label_column": None},
+        ["modality must be text for a generation task"],
+    ),
     ({"split_seed": -1}, ["split_seed must be an integer >= 0"]),
     ({"class_names": ["happy", "sad"]}, ["labels ['negative', 'positive'] that are not among"]),
     ({"label_column": "stars"}, ["no label column 'stars'", "'sentiment'"]),

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def task_file_epilog() -> str:
     """The task-file keys and what mubench does with them, for ``--help``."""
-    from ..tasks.task_file import ENV_VAR, FIELDS
+    from ..tasks.task_file import ENV_VAR
+    from ..tasks.task_file_schema import FIELDS
 
     width = max(len(key) for key in FIELDS)
     lines = []

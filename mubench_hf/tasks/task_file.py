@@ -7,75 +7,29 @@
     label_column: sentiment        # default: label
     class_names: [negative, positive]   # default: a ClassLabel's names, else the sorted distinct labels
 
-The keys and their checks are in ``FIELDS``; ``mubench build-splits --help`` and the README list them.
-Relative paths are relative to the task file's folder. Reading a file registers a ``FileTask``
-(``file_task.py``) under its name; ``MUBENCH_TASK_FILES`` (paths joined by ``os.pathsep``) names task files
+The keys and their checks are in ``task_file_schema.py``; ``mubench build-splits --help`` and the README
+list them. Relative paths are relative to the task file's folder. Reading a file registers a ``FileTask``
+(``file_task.py``; a generation task: ``generation_file_task.py``) under its name; ``MUBENCH_TASK_FILES`` (paths joined by ``os.pathsep``) names task files
 every command (and every Ray worker) registers when it looks up a task it does not know.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import MubenchError
-from ..modalities import LABEL_COLUMN, get_modality, list_modalities
-from .base import DEFAULT_DELETION_FRACTION, NAME_PATTERN
+from .base import Task
 from .file_sources import load_declared_source, local_loader
 from .file_task import FileTask, discover_class_names
 from .registry import TASK_ORIGINS, TASKS, register_task
 from .sources import HubSource
+from .task_file_schema import check_declaration
 
 ENV_VAR = "MUBENCH_TASK_FILES"
 TASK_FILE_SUFFIXES = (".yaml", ".yml", ".json")
-FILE_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
-FOLDER_FORMATS = ("imagefolder", "audiofolder", "videofolder")
-SOURCE_KEYS = ("hub", "files", "folder")
-SPLIT_NAMES = ("train", "validation", "test")
-
-# key -> (what it holds, default); the defaults of keys mubench fills in are None here
-FIELDS: dict[str, tuple[str, Any]] = {
-    "name": ("the task's name: letters, digits, '_', '.', '-' (required)", None),
-    "modality": (f"one of {list_modalities()} (required)", None),
-    "kind": ("classification (the only kind a task file declares so far)", "classification"),
-    "hub": ("a Hub dataset id (one of hub / files / folder)", None),
-    "revision": ("with hub: a branch, tag or commit", None),
-    "config": ("with hub: the dataset's config name", None),
-    "files": ("local files: a path or glob, a list of them, or a mapping split -> path(s)", None),
-    "folder": ("an imagefolder / audiofolder / videofolder folder (split subfolders optional)", None),
-    "format": (
-        f"files: {sorted(set(FILE_FORMATS.values()))} (default: from the suffix); folder: "
-        f"{list(FOLDER_FORMATS)} (default: from the modality)",
-        None,
-    ),  # fmt: skip
-    "input_column": (
-        "the source column of the input, or a mapping input -> column (default: the modality's column names)",
-        None,
-    ),  # fmt: skip
-    "label_column": ("the source column of the labels", LABEL_COLUMN),
-    "class_names": (
-        "the classes in label order (default: a ClassLabel's names, else the sorted distinct labels)",
-        None,
-    ),  # fmt: skip
-    "splits": (
-        "mapping train/validation/test -> source split; null carves that split out of train "
-        "(default: the source's split of that name, else carved out)",
-        {},
-    ),  # fmt: skip
-    "validation_fraction": ("share of train carved out as validation, in (0, 1)", 0.1),
-    "test_fraction": ("share of train carved out as test, in (0, 1)", 0.2),
-    "split_seed": ("seed of the carve-out permutation, >= 0", 0),
-    "deletion_fraction": ("share of train in the deletion order, in (0, 1]", DEFAULT_DELETION_FRACTION),
-    "description": ("one line about the task", ""),
-    "license": ("the data's license (a Hub license id)", "unknown"),
-    "citation": ("BibTeX of the data's source", ""),
-    # written by mubench into the declaration that deletion repos record
-    "task_file": ("(recorded) the task file the declaration came from", ""),
-    "class_names_from": ("(recorded) where the class names came from", "the task file"),
-}
 
 
 def is_task_file_path(value: Any) -> bool:
@@ -83,172 +37,18 @@ def is_task_file_path(value: Any) -> bool:
     return isinstance(value, (str, os.PathLike)) and str(value).lower().endswith(TASK_FILE_SUFFIXES)
 
 
-def _fail(where: str, key: str, problem: str) -> MubenchError:
-    return MubenchError(f"{where}: {key} {problem}")
-
-
-def _string(values: Mapping[str, Any], key: str, where: str, *, allowed: tuple[str, ...] = ()) -> str | None:
-    value = values.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise _fail(where, key, f"must be a non-empty string, got {value!r}")
-    if allowed and value not in allowed:
-        raise _fail(where, key, f"must be one of {list(allowed)}, got {value!r}")
-    return value
-
-
-def _number(values: Mapping[str, Any], key: str, where: str, low: float, high: float, closed: bool) -> float:
-    value = values.get(key, FIELDS[key][1])
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (low < value < high or (closed and value == high)):
-        bounds = f"({low}, {high}{']' if closed else ')'}"
-        raise _fail(where, key, f"must be a number in {bounds}, got {value!r}")
-    return float(value)
-
-
-def _paths(value: Any, key: str, where: str, base: Path, check: bool) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(item, str) and item for item in items):
-        raise _fail(where, key, f"must be a path or a list of paths, got {value!r}")
-    out = []
-    for item in items:
-        path = str(base / Path(item).expanduser())
-        if check and not (glob.glob(path) if glob.has_magic(path) else Path(path).exists()):
-            raise _fail(where, key, f"names {item!r}, which does not exist ({path})")
-        out.append(path)
-    return out
-
-
-def _source(values: Mapping[str, Any], modality: str, where: str, base: Path, check: bool) -> dict[str, Any]:
-    given = [key for key in SOURCE_KEYS if values.get(key) is not None]
-    if len(given) != 1:
-        raise MubenchError(f"{where}: give exactly one of {', '.join(SOURCE_KEYS)}, not {given or 'none'}")
-    key = given[0]
-    for hub_only in ("revision", "config"):
-        if values.get(hub_only) is not None and key != "hub":
-            raise _fail(where, hub_only, "only applies to a hub source")
-    if key == "hub":
-        return {"hub": _string(values, "hub", where), "revision": _string(values, "revision", where),
-                "config": _string(values, "config", where)}  # fmt: skip
-    if key == "folder":
-        folder = _paths(values["folder"], "folder", where, base, check)
-        if len(folder) != 1 or (check and not Path(folder[0]).is_dir()):
-            raise _fail(where, "folder", f"must be one existing folder, got {values['folder']!r}")
-        default = {"image": "imagefolder", "audio": "audiofolder", "video": "videofolder"}.get(modality)
-        fmt = _string(values, "format", where, allowed=FOLDER_FORMATS) or default
-        if fmt is None:
-            raise _fail(where, "format", f"is needed for a {modality} folder: one of {list(FOLDER_FORMATS)}")
-        return {"folder": folder[0], "format": fmt}
-    raw = values["files"]
-    by_split = raw if isinstance(raw, Mapping) else {"train": raw}
-    files = {
-        str(split): _paths(paths, f"files.{split}", where, base, check) for split, paths in by_split.items()
-    }
-    formats = {FILE_FORMATS.get(Path(p).suffix.lower()) for paths in files.values() for p in paths}
-    fmt = _string(values, "format", where, allowed=tuple(sorted(set(FILE_FORMATS.values()))))
-    if fmt is None:
-        if len(formats) != 1 or None in formats:
-            raise _fail(where, "format", f"cannot be told from the file names; set it to one of "
-                        f"{sorted(set(FILE_FORMATS.values()))}")  # fmt: skip
-        fmt = formats.pop()
-    return {"files": files, "format": fmt}
-
-
-def _input_columns(values: Mapping[str, Any], modality: str, where: str) -> dict[str, str]:
-    spec = get_modality(modality)
-    canonical = tuple(getattr(spec, "input_columns", (spec.input_column,)))
-    value = values.get("input_column")
-    if value is None:
-        return {column: column for column in canonical}
-    if isinstance(value, str) and value and len(canonical) == 1:
-        return {canonical[0]: value}
-    if isinstance(value, Mapping) and sorted(value) == sorted(canonical):
-        if all(isinstance(v, str) and v for v in value.values()):
-            return {str(k): str(v) for k, v in value.items()}
-    wanted = "a column name" if len(canonical) == 1 else f"a mapping with the keys {list(canonical)}"
-    raise _fail(where, "input_column", f"must be {wanted} for {modality} tasks, got {value!r}")
-
-
-def _splits(values: Mapping[str, Any], where: str) -> dict[str, str | None]:
-    value = values.get("splits", {})
-    if not isinstance(value, Mapping):
-        raise _fail(where, "splits", f"must be a mapping of {list(SPLIT_NAMES)} to source split names")
-    for key, split in value.items():
-        if key not in SPLIT_NAMES:
-            raise _fail(where, "splits", f"has the key {key!r}; allowed keys: {list(SPLIT_NAMES)}")
-        if split is not None and (not isinstance(split, str) or not split):
-            raise _fail(where, f"splits.{key}", f"must be a split name or null (carve out), got {split!r}")
-    if value.get("train", "train") is None:
-        raise _fail(where, "splits.train", "cannot be carved out: name the source's training split")
-    return dict(value)
-
-
-def check_declaration(values: Any, where: str, base: Path, *, check_paths: bool = True) -> dict[str, Any]:
-    """The task file's mapping checked key by key and filled in (absolute paths, defaults); raises
-    ``MubenchError`` naming the file, the key and what it may hold."""
-    if not isinstance(values, Mapping):
-        raise MubenchError(f"{where}: a task file holds a mapping of keys (name, modality, ...) to values")
-    unknown = sorted(set(values) - set(FIELDS), key=str)
-    if unknown:
-        raise MubenchError(f"{where}: unknown key(s) {unknown}; known keys: {', '.join(FIELDS)}")
-    for key in ("name", "modality"):
-        if values.get(key) is None:
-            raise _fail(where, key, f"is missing: {FIELDS[key][0]}")
-    name = _string(values, "name", where)
-    assert name is not None
-    if not NAME_PATTERN.match(name) or ".." in name:
-        raise _fail(
-            where, "name", f"{name!r}: use letters, digits, '_', '.' and '-', starting with a letter or digit"
-        )
-    modality = _string(values, "modality", where, allowed=tuple(list_modalities()))
-    assert modality is not None
-    _string(values, "kind", where, allowed=("classification",))
-    names = values.get("class_names")
-    if names is not None:
-        if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
-            raise _fail(where, "class_names", f"must be a list of at least two names, got {names!r}")
-        if len(set(names)) != len(names):
-            raise _fail(where, "class_names", f"holds a name twice: {names}")
-    seed = values.get("split_seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise _fail(where, "split_seed", f"must be an integer >= 0, got {seed!r}")
-    for key in ("description", "license", "citation", "task_file", "class_names_from"):
-        if values.get(key) != "":  # an empty text is as good as none
-            _string(values, key, where)
-    return {
-        "name": name,
-        "modality": modality,
-        "kind": "classification",
-        **_source(values, modality, where, base, check_paths),
-        "input_column": _input_columns(values, modality, where),
-        "label_column": _string(values, "label_column", where) or LABEL_COLUMN,
-        "class_names": list(names) if names is not None else None,
-        "class_names_from": values.get("class_names_from", FIELDS["class_names_from"][1]),
-        "splits": _splits(values, where),
-        "validation_fraction": _number(values, "validation_fraction", where, 0.0, 1.0, False),
-        "test_fraction": _number(values, "test_fraction", where, 0.0, 1.0, False),
-        "split_seed": seed,
-        "deletion_fraction": _number(values, "deletion_fraction", where, 0.0, 1.0, True),
-        "description": values.get("description") or "",
-        "license": values.get("license") or "unknown",
-        "citation": values.get("citation") or "",
-        "task_file": values.get("task_file") or "",
-    }
-
-
-def task_from_declaration(decl: dict[str, Any]) -> FileTask:
-    """The ``FileTask`` of a checked declaration whose class names are known."""
+def task_from_declaration(decl: dict[str, Any]) -> Task:
+    """The task of a checked declaration (a classification one's class names known)."""
+    labels = f"class names from {decl['class_names_from']}; " if decl["kind"] == "classification" else ""
     note = (
-        f"declared in {decl['task_file'] or 'a task file'}; class names from {decl['class_names_from']}; "
-        f"a validation or test split the source lacks is carved out of train (numpy "
-        f"default_rng({decl['split_seed']}), validation_fraction {decl['validation_fraction']}, test_fraction "
-        f"{decl['test_fraction']})"
+        f"declared in {decl['task_file'] or 'a task file'}; {labels}a validation or test split the source "
+        f"lacks is carved out of train (numpy default_rng({decl['split_seed']}), validation_fraction "
+        f"{decl['validation_fraction']}, test_fraction {decl['test_fraction']}"
+        + (f", by {decl['group_column']!r} group)" if decl.get("group_column") else ")")
     )
     common = dict(
         name=decl["name"],
         modality=decl["modality"],
-        class_names=tuple(decl["class_names"]),
         description=decl["description"] or f"{decl['name']}: a task declared in a task file",
         validation_split="validation",
         deletion_fraction=decl["deletion_fraction"],
@@ -257,6 +57,11 @@ def task_from_declaration(decl: dict[str, Any]) -> FileTask:
         split_note=note,
         declaration=decl,
     )
+    if decl["kind"] == "generation":
+        from .generation_file_task import generation_task  # the generation layer, only when asked for
+
+        return generation_task(decl, common)
+    common["class_names"] = tuple(decl["class_names"])
     if "hub" in decl:
         return FileTask(
             hub=HubSource(decl["hub"], revision=decl["revision"], config_name=decl["config"]), **common
@@ -264,7 +69,7 @@ def task_from_declaration(decl: dict[str, Any]) -> FileTask:
     return FileTask(loader=local_loader(decl, decl["name"]), **common)
 
 
-def read_task_file(path: str | os.PathLike) -> FileTask:
+def read_task_file(path: str | os.PathLike) -> Task:
     """Read, check and complete a task file (its class names read from the data when it lists none)."""
     from ..config_files import read_config_file
 
@@ -275,7 +80,7 @@ def read_task_file(path: str | os.PathLike) -> FileTask:
     values = read_config_file(file, what="task file")
     decl = check_declaration(values, where, file.parent)
     decl["task_file"] = str(file)
-    if decl["class_names"] is None:
+    if decl["kind"] == "classification" and decl["class_names"] is None:
         try:
             raw = load_declared_source(decl, decl["name"])
         except MubenchError as err:
@@ -289,10 +94,10 @@ def read_task_file(path: str | os.PathLike) -> FileTask:
     return task_from_declaration(decl)
 
 
-_READ: dict[Path, tuple[float, FileTask]] = {}  # task file -> (mtime, task): read each file once
+_READ: dict[Path, tuple[float, Task]] = {}  # task file -> (mtime, task): read each file once
 
 
-def register_task_file(path: str | os.PathLike) -> FileTask:
+def register_task_file(path: str | os.PathLike) -> Task:
     """Read the task file at ``path`` and register its task (again after the file changed). A name that a
     built-in or another file declared already is refused; a deletion repo's record of it is replaced."""
     file = Path(path).expanduser().resolve()
@@ -324,13 +129,13 @@ def register_env_task_files() -> None:
             _FROM_ENV.add(entry)
 
 
-def register_declaration(decl: Any, origin: str) -> FileTask | None:
+def register_declaration(decl: Any, origin: str) -> Task | None:
     """Register a task declaration recorded in a deletion repo (unless a task of that name is registered
     already); ``None`` when it was."""
     if isinstance(decl, Mapping) and decl.get("name") in TASKS:
         return None
     checked = check_declaration(decl, origin, Path("."), check_paths=False)
-    if checked["class_names"] is None:
+    if checked["kind"] == "classification" and checked["class_names"] is None:
         raise MubenchError(f"{origin}: the recorded task declaration has no class_names; rebuild the repo")
     task = task_from_declaration(checked)
     register_task(task, declared_in=origin)
