@@ -4,8 +4,8 @@ A Hub classifier names its output rows in ``config.id2label``. When those names 
 in another order, row ``i`` of the checkpoint is not class ``i`` of the task; scoring it as it is would
 count right answers as wrong. So, when a checkpoint is loaded for a classification task:
 
-* the same names in the same order, or transformers' generic ``LABEL_0 ... LABEL_{k-1}`` (no names at all):
-  accepted as they are;
+* the same names in the same order (compared without case), or transformers' generic
+  ``LABEL_0 ... LABEL_{k-1}`` (no names at all): accepted as they are;
 * the same names in another order: the classification layer's output rows (weight and bias) are permuted
   into the task's order, which is said once per checkpoint and task;
 * other names: refused, with both orders in the error.
@@ -46,16 +46,24 @@ def is_generic(names: list[str]) -> bool:
 def row_permutation(checkpoint: list[str], task: list[str]) -> list[int] | None:
     """Row of the checkpoint that becomes row ``j`` (class ``task[j]``); ``None`` when no re-mapping is
     needed. Raises when the names do not match."""
-    if checkpoint == task or is_generic(checkpoint):
+    if is_generic(checkpoint):
         return None
-    if sorted(checkpoint) != sorted(task) or len(set(task)) != len(task):
+    # names are compared without case or surrounding space: "Positive" is the task's "positive"
+    ours, theirs = [_key(name) for name in task], [_key(name) for name in checkpoint]
+    if theirs == ours:
+        return None
+    if sorted(theirs) != sorted(ours) or len(set(ours)) != len(ours):
         raise MubenchError(
             f"the checkpoint's classes {checkpoint} (its config's id2label, in output order) are not the "
             f"task's classes {task}; use a checkpoint trained on this task's classes, or start a new head "
             "(build_model(..., new_head=True))"
         )
-    row_of = {name: i for i, name in enumerate(checkpoint)}
-    return [row_of[name] for name in task]
+    row_of = {name: i for i, name in enumerate(theirs)}
+    return [row_of[name] for name in ours]
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()
 
 
 def output_layers(model: Any, num_labels: int) -> list[Any]:

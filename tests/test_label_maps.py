@@ -106,6 +106,8 @@ def test_label_maps_refuse_what_cannot_be_remapped():
 
     assert row_permutation(["b", "a", "c"], ["a", "b", "c"]) == [1, 0, 2]
     assert row_permutation(["a", "b"], ["a", "b"]) is None
+    assert row_permutation(["Neg", "POS"], ["neg", "pos"]) is None  # case is not a class
+    assert row_permutation(["POS", "Neg"], ["neg", "pos"]) == [1, 0]
     assert is_generic(["LABEL_0", "LABEL_1"]) and not is_generic(["LABEL_1", "LABEL_0"])
     with pytest.raises(MubenchError, match=r"\['LABEL_1', 'LABEL_0'\] .* are not the task's classes"):
         row_permutation(["LABEL_1", "LABEL_0"], ["a", "b"])

@@ -134,6 +134,31 @@ def test_a_csv_task_file_builds_splits_and_runs_two_methods_from_the_recorded_de
 
 
 @pytest.mark.usefixtures("forget_file_tasks")
+def test_train_base_and_unlearn_find_a_file_task_by_flag_and_by_the_repo(
+    reviews_file: Path, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    assert (
+        main(
+            ["build-splits", "--task", str(reviews_file), "--output", str(repo), "--ratios", "10", "--quiet"]
+        )
+        == 0
+    )
+    _forget("reviews")
+    base = tmp_path / "base"
+    quick = ["--use_cpu", "--disable_tqdm", "true", "--report_to", "none"]
+    assert main(["train-base", "--dataset", str(repo), "--task", "reviews", "--task_file", str(reviews_file),
+                 "--model", "tiny:bert", "--output_dir", str(base), "--num_train_epochs", "1", *quick]) == 0  # fmt: skip
+    config = json.loads((base / "config.json").read_text())
+    assert config["id2label"] == {"0": "negative", "1": "positive"}
+    _forget("reviews")  # unlearn knows the task from the repo's record alone
+    assert main(["unlearn", "--dataset", str(repo), "--config", "reviews_del10", "--model", str(base),
+                 "--method", "grad_ascent", "--max_steps", "1", "--output_dir", str(tmp_path / "ga"), *quick]) == 0  # fmt: skip
+    run = json.loads((tmp_path / "ga" / "unlearn_run.json").read_text())
+    assert run["task"] == "reviews" and run["status"] == "done"
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
 def test_an_imagefolder_task_file_runs_from_a_grid_that_names_it(tmp_path: Path, capsys) -> None:
     write_digit_folder(tmp_path / "digits_png")
     (tmp_path / "tasks").mkdir()
