@@ -36,29 +36,29 @@ FIELDS: dict[str, tuple[str, Any]] = {
         f"files: {sorted(set(FILE_FORMATS.values()))} (default: from the suffix); folder: "
         f"{list(FOLDER_FORMATS)} (default: from the modality)",
         None,
-    ),  # fmt: skip
+    ),
     "input_column": (
         "the source column of the input, or a mapping input -> column (default: the modality's column names)",
         None,
-    ),  # fmt: skip
+    ),
     "label_column": ("the source column of the labels", LABEL_COLUMN),
     "class_names": (
         "the classes in label order (default: a ClassLabel's names, else the sorted distinct labels)",
         None,
-    ),  # fmt: skip
+    ),
     "prompt_column": ("generation: the source column of the prompts", "prompt"),
     "completion_column": ("generation: the source column of the completions", "completion"),
     "group_column": (
         "generation: the entity of each row; deletion (and a carve-out) then takes whole "
         "groups (default: none, by row)",
         None,
-    ),  # fmt: skip
+    ),
     "architecture": ("generation: causal or seq2seq, the kind of language model the task is for", "causal"),
     "splits": (
         "mapping train/validation/test -> source split; null carves that split out of train "
         "(default: the source's split of that name, else carved out)",
         {},
-    ),  # fmt: skip
+    ),
     "validation_fraction": ("share of train carved out as validation, in (0, 1)", 0.1),
     "test_fraction": ("share of train carved out as test, in (0, 1)", 0.2),
     "split_seed": ("seed of the carve-out permutation, >= 0", 0),
