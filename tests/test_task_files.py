@@ -184,6 +184,35 @@ def test_an_imagefolder_task_file_runs_from_a_grid_that_names_it(tmp_path: Path,
 
 
 @pytest.mark.usefixtures("forget_file_tasks")
+def test_an_audiofolder_task_file_builds_splits_with_the_folder_names_as_classes(tmp_path: Path) -> None:
+    import wave
+
+    import datasets
+
+    from mubench_hf import build_splits
+
+    for label, pitch in (("high", 880.0), ("low", 220.0)):
+        (tmp_path / "clips" / label).mkdir(parents=True)
+        for i in range(10):
+            samples = np.sin(2 * np.pi * pitch * (1 + i / 50) * np.arange(1600) / 16000)
+            with wave.open(str(tmp_path / "clips" / label / f"{i}.wav"), "wb") as clip:
+                clip.setnchannels(1), clip.setsampwidth(2), clip.setframerate(16000)
+                clip.writeframes((samples * 20000).astype("<i2").tobytes())
+    (tmp_path / "tones.yaml").write_text("name: tones\nmodality: audio\nfolder: clips\ntest_fraction: 0.3\n")
+    result = build_splits(str(tmp_path / "tones.yaml"), tmp_path / "repo", ratios=(10,), show_progress=False)
+    assert result.split_sizes["tones_del10"] == {
+        "train": 12,
+        "forget": 1,
+        "retain": 11,
+        "validation": 2,
+        "test": 6,
+    }
+    built = datasets.load_dataset(str(tmp_path / "repo"), "tones_del10", cache_dir=str(tmp_path / "cache"))
+    assert built["train"].features["label"].names == ["high", "low"]
+    assert built["test"].features["audio"].sampling_rate == 16000
+
+
+@pytest.mark.usefixtures("forget_file_tasks")
 def test_tasks_json_lists_task_files_with_where_they_were_declared(
     reviews_file: Path, monkeypatch, capsys
 ) -> None:
