@@ -382,6 +382,10 @@ BAD_TASK_FILES = [
     ({"hub": "user/data"}, ["exactly one of hub, files, folder", "['hub', 'files']"]),
     ({"files": "data/missing.csv"}, ["files.train names 'data/missing.csv', which does not exist"]),
     ({"files": "data/reviews.txt"}, ["format cannot be told", "'csv'"]),
+    (
+        {"files": "data/reviews.txt", "format": "parquet"},
+        ["the parquet files", "did not load", "format ('parquet')"],
+    ),
     ({"validation_fraction": 1.5}, ["validation_fraction must be a number in (0.0, 1.0)", "1.5"]),
     ({"class_names": ["only"]}, ["class_names must be a list of at least two names"]),
     ({"splits": {"dev": "x"}}, ["splits has the key 'dev'", "['train', 'validation', 'test']"]),

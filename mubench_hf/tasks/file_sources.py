@@ -19,7 +19,7 @@ import pyarrow as pa
 from datasets.table import InMemoryTable
 
 from ..errors import MubenchError
-from .sources import HubSource, load_hub_source
+from .sources import HubSource, load_hub_source, load_packaged_source
 
 CANONICAL_SPLITS = ("train", "validation", "test")
 
@@ -51,17 +51,12 @@ def load_local_source(decl: Mapping[str, Any], name: str) -> datasets.DatasetDic
     else:
         kwargs = {"data_files": {split: list(paths) for split, paths in decl["files"].items()}}
         what = f"files {', '.join(p for paths in decl['files'].values() for p in paths)}"
-    try:
-        loaded = datasets.load_dataset(decl["format"], **kwargs)
-    except Exception as err:  # whatever the builder raises for a file it cannot parse
-        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
-        raise MubenchError(
-            f"task {name!r}: the {decl['format']} {what} did not load ({type(err).__name__}: {first}); check "
-            f"the files, or the task file's format ({decl['format']!r})"
-        ) from None
-    if not isinstance(loaded, datasets.DatasetDict):
-        raise MubenchError(f"task {name!r}: {what} did not load as named splits")
-    return loaded
+    return load_packaged_source(
+        decl["format"],
+        f"task {name!r}: the {decl['format']} {what}",
+        f"check the files, or the task file's format ({decl['format']!r})",
+        **kwargs,
+    )
 
 
 def local_loader(decl: Mapping[str, Any], name: str) -> Any:
