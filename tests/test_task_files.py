@@ -130,7 +130,7 @@ def test_a_csv_task_file_builds_splits_and_runs_two_methods_from_the_recorded_de
         assert 0.0 <= record["metrics"]["test_accuracy"] <= 1.0
     assert main(["tasks", "--json"]) == 0
     listed = {t["name"]: t for t in json.loads(capsys.readouterr().out)}
-    assert listed["reviews"]["declared_in"].startswith(f"deletion repo {(runs / 'mubench').resolve()}")
+    assert listed["reviews"]["origin"].startswith(f"deletion repo {(runs / 'mubench').resolve()}")
 
 
 @pytest.mark.usefixtures("forget_file_tasks")
@@ -220,16 +220,16 @@ def test_tasks_json_lists_task_files_with_where_they_were_declared(
 
     assert main(["tasks", "--json"]) == 0
     builtin = json.loads(capsys.readouterr().out)
-    assert {r["declared_in"] for r in builtin if r["name"] in ("cifar10", "cifar100")} == {
-        "module mubench_hf.tasks.cifar"
+    assert {r["origin"] for r in builtin if r["name"] in ("cifar10", "cifar100")} == {
+        "built in (mubench_hf.tasks.cifar)"
     }
-    assert all(r["declared_in"].startswith("module mubench_hf.tasks.") for r in builtin)
-    assert not any("builtin" in r["declared_in"] for r in builtin)  # each module registers its own tasks
+    assert all(r["origin"].startswith("built in (mubench_hf.tasks.") for r in builtin)
+    assert not any("builtin" in r["origin"] for r in builtin)  # each module registers its own tasks
 
     monkeypatch.setenv("MUBENCH_TASK_FILES", str(reviews_file))
     assert main(["tasks", "--json"]) == 0
     records = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert records["reviews"]["declared_in"] == f"task file {reviews_file}"
+    assert records["reviews"]["origin"] == f"task file {reviews_file}"
     assert records["reviews"]["source"].endswith(f"(task file {reviews_file})")
     assert records["reviews"]["offline"] is True and records["reviews"]["num_labels"] == 2
     assert [r["name"] for r in builtin] == sorted(set(records) - {"reviews"})

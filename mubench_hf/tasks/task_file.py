@@ -24,7 +24,7 @@ from ..errors import MubenchError
 from .base import Task
 from .file_sources import load_declared_source, local_loader
 from .file_task import FileTask, discover_class_names
-from .registry import TASK_ORIGINS, TASKS, register_task
+from .registry import TASKS, register_task, task_source
 from .sources import HubSource
 from .task_file_schema import check_declaration
 
@@ -106,7 +106,7 @@ def register_task_file(path: str | os.PathLike) -> Task:
     task = cached[1] if cached and cached[0] == mtime else read_task_file(file)
     _READ[file] = (mtime, task)
     origin = f"task file {file}"
-    previous = TASK_ORIGINS.get(task.name, "")
+    previous = task_source(task.name) if task.name in TASKS else ""
     if task.name in TASKS and previous != origin and not previous.startswith("deletion repo"):
         raise MubenchError(
             f"{origin} declares task {task.name!r}, which is already declared in {previous}; give the task "
