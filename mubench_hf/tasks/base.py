@@ -192,9 +192,10 @@ class Task:
         """Training arguments base and retrain models of this task use unless given (none: the recipe's)."""
         return {}
 
-    def config_model_processor(self) -> Any:
+    def config_model_processor(self, splits: Any) -> Any:
         """The processor a model built from a config (``tiny:<arch>``, no checkpoint to read one from) uses,
-        when the task brings its own (a tokenizer over its vocabulary); ``None``: the modality's default."""
+        when the task brings its own (a tokenizer over its vocabulary, possibly read from ``splits``);
+        ``None``: the modality's default."""
         return None
 
     def source_description(self) -> str:

@@ -72,7 +72,7 @@ class ClassificationKind(TaskKind):
         *,
         trust_remote_code: bool | None = None,
     ) -> Any:
-        return load_processor(task, source, trust_remote_code=trust_remote_code)
+        return load_processor(task, source, trust_remote_code=trust_remote_code, splits=splits)
 
     def build_model(
         self,
