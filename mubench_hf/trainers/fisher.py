@@ -125,5 +125,5 @@ register_method(
     config=FisherConfig,
     data_use=DataUse.RETAIN,  # read by train() itself; no batches are trained on
     citation='Golatkar, Achille & Soatto, "Eternal Sunshine of the Spotless Net", CVPR 2020 (Fisher forgetting)',
-    quick_settings=dict(fisher_alpha=1e-6),
+    quick_settings=dict(fisher_alpha=1e-5),
 )

@@ -131,5 +131,5 @@ register_method(
     data_use=DataUse.SEPARATE,
     citation='Izzo et al., AISTATS 2021; Jia et al., "Model Sparsity Can Simplify Machine Unlearning", '
     "NeurIPS 2023 (IU, WoodFisher)",
-    quick_settings=dict(influence_alpha=20.0, woodfisher_samples=200),
+    quick_settings=dict(influence_alpha=3.0, woodfisher_samples=200),
 )

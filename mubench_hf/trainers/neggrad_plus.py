@@ -93,5 +93,5 @@ register_method(
     data_use=DataUse.PAIRED,
     citation='Kurmanji, Triantafillou, Hayes & Triantafillou, "Towards Unbounded Machine Unlearning", '
     "NeurIPS 2023 (NegGrad+, as in DeepUnlearn)",
-    quick_settings=dict(learning_rate=1e-2, num_train_epochs=2, neggrad_alpha=0.8),
+    quick_settings=dict(learning_rate=1e-2, num_train_epochs=2, neggrad_alpha=0.9),
 )
