@@ -146,9 +146,7 @@ def test_method_forgets_a_class(method, class3, digits_base_model_dir, tmp_path)
     others_acc = accuracy(model, class3["others"])
     assert forget_acc <= class3["forget"] - required, f"{method}: class 3 accuracy {forget_acc:.3f}"
     others_bound = OTHER_CLASSES_DROP_OF.get(method, (OTHER_CLASSES_DROP,))[0]
-    assert others_acc >= class3["others_accuracy"] - others_bound, (
-        f"{method}: other classes {others_acc:.3f}"
-    )
+    assert others_acc >= class3["others_accuracy"] - others_bound, f"{method}: other classes {others_acc:.3f}"
 
 
 def test_retrain_forget_accuracy_is_close_to_its_test_accuracy(original, digits_base_model_dir, tmp_path):
