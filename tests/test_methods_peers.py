@@ -11,6 +11,7 @@ Peer files (read for their formulas and defaults, not copied):
   (+ ``munl/datasets/common.py``'s ``RandomRelabelDataset``)
 * ``fisher``: OPTML-Group/Unlearn-Sparse ``unlearn/fisher.py`` = deepunlearn ``munl/unlearning/fisher.py``
 * ``influence``: OPTML-Group/Unlearn-Sparse ``unlearn/Wfisher.py`` = deepunlearn ``munl/unlearning/iu.py``
+* ``transposed_kernels``: deepunlearn ``munl/unlearning/kgltop5.py``
 * ``boundary_shrink`` / ``boundary_expand``: OPTML-Group/Unlearn-Saliency
   ``Classification/unlearn/boundary_sh.py`` / ``boundary_ex.py``
 
@@ -542,3 +543,64 @@ def test_boundary_expand_first_update_matches_unlearn_saliency(tmp_path):
                 "linear.bias": (big.bias - LR * grads[1])[:CLASSES].detach()}  # fmt: skip
     assert trainer.model.linear.out_features == CLASSES  # the shadow output is removed after training
     assert_weights(trainer.model, expected)
+
+
+# ============================================================================= transposed_kernels
+class TinyConvClassifier(TinyStackClassifier):
+    """A 4×4 one-channel image (16 features) → one 3×3 convolution → classifier."""
+
+    def __init__(self, config: TinyStackConfig) -> None:
+        super().__init__(config)
+        self.backbone = nn.Conv2d(1, 2, 3, padding=1)
+        self.classifier = nn.Linear(32, config.num_labels)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            module.reset_parameters()
+
+    def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor | None = None, **kwargs: Any):
+        features = torch.tanh(self.backbone(pixel_values.view(-1, 1, 4, 4)))
+        return SequenceClassifierOutput(logits=self.classifier(features.flatten(1)))
+
+
+def tiny_conv() -> TinyConvClassifier:
+    torch.manual_seed(0)
+    return TinyConvClassifier(TinyStackConfig(num_features=16, num_labels=CLASSES))
+
+
+def image_rows(n: int, seed: int):
+    return linear_rows(n, 16, CLASSES, seed=seed)
+
+
+def test_transposed_kernels_first_update_matches_deepunlearn(tmp_path):
+    model = tiny_conv()
+    kernel = model.backbone.weight.detach().clone()
+    peer = copy.deepcopy(model)
+    trainer = UnlearnTrainer(
+        model=model,
+        args=UnlearnConfig(method="transposed_kernels", **sgd_args(tmp_path)),
+        retain_dataset=image_rows(RETAIN_ROWS, seed=2),
+    )
+    assert trainer.transposed_kernels == 1
+    assert torch.equal(trainer.model.backbone.weight, kernel.transpose(2, 3))
+    assert not torch.equal(kernel, kernel.transpose(2, 3))  # the swap is not a no-op on these weights
+    # kgltop5.py's rotate_weight: every Conv2d weight becomes weight.swapaxes(2, 3); then CE on Dr
+    peer.backbone.weight = nn.Parameter(peer.backbone.weight.swapaxes(2, 3))
+    x, y = xy(image_rows(RETAIN_ROWS, seed=2))
+    expected = peer_sgd_step(peer, nn.CrossEntropyLoss()(peer(x).logits, y))
+    trainer.train()
+    assert_weights(trainer.model, expected)
+
+
+def test_transposed_kernels_loss_is_cross_entropy_on_retain(tmp_path):
+    trainer = UnlearnTrainer(
+        model=tiny_conv(),
+        args=UnlearnConfig(method="transposed_kernels", **quiet_args(tmp_path)),
+        retain_dataset=image_rows(RETAIN_ROWS, seed=2),
+    )
+    x, y = xy(image_rows(RETAIN_ROWS, seed=2))
+    model = trainer.model
+    z = torch.tanh(F.conv2d(x.view(-1, 1, 4, 4), model.backbone.weight, model.backbone.bias, padding=1))
+    z = z.flatten(1) @ model.classifier.weight.T + model.classifier.bias
+    assert loss_of(trainer, {"pixel_values": x, "labels": y}) == close(float(cross_entropy(z, y)))

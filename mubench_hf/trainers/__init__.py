@@ -45,6 +45,7 @@ from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
 from .successive_random_labels import SuccessiveRandomLabelsTrainer
+from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "SimNPOConfig",
     "SimNPOTrainer",
     "SuccessiveRandomLabelsTrainer",
+    "TransposedKernelsTrainer",
     "UndialConfig",
     "UndialTrainer",
     "UnknownMethodError",
