@@ -604,3 +604,24 @@ def test_transposed_kernels_loss_is_cross_entropy_on_retain(tmp_path):
     z = torch.tanh(F.conv2d(x.view(-1, 1, 4, 4), model.backbone.weight, model.backbone.bias, padding=1))
     z = z.flatten(1) @ model.classifier.weight.T + model.classifier.bias
     assert loss_of(trainer, {"pixel_values": x, "labels": y}) == close(float(cross_entropy(z, y)))
+
+
+# ============================================================================= the README's method table
+def test_the_readme_method_table_lists_every_classification_method_and_its_checked_peer_file():
+    import re
+    from pathlib import Path
+
+    from mubench_hf.trainers import list_methods
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("| method | what it does | data | checked against |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| .* \| .* \| (.*) \|$", section, flags=re.MULTILINE)
+    table = dict(rows)
+    assert set(table) == set(list_methods("classification"))
+    peer_files = {m: re.findall(r"`([\w/]+\.py)`", checked) for m, checked in table.items()}
+    this_file = Path(__file__).read_text()
+    for method, files in peer_files.items():
+        for name in files:  # every file the README names is one this module checks against
+            assert name.rsplit("/", 1)[-1] in this_file, (method, name)
+    assert all(peer_files[m] for m in ("neggrad_plus", "cf_k", "eu_k", "fisher", "influence", "boundary_shrink",
+                                      "boundary_expand", "successive_random_labels", "transposed_kernels"))  # fmt: skip
