@@ -12,6 +12,7 @@ Peer files (read for their formulas and defaults, not copied):
 * ``fisher``: OPTML-Group/Unlearn-Sparse ``unlearn/fisher.py`` = deepunlearn ``munl/unlearning/fisher.py``
 * ``influence``: OPTML-Group/Unlearn-Sparse ``unlearn/Wfisher.py`` = deepunlearn ``munl/unlearning/iu.py``
 * ``transposed_kernels``: deepunlearn ``munl/unlearning/kgltop5.py``
+* ``unsir``: vikram2000b/Fast-Machine-Unlearning ``Machine Unlearning.ipynb`` (the authors' notebook)
 * ``boundary_shrink`` / ``boundary_expand``: OPTML-Group/Unlearn-Saliency
   ``Classification/unlearn/boundary_sh.py`` / ``boundary_ex.py``
 
@@ -618,10 +619,56 @@ def test_the_readme_method_table_lists_every_classification_method_and_its_check
     rows = re.findall(r"^\| `(\w+)` \| .* \| .* \| (.*) \|$", section, flags=re.MULTILINE)
     table = dict(rows)
     assert set(table) == set(list_methods("classification"))
-    peer_files = {m: re.findall(r"`([\w/]+\.py)`", checked) for m, checked in table.items()}
+    peer_files = {m: re.findall(r"`([\w/ ]+\.(?:py|ipynb))`", checked) for m, checked in table.items()}
     this_file = Path(__file__).read_text()
     for method, files in peer_files.items():
         for name in files:  # every file the README names is one this module checks against
             assert name.rsplit("/", 1)[-1] in this_file, (method, name)
     assert all(peer_files[m] for m in ("neggrad_plus", "cf_k", "eu_k", "fisher", "influence", "boundary_shrink",
-                                      "boundary_expand", "successive_random_labels", "transposed_kernels"))  # fmt: skip
+                                      "boundary_expand", "successive_random_labels", "transposed_kernels", "unsir"))  # fmt: skip
+
+
+# ============================================================================= unsir
+def test_unsir_noise_matches_the_authors_notebook(tmp_path):
+    trainer, _, _ = make_trainer(
+        tmp_path, "unsir", unsir_noise_rows=4, unsir_noise_steps=1, unsir_noise_l2=0.3
+    )
+    w, b = student(trainer)
+    classes = sorted(set(column(linear_rows(6, FEATURES, CLASSES, seed=1), "label").tolist()))
+    starts = {c: trainer.initial_noise(torch.zeros(4, FEATURES), c) for c in classes}
+    trainer.before_unlearning()
+    assert [int(n["labels"][0]) for n in trainer.noise] == classes
+    for c, learned in zip(classes, trainer.noise):
+        # the notebook: Adam(noise, lr) on −F.cross_entropy(model(noise), c) + λ·mean(sum(noise², dims))
+        noise = nn.Parameter(starts[c].clone())
+        opt = torch.optim.Adam([noise], lr=0.1)
+        loss = -F.cross_entropy(noise @ w.T + b, torch.full((4,), c)) + 0.3 * torch.mean(
+            torch.sum(noise**2, [1])
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert torch.allclose(learned["pixel_values"], noise.detach(), atol=1e-6)
+        assert torch.equal(learned["labels"], torch.full((4,), c))
+    assert all(p.requires_grad for p in trainer.model.parameters())  # the model is trainable again
+
+
+def test_unsir_noise_loss_and_phases_by_hand(tmp_path):
+    trainer, _, _ = make_trainer(
+        tmp_path, "unsir", unsir_noise_rows=2, unsir_noise_steps=3, per_device_train_batch_size=4
+    )
+    w, b = student(trainer)
+    n = torch.randn(2, FEATURES, generator=torch.Generator().manual_seed(5))
+    batch = {"pixel_values": n, "labels": torch.tensor([0, 0])}
+    expected = -cross_entropy(logits(w, b, n), torch.tensor([2, 2])) + 0.1 * (n**2).sum(dim=1).mean()
+    assert float(trainer.noise_loss(batch, "pixel_values", 2).detach()) == close(float(expected))
+    trainer.before_unlearning()
+    assert trainer.impair_steps == 3  # one pass over the 10 retain rows in batches of 4
+    trainer.state.global_step = 0  # impair: the retain batch plus as many noise rows
+    noise = {k: torch.cat([nb[k] for nb in trainer.noise]) for k in ("pixel_values", "labels")}
+    x, y = torch.cat([XR, noise["pixel_values"][:4]]), torch.cat([YR, noise["labels"][:4]])
+    assert loss_of(trainer, RETAIN) == close(float(cross_entropy(logits(w, b, x), y)))
+    trainer.state.global_step = 3  # repair: Dr alone
+    assert loss_of(trainer, RETAIN) == close(float(cross_entropy(logits(w, b, XR), YR)))
+    with pytest.raises(MubenchError, match="needs the forget set"):
+        UnlearnTrainer(model=tiny_linear(), args=trainer.args, retain_dataset=retain_set())

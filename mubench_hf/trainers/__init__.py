@@ -47,6 +47,7 @@ from .ssd import SSDConfig, SSDTrainer
 from .successive_random_labels import SuccessiveRandomLabelsTrainer
 from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
+from .unsir import UNSIRConfig, UNSIRTrainer
 
 __all__ = [
     "BadTeachingConfig",
@@ -100,6 +101,8 @@ __all__ = [
     "SimNPOTrainer",
     "SuccessiveRandomLabelsTrainer",
     "TransposedKernelsTrainer",
+    "UNSIRConfig",
+    "UNSIRTrainer",
     "UndialConfig",
     "UndialTrainer",
     "UnknownMethodError",
