@@ -11,7 +11,7 @@ Peer files (read for their formulas and defaults, not copied):
   (+ ``munl/datasets/common.py``'s ``RandomRelabelDataset``)
 * ``fisher``: OPTML-Group/Unlearn-Sparse ``unlearn/fisher.py`` = deepunlearn ``munl/unlearning/fisher.py``
 * ``influence``: OPTML-Group/Unlearn-Sparse ``unlearn/Wfisher.py`` = deepunlearn ``munl/unlearning/iu.py``
-* ``transposed_kernels``: deepunlearn ``munl/unlearning/kgltop5.py``
+* ``transposed_kernels`` / ``conv_noise_finetune``: deepunlearn ``munl/unlearning/kgltop5.py`` / ``kgltop3.py``
 * ``unsir``: vikram2000b/Fast-Machine-Unlearning ``Machine Unlearning.ipynb`` (the authors' notebook)
 * ``boundary_shrink`` / ``boundary_expand``: OPTML-Group/Unlearn-Saliency
   ``Classification/unlearn/boundary_sh.py`` / ``boundary_ex.py``
@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -625,7 +626,7 @@ def test_the_readme_method_table_lists_every_classification_method_and_its_check
         for name in files:  # every file the README names is one this module checks against
             assert name.rsplit("/", 1)[-1] in this_file, (method, name)
     assert all(peer_files[m] for m in ("neggrad_plus", "cf_k", "eu_k", "fisher", "influence", "boundary_shrink",
-                                      "boundary_expand", "successive_random_labels", "transposed_kernels", "unsir"))  # fmt: skip
+                                      "boundary_expand", "successive_random_labels", "transposed_kernels", "unsir", "conv_noise_finetune"))  # fmt: skip
 
 
 # ============================================================================= unsir
@@ -671,4 +672,63 @@ def test_unsir_noise_loss_and_phases_by_hand(tmp_path):
     trainer.state.global_step = 3  # repair: Dr alone
     assert loss_of(trainer, RETAIN) == close(float(cross_entropy(logits(w, b, XR), YR)))
     with pytest.raises(MubenchError, match="needs the forget set"):
+        UnlearnTrainer(model=tiny_linear(), args=trainer.args, retain_dataset=retain_set())
+
+
+# ============================================================================= conv_noise_finetune
+def seeded_noise(shape: torch.Size, seed: int, std: float) -> torch.Tensor:
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * std
+
+
+def test_conv_noise_finetune_first_update_matches_deepunlearn(tmp_path):
+    from sklearn.utils.class_weight import compute_class_weight
+
+    model = tiny_conv()
+    peer = copy.deepcopy(model)
+    kernel = model.backbone.weight.detach().clone()
+    trainer = UnlearnTrainer(
+        model=model,
+        args=UnlearnConfig(method="conv_noise_finetune", **sgd_args(tmp_path, start_noise_std=0.6)),
+        retain_dataset=image_rows(RETAIN_ROWS, seed=2),
+    )
+    noise = seeded_noise(kernel.shape, 0, 0.6)
+    assert torch.allclose(trainer.model.backbone.weight, kernel + noise)
+    # kgltop3.py: vision_confuser (the stem's weight drawn from N(weight, σ); the same draw here), then
+    # CustomCrossEntropyLoss with sklearn's "balanced" weights over Dr's labels
+    with torch.no_grad():
+        peer.backbone.weight.add_(noise)
+    x, y = xy(image_rows(RETAIN_ROWS, seed=2))
+    assert set(y.tolist()) == set(range(CLASSES))  # every class present: the peer's indexing holds
+    class_weights = compute_class_weight(class_weight="balanced", classes=np.unique(y.numpy()), y=y.numpy())
+    ce_loss = nn.functional.cross_entropy(peer(x).logits, y)
+    weights = torch.tensor([class_weights[i] for i in y], dtype=torch.float32)
+    expected = peer_sgd_step(peer, torch.mean(ce_loss * weights))
+    trainer.train()  # one step of a one-epoch run: no final noise
+    assert not trainer.final_noise_done
+    assert_weights(trainer.model, expected)
+
+
+def test_conv_noise_finetune_weights_and_final_noise_by_hand(tmp_path):
+    retain = image_rows(RETAIN_ROWS, seed=2)
+    trainer = UnlearnTrainer(
+        model=tiny_conv(),
+        args=UnlearnConfig(method="conv_noise_finetune", **quiet_args(tmp_path, final_noise_std=0.01)),
+        retain_dataset=retain,
+    )
+    _, y = xy(retain)
+    counts = torch.bincount(y, minlength=CLASSES).float()
+    expected = RETAIN_ROWS / (CLASSES * counts)
+    assert torch.allclose(trainer.class_weights(torch.device("cpu")), expected)
+    from mubench_hf.trainers.conv_noise_finetune import balanced_class_weights
+
+    absent = balanced_class_weights(np.array([0, 0, 2]), 4)  # class 1 and 3 absent: weight 0, not shifted
+    assert torch.allclose(absent, torch.tensor([0.75, 0.0, 1.5, 0.0]))
+    before = trainer.model.backbone.weight.detach().clone()
+    trainer.state.num_train_epochs, trainer.state.epoch = 3, 1.5
+    assert not trainer.maybe_add_final_noise(trainer.model)
+    trainer.state.epoch = 2.0  # the last epoch starts
+    assert trainer.maybe_add_final_noise(trainer.model)
+    assert torch.allclose(trainer.model.backbone.weight, before + seeded_noise(before.shape, 1, 0.01))
+    assert not trainer.maybe_add_final_noise(trainer.model)  # once
+    with pytest.raises(MubenchError, match="has none"):
         UnlearnTrainer(model=tiny_linear(), args=trainer.args, retain_dataset=retain_set())

@@ -11,6 +11,7 @@ from .boundary_expand import BoundaryExpandTrainer
 from .boundary_shrink import BoundaryShrinkConfig, BoundaryShrinkTrainer
 from .cf_k import CFkConfig, CFkTrainer
 from .config import UnlearnConfig
+from .conv_noise_finetune import ConvNoiseFinetuneConfig, ConvNoiseFinetuneTrainer
 from .data import DataUse
 from .delete import DeleteConfig, DeleteTrainer
 from .errors import NonFiniteLossError, UnknownMethodError
@@ -57,6 +58,8 @@ __all__ = [
     "BoundaryShrinkTrainer",
     "CFkConfig",
     "CFkTrainer",
+    "ConvNoiseFinetuneConfig",
+    "ConvNoiseFinetuneTrainer",
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
