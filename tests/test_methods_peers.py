@@ -730,5 +730,7 @@ def test_conv_noise_finetune_weights_and_final_noise_by_hand(tmp_path):
     assert trainer.maybe_add_final_noise(trainer.model)
     assert torch.allclose(trainer.model.backbone.weight, before + seeded_noise(before.shape, 1, 0.01))
     assert not trainer.maybe_add_final_noise(trainer.model)  # once
-    with pytest.raises(MubenchError, match="has none"):
-        UnlearnTrainer(model=tiny_linear(), args=trainer.args, retain_dataset=retain_set())
+    linear = tiny_linear()  # no convolution: no noise, only the balanced fine-tuning
+    weights = {n: p.detach().clone() for n, p in linear.named_parameters()}
+    plain = UnlearnTrainer(model=linear, args=trainer.args, retain_dataset=retain_set())
+    assert all(torch.equal(p, weights[n]) for n, p in plain.model.named_parameters())

@@ -15,7 +15,8 @@ multiplies the batch-mean CE by the per-row weights and averages, so the weights
 rather than each row's); its weights are indexed by label position among the classes present, which
 shifts them when a class is missing from Dr (class-wise forgetting), so here each class gets its own.
 The stem is the first ``Conv1d``/``Conv2d``/``Conv3d`` of the model (DeepUnlearn: a ResNet's ``conv1``);
-the noise is seeded by ``args.seed``.
+the noise is seeded by ``args.seed``; a model without a convolution is only fine-tuned (as the peer's
+confuser, which looks for children named "conv", leaves such a model alone).
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ class ConvNoiseFinetuneConfig(UnlearnConfig):
             raise MubenchError("start_noise_std and final_noise_std must be >= 0")
 
 
-def stem_of(model: nn.Module) -> nn.Module:
-    """The first convolution of ``model``."""
+def stem_of(model: nn.Module) -> nn.Module | None:
+    """The first convolution of ``model`` (None without one)."""
     for module in model.modules():
         if isinstance(module, CONVOLUTIONS):
             return module
-    raise MubenchError(f"conv_noise_finetune perturbs the first convolution; {type(model).__name__} has none")
+    return None
 
 
 def balanced_class_weights(labels: np.ndarray, num_labels: int) -> torch.Tensor:
@@ -78,7 +79,10 @@ class ConvNoiseFinetuneTrainer(UnlearnTrainer):
 
     @staticmethod
     def add_stem_noise(model: nn.Module, std: float, seed: int) -> None:
-        weight = stem_of(model).weight
+        stem = stem_of(model)
+        if stem is None:  # as the peer's confuser, which finds no "conv" child: nothing to perturb
+            return
+        weight = stem.weight
         generator = torch.Generator().manual_seed(seed)
         noise = torch.randn(weight.shape, generator=generator, dtype=weight.dtype) * std
         with torch.no_grad():

@@ -7,7 +7,7 @@ never the true class). DeepUnlearn's ``munl/unlearning/successive_random_labels.
 ``RandomRelabelDataset`` draws ``randint(0, K)`` on every ``__getitem__``; the method is that
 benchmark's own baseline, after the random-label "RL" of Golatkar et al., CVPR 2020).
 
-The draw happens in ``compute_loss`` on the rows the data code marks as forget rows (label −1), from a
+The draw happens in ``compute_loss`` on the rows this trainer marks as forget rows (label −1), from a
 generator seeded by ``args.seed``, the process and a counter of micro-batches, so a run is repeatable.
 """
 
