@@ -734,3 +734,12 @@ def test_conv_noise_finetune_weights_and_final_noise_by_hand(tmp_path):
     weights = {n: p.detach().clone() for n, p in linear.named_parameters()}
     plain = UnlearnTrainer(model=linear, args=trainer.args, retain_dataset=retain_set())
     assert all(torch.equal(p, weights[n]) for n, p in plain.model.named_parameters())
+
+
+def test_the_retrain_free_edits_are_searched_over_their_own_knob():
+    from mubench_hf.studies.hpo_space import resolve_space
+
+    # no gradient steps: a learning rate or a training length would be searched for nothing
+    assert [p.name for p in resolve_space("fisher", {"fisher_alpha": 1e-5})] == ["fisher_alpha"]
+    (step,) = resolve_space("influence", {"influence_alpha": 3.0})
+    assert (step.name, step.low, step.high) == ("influence_alpha", pytest.approx(0.75), pytest.approx(12.0))

@@ -28,6 +28,7 @@ import torch
 from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
+from ..search_space import Range
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
@@ -126,4 +127,6 @@ register_method(
     data_use=DataUse.RETAIN,  # read by train() itself; no batches are trained on
     citation='Golatkar, Achille & Soatto, "Eternal Sunshine of the Spotless Net", CVPR 2020 (Fisher forgetting)',
     quick_settings=dict(fisher_alpha=1e-5),
+    # no gradient steps: the noise scale is the only knob (the learning rate and length mean nothing here)
+    search_space={"fisher_alpha": Range(0.1, 10.0, log=True, relative=True)},
 )

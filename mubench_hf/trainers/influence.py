@@ -32,6 +32,7 @@ from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
 from ..rows import RowDataset
+from ..search_space import Range
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
@@ -132,4 +133,6 @@ register_method(
     citation='Izzo et al., AISTATS 2021; Jia et al., "Model Sparsity Can Simplify Machine Unlearning", '
     "NeurIPS 2023 (IU, WoodFisher)",
     quick_settings=dict(influence_alpha=3.0, woodfisher_samples=200),
+    # no gradient steps: the step size is the knob (the learning rate and length mean nothing here)
+    search_space={"influence_alpha": Range(0.25, 4.0, log=True, relative=True)},
 )
