@@ -7,17 +7,25 @@ retain_dataset=...)`` returns the method's trainer (here ``SalUnTrainer``); ``.t
 
 from .bad_teaching import BadTeachingConfig, BadTeachingTrainer
 from .base import UnlearnTrainer
+from .boundary_expand import BoundaryExpandTrainer
+from .boundary_shrink import BoundaryShrinkConfig, BoundaryShrinkTrainer
+from .cf_k import CFkConfig, CFkTrainer
 from .config import UnlearnConfig
+from .conv_noise_finetune import ConvNoiseFinetuneConfig, ConvNoiseFinetuneTrainer
 from .data import DataUse
 from .delete import DeleteConfig, DeleteTrainer
 from .errors import NonFiniteLossError, UnknownMethodError
+from .eu_k import EUkConfig, EUkTrainer
 from .finetune import FinetuneTrainer
+from .fisher import FisherConfig, FisherTrainer
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
 from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
+from .influence import InfluenceConfig, InfluenceTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
+from .neggrad_plus import NegGradPlusConfig, NegGradPlusTrainer
 from .npo import NPOConfig, NPOTrainer
 from .random_label import RandomLabelTrainer
 from .registry import (
@@ -37,17 +45,29 @@ from .salun import SalUnConfig, SalUnTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
+from .successive_random_labels import SuccessiveRandomLabelsTrainer
+from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
+from .unsir import UNSIRConfig, UNSIRTrainer
 
 __all__ = [
-    "METHODS",
-    "PLUGIN_GROUP",
     "BadTeachingConfig",
     "BadTeachingTrainer",
+    "BoundaryExpandTrainer",
+    "BoundaryShrinkConfig",
+    "BoundaryShrinkTrainer",
+    "CFkConfig",
+    "CFkTrainer",
+    "ConvNoiseFinetuneConfig",
+    "ConvNoiseFinetuneTrainer",
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
+    "EUkConfig",
+    "EUkTrainer",
     "FinetuneTrainer",
+    "FisherConfig",
+    "FisherTrainer",
     "ForgetRetainConfig",
     "ForgetRetainTrainer",
     "GradAscentTrainer",
@@ -57,25 +77,35 @@ __all__ = [
     "IdkDPOConfig",
     "IdkDPOTrainer",
     "IdkTrainer",
+    "InfluenceConfig",
+    "InfluenceTrainer",
     "L1SparseConfig",
     "L1SparseTrainer",
+    "METHODS",
     "MethodSpec",
     "NPOConfig",
     "NPOTrainer",
     "Needs",
+    "NegGradPlusConfig",
+    "NegGradPlusTrainer",
     "NonFiniteLossError",
-    "RandomLabelTrainer",
+    "PLUGIN_GROUP",
     "RMUConfig",
     "RMUTrainer",
+    "RandomLabelTrainer",
     "RetrainTrainer",
     "SSDConfig",
     "SSDTrainer",
     "SalUnConfig",
     "SalUnTrainer",
-    "SimNPOConfig",
-    "SimNPOTrainer",
     "ScrubConfig",
     "ScrubTrainer",
+    "SimNPOConfig",
+    "SimNPOTrainer",
+    "SuccessiveRandomLabelsTrainer",
+    "TransposedKernelsTrainer",
+    "UNSIRConfig",
+    "UNSIRTrainer",
     "UndialConfig",
     "UndialTrainer",
     "UnknownMethodError",
