@@ -7,6 +7,7 @@ retain_dataset=...)`` returns the method's trainer (here ``SalUnTrainer``); ``.t
 
 from .bad_teaching import BadTeachingConfig, BadTeachingTrainer
 from .base import UnlearnTrainer
+from .ceu import CEUConfig, CEUTrainer
 from .config import UnlearnConfig
 from .data import DataUse
 from .delete import DeleteConfig, DeleteTrainer
@@ -34,16 +35,20 @@ from .registry import (
 from .retrain import RetrainTrainer
 from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
+from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
 from .undial import UndialConfig, UndialTrainer
+from .wga import WGAConfig, WGATrainer
 
 __all__ = [
     "METHODS",
     "PLUGIN_GROUP",
     "BadTeachingConfig",
     "BadTeachingTrainer",
+    "CEUConfig",
+    "CEUTrainer",
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
@@ -72,12 +77,16 @@ __all__ = [
     "SSDTrainer",
     "SalUnConfig",
     "SalUnTrainer",
+    "SatImpConfig",
+    "SatImpTrainer",
     "SimNPOConfig",
     "SimNPOTrainer",
     "ScrubConfig",
     "ScrubTrainer",
     "UndialConfig",
     "UndialTrainer",
+    "WGAConfig",
+    "WGATrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",
