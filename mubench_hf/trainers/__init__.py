@@ -20,6 +20,7 @@ from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
 from .npo import NPOConfig, NPOTrainer
+from .pdu import PDUConfig, PDUTrainer
 from .random_label import RandomLabelTrainer
 from .registry import (
     METHODS,
@@ -70,6 +71,8 @@ __all__ = [
     "Needs",
     "NonFiniteLossError",
     "RandomLabelTrainer",
+    "PDUConfig",
+    "PDUTrainer",
     "RMUConfig",
     "RMUTrainer",
     "RetrainTrainer",

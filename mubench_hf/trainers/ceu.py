@@ -6,7 +6,7 @@ cross-entropy −Σ_v q_v·log softmax(z)_v averaged over the positions. The tru
 driven to zero while every other token keeps the model's relative preference, and the gradient stays
 bounded (unlike gradient ascent). The first ``ceu_ignore_first_n`` completion tokens of each sample are
 left out (the paper's training-settings footnote). With α > 0 the retain term of ``forget_retain.py`` is
-added. Yang, "CE-U: Cross Entropy Unlearning", 2025 (arXiv 2503.01224).
+added. Bo Yang, "CE-U: Cross Entropy Unlearning", 2025 (arXiv 2503.01224).
 
 Defaults are open-unlearning's ``CEU`` config (``configs/trainer/CEU.yaml``): the first completion token
 ignored, no retain term (its trainer reads the forget set only).

@@ -4,9 +4,8 @@ With p_t = πθ(y_t | x, y_<t) the probability of a forget completion token, the
 over the batch's completion tokens of sg(p_t)^β1 · sg(1 − p_t)^β2 · log p_t (sg: no gradient through the
 weights). The p^β1 factor (importance) puts the ascent on the tokens the model still predicts; the
 (1 − p)^β2 factor (saturation) holds back on tokens so certain that pushing them would damage the model.
-With α > 0 the retain term of ``forget_retain.py`` is added. Yang, Wang, Zhang, Wang, Zhou, Xu, Shen,
-Liu & Han, "Exploring Criteria of Loss Reweighting to Enhance LLM Unlearning", ICML 2025
-(arXiv 2505.11953).
+With α > 0 the retain term of ``forget_retain.py`` is added. Yang, Wang, Huang, Liu, Zhang & Han,
+"Exploring Criteria of Loss Reweighting to Enhance LLM Unlearning", 2025 (arXiv 2505.11953).
 
 Defaults are open-unlearning's ``SatImp`` config (``configs/trainer/SatImp.yaml``, which overrides the
 trainer's own keyword defaults): β1 = 5, β2 = 1, forget weight 0.1 (its ``gamma``), retain weight 1 (its
@@ -70,7 +69,8 @@ register_method(
     config=SatImpConfig,
     data_use=DataUse.PAIRED,
     kinds=("generation",),
-    citation='Yang et al., "Exploring Criteria of Loss Reweighting to Enhance LLM Unlearning", ICML 2025',
+    citation='Yang, Wang, Huang, Liu, Zhang & Han, "Exploring Criteria of Loss Reweighting to Enhance LLM '
+    'Unlearning", 2025 (arXiv 2505.11953)',
     # the forget term at full weight and a lower β1: at 0.1 and β1 = 5 a tiny model barely moves in 15 steps
     quick_settings=dict(learning_rate=1e-3, max_steps=15, forget_weight=1.0, satimp_beta1=1.0),
 )

@@ -4,8 +4,8 @@ With p_t = πθ(y_t | x, y_<t) the probability of a forget completion token, the
 over every completion token of the batch of sg(p_t)^β · log p_t (sg: no gradient through the weight).
 Gradient ascent treats every token alike; here tokens the model no longer predicts (p_t small) stop
 pulling, so the ascent does not run away on tokens already forgotten. With α > 0 the retain term of
-``forget_retain.py`` is added. Wang, Zhang, Wang, Yu, Sun, Xia, Liu & Han, "Rethinking LLM Unlearning
-Objectives: A Gradient Perspective and Go Beyond", ICLR 2025 (arXiv 2502.19301).
+``forget_retain.py`` is added. Wang, Zhou, Zhou, Shin, Han & Weinberger, "Rethinking LLM Unlearning
+Objectives: A Gradient Perspective and Go Beyond", 2025 (arXiv 2502.19301).
 
 Defaults are open-unlearning's ``WGA`` config (``configs/trainer/WGA.yaml``): β = 1, forget weight 1 (its
 ``gamma``), retain weight 1 (its ``alpha``) with an NLL retain loss; learning rate 1e-5 and 5 epochs are
@@ -65,7 +65,7 @@ register_method(
     config=WGAConfig,
     data_use=DataUse.PAIRED,
     kinds=("generation",),
-    citation='Wang et al., "Rethinking LLM Unlearning Objectives: A Gradient Perspective and Go Beyond", '
-    "ICLR 2025",
+    citation='Wang, Zhou, Zhou, Shin, Han & Weinberger, "Rethinking LLM Unlearning Objectives: A Gradient '
+    'Perspective and Go Beyond", 2025 (arXiv 2502.19301)',
     quick_settings=dict(learning_rate=1e-3, max_steps=15),
 )
