@@ -40,6 +40,7 @@ from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
+from .task_vector import TaskVectorConfig, TaskVectorTrainer
 from .undial import UndialConfig, UndialTrainer
 from .wga import WGAConfig, WGATrainer
 
@@ -86,6 +87,8 @@ __all__ = [
     "SimNPOTrainer",
     "ScrubConfig",
     "ScrubTrainer",
+    "TaskVectorConfig",
+    "TaskVectorTrainer",
     "UndialConfig",
     "UndialTrainer",
     "WGAConfig",
