@@ -16,6 +16,7 @@ from .finetune import FinetuneTrainer
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
+from .gru import GRUConfig, GRUTrainer
 from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
@@ -60,6 +61,8 @@ __all__ = [
     "GradAscentTrainer",
     "GradDiffConfig",
     "GradDiffTrainer",
+    "GRUConfig",
+    "GRUTrainer",
     "IdkConfig",
     "IdkDPOConfig",
     "IdkDPOTrainer",
