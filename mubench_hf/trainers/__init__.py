@@ -9,6 +9,7 @@ from .bad_teaching import BadTeachingConfig, BadTeachingTrainer
 from .base import UnlearnTrainer
 from .boundary_expand import BoundaryExpandTrainer
 from .boundary_shrink import BoundaryShrinkConfig, BoundaryShrinkTrainer
+from .ceu import CEUConfig, CEUTrainer
 from .cf_k import CFkConfig, CFkTrainer
 from .config import UnlearnConfig
 from .conv_noise_finetune import ConvNoiseFinetuneConfig, ConvNoiseFinetuneTrainer
@@ -21,12 +22,14 @@ from .fisher import FisherConfig, FisherTrainer
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
+from .gru import GRUConfig, GRUTrainer
 from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
 from .influence import InfluenceConfig, InfluenceTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
 from .neggrad_plus import NegGradPlusConfig, NegGradPlusTrainer
 from .npo import NPOConfig, NPOTrainer
+from .pdu import PDUConfig, PDUTrainer
 from .random_label import RandomLabelTrainer
 from .registry import (
     METHODS,
@@ -42,13 +45,16 @@ from .registry import (
 from .retrain import RetrainTrainer
 from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
+from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
 from .successive_random_labels import SuccessiveRandomLabelsTrainer
+from .task_vector import TaskVectorConfig, TaskVectorTrainer
 from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
 from .unsir import UNSIRConfig, UNSIRTrainer
+from .wga import WGAConfig, WGATrainer
 
 __all__ = [
     "BadTeachingConfig",
@@ -60,6 +66,8 @@ __all__ = [
     "CFkTrainer",
     "ConvNoiseFinetuneConfig",
     "ConvNoiseFinetuneTrainer",
+    "CEUConfig",
+    "CEUTrainer",
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
@@ -73,6 +81,8 @@ __all__ = [
     "GradAscentTrainer",
     "GradDiffConfig",
     "GradDiffTrainer",
+    "GRUConfig",
+    "GRUTrainer",
     "IdkConfig",
     "IdkDPOConfig",
     "IdkDPOTrainer",
@@ -90,9 +100,11 @@ __all__ = [
     "NegGradPlusTrainer",
     "NonFiniteLossError",
     "PLUGIN_GROUP",
+    "RandomLabelTrainer",
+    "PDUConfig",
+    "PDUTrainer",
     "RMUConfig",
     "RMUTrainer",
-    "RandomLabelTrainer",
     "RetrainTrainer",
     "SSDConfig",
     "SSDTrainer",
@@ -106,8 +118,14 @@ __all__ = [
     "TransposedKernelsTrainer",
     "UNSIRConfig",
     "UNSIRTrainer",
+    "SatImpConfig",
+    "SatImpTrainer",
+    "TaskVectorConfig",
+    "TaskVectorTrainer",
     "UndialConfig",
     "UndialTrainer",
+    "WGAConfig",
+    "WGATrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",
