@@ -109,7 +109,8 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
     from .trainers import UnlearnTrainer
 
     trainer_kwargs.setdefault("objective", objective_for(prepared.task.kind))
-    trainer = UnlearnTrainer(
+    trainer_kwargs.setdefault("dataset_repo", prepared.dataset)  # recorded in the model card
+    return UnlearnTrainer(
         model=prepared.model,
         args=args,
         splits=prepared.splits,
@@ -117,8 +118,6 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
         data_collator=prepared.collator,
         **trainer_kwargs,
     )
-    trainer.dataset_repo = prepared.dataset  # recorded in the model card
-    return trainer
 
 
 def scoring_trainer(

@@ -159,8 +159,7 @@ def generation_unlearning_report(
     from ..evaluation.generation import generation_report
 
     settings = settings_of(trainer)  # a bad setting fails before any model is loaded
-    source = {**dict(getattr(trainer, "_report_source", None) or {}), **dict(splits)}
-    chosen = report_splits(source)
+    chosen = report_splits(splits)
     if "forget" not in chosen:
         raise MubenchError("the generation report needs the forget split")
     model = trainer.accelerator.unwrap_model(trainer.model)
