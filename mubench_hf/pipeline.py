@@ -189,7 +189,6 @@ def score(
         )
     with tempfile.TemporaryDirectory() as scratch:
         trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
-        trainer.generation_settings = settings  # read by the generation report (None: its defaults)
         return evaluate_unlearning(
             trainer,
             prepared.splits,
@@ -201,4 +200,5 @@ def score(
             extra=extra,
             log=False,
             relearn=relearn,
+            generation=settings,
         )

@@ -101,10 +101,12 @@ def evaluate_unlearning(
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
     relearn: Any = None,
+    generation: Any = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on ``splits`` (see the module docstring). Returns the flat dict.
 
-    Tasks of another kind (generation) are scored by their own report (``KIND_REPORTS``)."""
+    Tasks of another kind (generation) are scored by their own report (``KIND_REPORTS``); ``generation``
+    (a ``GenerationSettings`` or a dict of its fields) is handed to the generation report."""
     relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
     report = kind_report(task_kind_of(trainer, splits))
     if report is not None and relearn_settings is not None:
@@ -113,7 +115,10 @@ def evaluate_unlearning(
         return report(
             trainer, splits, retrain=retrain, original_test_accuracy=original_test_accuracy,
             base_model=base_model, unlearn_time_s=unlearn_time_s, output_dir=output_dir, extra=extra, log=log,
+            generation=generation,
         )  # fmt: skip
+    if generation is not None:
+        raise MubenchError("generation settings apply to generation tasks; this is a classification task")
     missing = [name for name in REQUIRED if splits.get(name) is None]
     if missing:
         raise MubenchError(
