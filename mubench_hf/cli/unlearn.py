@@ -50,6 +50,11 @@ class UnlearnScriptArguments:
     task: str | None = field(
         default=None, metadata={"help": "Task name; by default the part of --config before '_del'/'_class'."}
     )
+    task_file: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Task files (YAML/JSON) declaring tasks of your own data; --task may be one's path "
+                  "too (a repo built from a task file knows its task without it)."},
+    )  # fmt: skip
     processor: str | None = field(
         default=None,
         metadata={
@@ -114,6 +119,9 @@ def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, Any]:
     """Parse command-line flags, or one JSON/YAML file, into the script and the method's arguments."""
     method = _method_from(argv)
     script, args = parse_dataclasses(_parser(method), command_line(argv))
+    from ._tasks import use_task_files
+
+    script.task = use_task_files(script.task, script.task_file, script.dataset)
     if not args.method:
         from ..trainers import list_methods
 
