@@ -19,6 +19,8 @@ from .errors import MubenchError
 # mark of a classifier, read off the class names in config.json's ``architectures``.
 GENERATIVE_SUFFIXES = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "ForSeq2SeqLM")
 CLASSIFIER_MARKER = "Classification"
+# What a model repo in the Hub cache holds at least one of: a model's, a PEFT adapter's, a pipeline's.
+CONFIG_FILES = ("config.json", "adapter_config.json", "model_index.json")
 
 
 def _is_spec(value: str) -> bool:
@@ -52,7 +54,8 @@ def check_model_source(value: str, flag: str = "--model") -> None:
             f"{flag} {value!r}: {here}, and it is not a Hub model id either (namespace/name); give a model "
             "folder or a Hub id"
         ) from None
-    if constants.HF_HUB_OFFLINE and not isinstance(try_to_load_from_cache(value, "config.json"), str):
+    cached = any(isinstance(try_to_load_from_cache(value, name), str) for name in CONFIG_FILES)
+    if constants.HF_HUB_OFFLINE and not cached:
         raise MubenchError(
             f"{flag} {value!r}: {here}, and no Hub model of that name is in the local cache (HF_HUB_OFFLINE=1: "
             "nothing is downloaded); check the name, give the folder of a trained model, or unset "

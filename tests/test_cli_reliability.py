@@ -261,3 +261,21 @@ def test_a_malformed_ray_address_env_is_named_as_such(tmp_path, capsys, monkeypa
     monkeypatch.setenv("RAY_ADDRESS", "not_a_host:xyz")
     result = run_cli(["run", "--task", "digits", "--backend", "ray", "--output", str(tmp_path / "s")], capsys)
     assert_clean_error(result, "RAY_ADDRESS='not_a_host:xyz'", "not a number")
+
+
+def test_a_hub_id_in_the_local_cache_passes_the_offline_check(tmp_path, monkeypatch):
+    import huggingface_hub.constants as hf_constants
+
+    from mubench_hf import MubenchError
+    from mubench_hf.model_source import check_model_source
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--org--adapter"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "adapter_config.json").write_text("{}")  # a PEFT adapter: no config.json
+    check_model_source("org/adapter")
+    with pytest.raises(MubenchError, match="no Hub model of that name is in the local cache"):
+        check_model_source("org/other")
