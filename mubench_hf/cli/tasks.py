@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ..tasks import TASKS, Task
+from ..tasks import Task, get_task, list_tasks, task_source
 
 
 def task_record(task: Task) -> dict[str, Any]:
@@ -21,6 +21,7 @@ def task_record(task: Task) -> dict[str, Any]:
         "ood_source": task.ood.describe() if task.ood else None,
         "license": task.license,
         "description": task.description,
+        "origin": task_source(task.name),  # "built in", or the plugin's "entry point <distribution>:<name>"
     }
 
 
@@ -32,13 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source, ...",
     )
     args = parser.parse_args(argv)
-    tasks = [task for _, task in sorted(TASKS.items())]
+    tasks = [get_task(name) for name in list_tasks()]  # plugins' tasks included
     if args.json:
         print(json.dumps([task_record(task) for task in tasks], indent=2, ensure_ascii=False))
         return 0
     width = max(len(task.name) for task in tasks)
     for task in tasks:
         ood = f"; OOD {task.ood.describe()}" if task.ood else ""
+        ood += "" if task_source(task.name) == "built in" else f"; from {task_source(task.name)}"
         labels = f"{task.num_labels:>3} classes" if task.kind == "classification" else f"{task.kind:<11}"
         print(f"{task.name:<{width}}  {task.modality:<5}  {labels}  {task.source_description()}{ood}")
     return 0
