@@ -88,9 +88,8 @@ def prepare(
         )
     splits = kind.process_splits(task, raw, built, loaded_processor)
     if lora_rank:
-        built, _ = apply_lora(
-            built, r=lora_rank, alpha=lora_alpha or 2 * lora_rank, train_head=kind.lora_trains_head
-        )
+        alpha = 2 * lora_rank if lora_alpha is None else lora_alpha  # 0 is refused there, not replaced
+        built, _ = apply_lora(built, r=lora_rank, alpha=alpha, train_head=kind.lora_trains_head)
     return Prepared(
         task=task,
         dataset=str(dataset),
@@ -109,7 +108,8 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
     from .trainers import UnlearnTrainer
 
     trainer_kwargs.setdefault("objective", kind_of(prepared.task).objective())
-    trainer = UnlearnTrainer(
+    trainer_kwargs.setdefault("dataset_repo", prepared.dataset)  # recorded in the model card
+    return UnlearnTrainer(
         model=prepared.model,
         args=args,
         splits=prepared.splits,
@@ -117,8 +117,6 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
         data_collator=prepared.collator,
         **trainer_kwargs,
     )
-    trainer.dataset_repo = prepared.dataset  # recorded in the model card
-    return trainer
 
 
 def scoring_trainer(
@@ -188,5 +186,5 @@ def score(
             extra=extra,
             log=False,
             relearn=relearn,
-            settings=settings,
+            generation=settings,
         )

@@ -183,16 +183,16 @@ def test_config_fields_are_what_the_report_is_called_with(tmp_path: Path, monkey
     trainer = Trainer(UnlearnConfig(output_dir=str(tmp_path), method="grad_ascent", generation_batch_size=3))
     generation_unlearning_report(trainer, {"forget": forget}, log=False)
     assert (seen["batch_size"], seen["max_new_tokens"], seen["chat_template"]) == (3, 64, None)
-    settings = GenerationSettings(max_new_tokens=2, chat_template="on")  # score()'s way: a parameter
-    generation_unlearning_report(trainer, {"forget": forget}, log=False, settings=settings)
+    given = GenerationSettings(max_new_tokens=2, chat_template="on")  # score()'s way: an argument
+    generation_unlearning_report(trainer, {"forget": forget}, log=False, generation=given)
     assert (seen["max_new_tokens"], seen["chat_template"]) == (2, True)
-    generation_unlearning_report(trainer, {"forget": forget}, log=False, settings={"max_new_tokens": 3})
+    generation_unlearning_report(trainer, {"forget": forget}, log=False, generation={"max_new_tokens": 3})
     assert (seen["max_new_tokens"], seen["batch_size"]) == (
         3,
         8,
     )  # this trainer: per_device_eval_batch_size 8
     with pytest.raises(MubenchError, match="must be a GenerationSettings or a dict of its fields, got int"):
-        generation_unlearning_report(trainer, {"forget": forget}, log=False, settings=7)
+        generation_unlearning_report(trainer, {"forget": forget}, log=False, generation=7)
     for bad in ({"generation_max_new_tokens": 0}, {"generation_chat_template": "yes"},
                 {"generation_batch_size": -2}):  # fmt: skip
         with pytest.raises(MubenchError, match=next(iter(bad))):

@@ -10,12 +10,14 @@ from ..kinds.classification.predictions import (
     sample_ids_of,
     save_predictions,
 )
+from ..kinds.classification.report import predict_labels
 
 __all__ = [
     "PREDICTIONS_FILE",
     "SplitPredictions",
     "load_predictions",
     "logits_of_model",
+    "predict_labels",
     "predict_split",
     "prediction_loader",
     "sample_ids_of",

@@ -9,9 +9,9 @@ answer statistics (ROUGE-L, truth ratio, forget quality, model utility, sequence
 ``mubench_hf.kinds.generation``). The kind logs the dict through the trainer and writes
 ``unlearning_results.json`` (and its per-sample outputs) into ``output_dir``.
 
-When asked (``relearn=True`` or a :class:`~mubench_hf.evidence.RelearnSettings`) a classification report adds
+When asked (``relearn=True`` or a :class:`~mubench_hf.evaluation.relearn.RelearnSettings`) a classification report adds
 the relearn time: optimizer steps of fine-tuning a copy on Df until the original model's forget accuracy is
-back (``relearn_*`` keys, capped; see :mod:`mubench_hf.evidence.relearn`). It needs the original model.
+back (``relearn_*`` keys, capped; see :mod:`mubench_hf.evaluation.relearn`). It needs the original model.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from torch import nn
 from transformers import Trainer
 
 from ..errors import MubenchError
-from ..evidence.relearn import as_settings, relearn_steps
 from ..kinds import get_kind
 from ..kinds.classification.report import (  # noqa: F401  (importable from here)
     OPTIONAL,
@@ -38,6 +37,7 @@ from ..kinds.classification.report import (  # noqa: F401  (importable from here
 )
 from ..splits.layout import task_of_config
 from ..tasks import get_task
+from .relearn import as_settings, relearn_steps
 
 
 def task_kind_of(trainer: Trainer, splits: Mapping[str, Any]) -> str:
@@ -66,11 +66,11 @@ def evaluate_unlearning(
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
     relearn: Any = None,
-    settings: Any = None,
+    generation: Any = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on ``splits`` with the report of its task's kind (see the module docstring).
 
-    ``settings`` are the report's settings where the kind has some (a generation task's
+    ``generation`` are the report's settings where the kind has some (a generation task's
     ``GenerationSettings`` or a dict of its fields; ``None``: what ``trainer.args`` asks for, else the
     defaults); a kind whose report takes none refuses them. Returns the flat dict."""
     relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
@@ -97,7 +97,7 @@ def evaluate_unlearning(
         output_dir=output_dir,
         extra=extra,
         log=log,
-        settings=settings,
+        settings=generation,
         add_metrics=add_metrics,
     )
 
@@ -110,7 +110,7 @@ def _relearn_metrics(
     seed: int,
     target: float | None = None,
 ) -> dict[str, float]:
-    """The ``relearn_*`` keys (see :mod:`mubench_hf.evidence.relearn`); the target is the original
+    """The ``relearn_*`` keys (see :mod:`mubench_hf.evaluation.relearn`); the target is the original
     model's own accuracy on this forget split (``target``, measured here when not given)."""
     if base_model is None:
         raise MubenchError(

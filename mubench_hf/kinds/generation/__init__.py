@@ -117,7 +117,7 @@ class GenerationKind(TaskKind):
             output_dir=output_dir,
             extra=extra,
             log=log,
-            settings=settings,
+            generation=settings,
             add_metrics=add_metrics,
         )
 

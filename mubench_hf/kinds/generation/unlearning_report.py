@@ -13,7 +13,7 @@ It calls :func:`mubench_hf.kinds.generation.report.generation_report` on the tra
 and writes ``unlearning_results.json`` and ``generations.jsonl`` into ``output_dir``.
 
 How it generates (:class:`GenerationSettings`: generation length, batch size, chat template, context
-length) comes from the ``settings`` argument when given (``pipeline.score`` passes the flags of
+length) comes from the ``generation`` argument when given (``pipeline.score`` passes it for
 ``mubench evaluate``), else from the trainer's arguments (``UnlearnConfig.generation_max_new_tokens``,
 ``generation_batch_size``, ``generation_chat_template``, ``generation_max_length``: ``mubench unlearn``
 flags and a grid's ``unlearn_args``), else the defaults below.
@@ -157,15 +157,15 @@ def generation_unlearning_report(
     output_dir: str | os.PathLike | None = None,
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
-    settings: Any = None,
+    generation: Any = None,
     add_metrics: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     **_: Any,
 ) -> dict[str, Any]:
-    """Score ``trainer.model`` on a generation task's splits (see the module docstring); ``settings``: how it
-    generates (``None``: what the trainer's arguments ask for)."""
-    settings = settings_of(trainer, settings)  # a bad setting fails before any model is loaded
-    source = {**dict(getattr(trainer, "_report_source", None) or {}), **dict(splits)}
-    chosen = report_splits(source)
+    """Score ``trainer.model`` on a generation task's splits (see the module docstring); ``generation``: how
+    it generates (a ``GenerationSettings`` or a dict of its fields; ``None``: what the trainer's arguments
+    ask for)."""
+    settings = settings_of(trainer, generation)  # a bad setting fails before any model is loaded
+    chosen = report_splits(splits)
     if "forget" not in chosen:
         raise MubenchError("the generation report needs the forget split")
     model = trainer.accelerator.unwrap_model(trainer.model)
