@@ -1,0 +1,106 @@
+"""Benchmark of the unlearning curve's cost: ``train()`` wall time with ``eval_during_unlearning=N`` ÷ the
+same run without, on digits_del5 (CPU, tiny ResNet, one thread). Prints the ratio; asserts nothing.
+
+Both runs take the same optimizer steps (grad_ascent, 32 rows per step, ``STEPS`` steps); the curve adds
+one prediction pass over the forget (62 rows) and validation splits every N steps, plus the retrain
+reference's accuracies once (a predictions file here) and an in-memory copy of the weights whenever the
+selected step improves (``select_checkpoint="best"``). The runs alternate (without, with, without, ...)
+so that the machine's drift hits both; the reported ratio is the median over ``REPEATS`` pairs.
+Target: ≤ 1.2 at N = 10.
+
+Run: ``python bench/bench_curves.py`` (about two minutes on two cores; ``BENCH_EVERY=5,10,20`` to vary N).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+import datasets  # noqa: E402
+import torch  # noqa: E402
+from transformers import AutoModelForImageClassification  # noqa: E402
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+from mubench_hf import build_splits  # noqa: E402
+from mubench_hf.evaluation import SplitPredictions, save_predictions  # noqa: E402
+from mubench_hf.evaluation.predictions import predict_split  # noqa: E402
+from mubench_hf.processing import prepare_splits  # noqa: E402
+from mubench_hf.reference_models import RecipeArguments, train_base  # noqa: E402
+from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer  # noqa: E402
+
+STEPS, ROWS_PER_STEP, REPEATS = 100, 32, 3
+
+
+def run_seconds(model, splits, work: str, every: int, reference: str | None) -> float:
+    """Wall seconds of ``train()`` of grad_ascent, with the curve every ``every`` steps (0: none)."""
+    extra = {"eval_during_unlearning": every, "select_checkpoint": "best", "retrain_reference": reference}
+    args = UnlearnConfig(
+        method="grad_ascent",
+        output_dir=f"{work}/run_{every}",
+        use_cpu=True,
+        report_to="none",
+        disable_tqdm=True,
+        save_strategy="no",
+        logging_strategy="no",
+        seed=0,
+        learning_rate=1e-4,
+        per_device_train_batch_size=ROWS_PER_STEP,
+        max_steps=STEPS,
+        **(extra if every else {}),
+    )
+    trainer = UnlearnTrainer(model=copy.deepcopy(model), args=args, splits=splits)
+    start = time.perf_counter()
+    trainer.train()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    hf_logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    work = tempfile.mkdtemp(prefix="bench_curves_")
+    build_splits("digits", f"{work}/repo", ratios=[5], show_progress=False)
+    raw = datasets.load_dataset(f"{work}/repo", "digits_del5", cache_dir=f"{work}/cache")
+    recipe = RecipeArguments(output_dir=f"{work}/base", seed=0, use_cpu=True, disable_tqdm=True)
+    train_base(
+        f"{work}/repo", "digits", "tiny:resnet", f"{work}/base", recipe, cache_dir=f"{work}/c", quiet=True
+    )
+    model = AutoModelForImageClassification.from_pretrained(f"{work}/base")
+    splits = prepare_splits(raw, "digits", model)
+    # a stand-in retrain reference: the original model's own forget/validation predictions (the cost is
+    # the same whatever the reference holds)
+    probe = UnlearnTrainer(
+        model=copy.deepcopy(model),
+        args=UnlearnConfig(method="finetune", output_dir=f"{work}/probe", use_cpu=True, report_to="none"),
+        splits=splits,
+    )
+    reference = {name: predict_split(probe, splits[name], name) for name in ("forget", "validation")}
+    save_predictions(
+        f"{work}/reference.npz", {n: SplitPredictions(p.logits, p.labels) for n, p in reference.items()}, {}
+    )
+
+    print(f"grad_ascent on digits_del5, {STEPS} steps of {ROWS_PER_STEP} rows, tiny ResNet, 1 thread")
+    print(f"{'every N':>8}{'ratio':>8}{'seconds with':>14}{'without':>9}")
+    for every in [int(n) for n in os.environ.get("BENCH_EVERY", "10").split(",")]:
+        ratios, with_curve, without = [], [], []
+        for _ in range(REPEATS):
+            plain = run_seconds(model, splits, work, 0, None)
+            curve = run_seconds(model, splits, work, every, f"{work}/reference.npz")
+            ratios.append(curve / plain)
+            with_curve.append(curve)
+            without.append(plain)
+        print(
+            f"{every:>8}{statistics.median(ratios):>8.3f}{statistics.median(with_curve):>14.2f}"
+            f"{statistics.median(without):>9.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
