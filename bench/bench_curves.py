@@ -4,7 +4,9 @@ same run without, on digits_del5 (CPU, tiny ResNet, one thread). Prints the rati
 Both runs take the same optimizer steps (grad_ascent, 32 rows per step, ``STEPS`` steps); the curve adds
 one prediction pass over the forget (62 rows) and validation splits every N steps, plus the retrain
 reference's accuracies once (a predictions file here) and an in-memory copy of the weights whenever the
-selected step improves (``select_checkpoint="best"``). The runs alternate (without, with, without, ...)
+selected step improves (``select_checkpoint="best"``). The prepared batches of the two splits are kept
+after the first evaluation, so later ones only run the model; the evaluation batch size
+(``per_device_eval_batch_size``) then matters, and both Trainer's default (8) and 64 are measured. The runs alternate (without, with, without, ...)
 so that the machine's drift hits both; the reported ratio is the median over ``REPEATS`` pairs.
 Target: ≤ 1.2 at N = 10.
 
@@ -36,9 +38,11 @@ from mubench_hf.reference_models import RecipeArguments, train_base  # noqa: E40
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer  # noqa: E402
 
 STEPS, ROWS_PER_STEP, REPEATS = 100, 32, 3
+# per_device_eval_batch_size: Trainer's default (8) and a batch for inference-only passes (64)
+EVAL_BATCHES = (8, 64)
 
 
-def run_seconds(model, splits, work: str, every: int, reference: str | None) -> float:
+def run_seconds(model, splits, work: str, every: int, reference: str | None, eval_batch: int) -> float:
     """Wall seconds of ``train()`` of grad_ascent, with the curve every ``every`` steps (0: none)."""
     extra = {"eval_during_unlearning": every, "select_checkpoint": "best", "retrain_reference": reference}
     args = UnlearnConfig(
@@ -53,6 +57,7 @@ def run_seconds(model, splits, work: str, every: int, reference: str | None) -> 
         learning_rate=1e-4,
         per_device_train_batch_size=ROWS_PER_STEP,
         max_steps=STEPS,
+        per_device_eval_batch_size=eval_batch,
         **(extra if every else {}),
     )
     trainer = UnlearnTrainer(model=copy.deepcopy(model), args=args, splits=splits)
@@ -87,17 +92,18 @@ def main() -> None:
     )
 
     print(f"grad_ascent on digits_del5, {STEPS} steps of {ROWS_PER_STEP} rows, tiny ResNet, 1 thread")
-    print(f"{'every N':>8}{'ratio':>8}{'seconds with':>14}{'without':>9}")
-    for every in [int(n) for n in os.environ.get("BENCH_EVERY", "10").split(",")]:
+    print(f"{'every N':>8}{'eval batch':>12}{'ratio':>8}{'seconds with':>14}{'without':>9}")
+    runs = [(int(n), int(b)) for n in os.environ.get("BENCH_EVERY", "10").split(",") for b in EVAL_BATCHES]
+    for every, eval_batch in runs:
         ratios, with_curve, without = [], [], []
         for _ in range(REPEATS):
-            plain = run_seconds(model, splits, work, 0, None)
-            curve = run_seconds(model, splits, work, every, f"{work}/reference.npz")
+            plain = run_seconds(model, splits, work, 0, None, eval_batch)
+            curve = run_seconds(model, splits, work, every, f"{work}/reference.npz", eval_batch)
             ratios.append(curve / plain)
             with_curve.append(curve)
             without.append(plain)
         print(
-            f"{every:>8}{statistics.median(ratios):>8.3f}{statistics.median(with_curve):>14.2f}"
+            f"{every:>8}{eval_batch:>12}{statistics.median(ratios):>8.3f}{statistics.median(with_curve):>14.2f}"
             f"{statistics.median(without):>9.2f}"
         )
 

@@ -24,11 +24,12 @@ class GapReporter(TrainerCallback):
         self.trainer, self.trial, self.every = trainer, trial, every
         self.retrain_forget, self.retrain_validation = retrain
         self.reported: list[tuple[int, float]] = []
+        self._batches: dict[str, Any] = {}  # prepared rows kept between evaluations (split_accuracy)
 
     def gap(self) -> float:
         # the measurement of the unlearning curve (trainers/curves.py): gathered across processes
-        forget = split_accuracy(self.trainer, self.trainer.forget_dataset, "forget")
-        validation = split_accuracy(self.trainer, self.trainer.eval_dataset_raw, "validation")
+        forget = split_accuracy(self.trainer, self.trainer.forget_dataset, "forget", self._batches)
+        validation = split_accuracy(self.trainer, self.trainer.eval_dataset_raw, "validation", self._batches)
         return validation_gap(forget, validation, (self.retrain_forget, self.retrain_validation))
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:

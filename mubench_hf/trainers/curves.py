@@ -44,16 +44,51 @@ CURVE_FIGURE = "curve.png"
 # The declared criterion per task kind: (name, lower is better).
 CRITERIA: dict[str, tuple[str, bool]] = {"classification": ("validation_gap_to_retrain", True)}
 CURVE_SPLITS = ("forget", "validation")
+CACHE_BYTES = 256 * 2**20  # prepared batches of a split kept between evaluations up to this size
 
 
-def split_accuracy(trainer: Any, dataset: Any, name: str = "the") -> float:
+def split_accuracy(
+    trainer: Any, dataset: Any, name: str = "the", cache: dict[str, Any] | None = None
+) -> float:
     """Share of ``dataset``'s rows whose argmax class is their label, for the trainer's current model.
 
-    The report's prediction pass: every row once, sharded across processes and gathered, so the value
-    is the same on every process and equal to one process's."""
-    from ..evaluation.predictions import predict_split
+    The report's loader: every row once, sharded across processes, the hits gathered (the padding the
+    last shard gets dropped again), so the value is the same on every process and equal to one
+    process's. With ``cache`` (a dict the caller keeps), the prepared batches of the first pass are kept
+    under ``name`` when they are small (``CACHE_BYTES``), and later passes only run the model: decoding
+    and processing the rows again would cost more than the forward pass itself."""
+    from ..evaluation.predictions import prediction_loader
+    from ..forward import logits_of
 
-    return predict_split(trainer, dataset, name).accuracy
+    accelerator = trainer.accelerator
+    model = trainer.model
+    kept = cache.get(name) if cache is not None else None
+    correct = total = 0
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            if kept is not None:
+                for batch, rows in kept:
+                    hits = accelerator.gather(logits_of(model, batch).argmax(-1) == batch["labels"])[:rows]
+                    correct, total = correct + int(hits.sum()), total + rows
+            else:
+                batches, size = [], 0
+                for batch in prediction_loader(trainer, dataset):
+                    batch = trainer._prepare_inputs(batch)
+                    hits = accelerator.gather_for_metrics(
+                        logits_of(model, batch).argmax(-1) == batch["labels"]
+                    )
+                    correct, total = correct + int(hits.sum()), total + int(hits.numel())
+                    batches.append((batch, int(hits.numel())))
+                    size += sum(v.numel() * v.element_size() for v in batch.values() if torch.is_tensor(v))
+                if cache is not None and size <= CACHE_BYTES:
+                    cache[name] = batches
+    finally:
+        model.train(was_training)
+    if total != len(dataset):
+        raise MubenchError(f"the {name} split has {len(dataset)} rows but {total} were scored")
+    return correct / total
 
 
 def validation_gap(forget: float, validation: float, retrain: tuple[float, float]) -> float:
@@ -119,14 +154,17 @@ class UnlearningCurve(TrainerCallback):
         self.selection: dict[str, Any] | None = None
         self._retrain: tuple[float, float] | None = None
         self._best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+        self._batches: dict[str, Any] = {}  # the prepared forget/validation batches (split_accuracy)
 
     # ------------------------------------------------------------------ scoring
     def score(self, step: int, epoch: float | None) -> dict[str, Any]:
         """One point of the curve for the current weights."""
         trainer = self.trainer
         point: dict[str, Any] = {"step": step, "epoch": epoch}
-        point["forget_accuracy"] = split_accuracy(trainer, trainer.forget_dataset, "forget")
-        point["validation_accuracy"] = split_accuracy(trainer, trainer.eval_dataset_raw, "validation")
+        point["forget_accuracy"] = split_accuracy(trainer, trainer.forget_dataset, "forget", self._batches)
+        point["validation_accuracy"] = split_accuracy(
+            trainer, trainer.eval_dataset_raw, "validation", self._batches
+        )
         if trainer.args.retrain_reference is not None:
             if self._retrain is None:
                 self._retrain = retrain_accuracies(trainer, trainer.args.retrain_reference)
@@ -171,6 +209,7 @@ class UnlearningCurve(TrainerCallback):
             self._best = None  # the copy is in the model now
         else:
             step, value = last["step"], last.get(self.criterion)
+        self._batches.clear()
         self.selection = {
             "select": self.select,
             "criterion": self.criterion,
