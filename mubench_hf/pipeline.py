@@ -90,7 +90,8 @@ def prepare(
 
         # a language model's output layer is its (often tied) embedding matrix: adapters only
         train_head = task.kind != "generation"
-        built, _ = apply_lora(built, r=lora_rank, alpha=lora_alpha or 2 * lora_rank, train_head=train_head)
+        alpha = 2 * lora_rank if lora_alpha is None else lora_alpha  # 0 is refused there, not replaced
+        built, _ = apply_lora(built, r=lora_rank, alpha=alpha, train_head=train_head)
     return Prepared(
         task=task,
         dataset=str(dataset),

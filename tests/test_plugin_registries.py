@@ -206,7 +206,7 @@ def test_tasks_and_modalities_come_from_their_entry_points_once(isolated, tmp_pa
     assert "'broken'" in text and "tiny-digits-plugin" in text
     assert get_task("digits").class_names == tuple(str(i) for i in range(10))  # the built-in stays
     assert task_source("tiny_digits") == "entry point tiny-digits-plugin:tiny_digits"
-    assert task_source("digits") == "built in"
+    assert task_source("digits") == "built in (mubench_hf.tasks.digits)"
     assert get_task("tiny_digits").modality_spec is get_modality("small_pixels")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # loaded once: no second round of warnings

@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="model folder or Hub id to score")
     parser.add_argument("--dataset", required=True, help="deletion repo folder or Hub dataset id")
     parser.add_argument("--config", required=True, help="deletion config, e.g. digits_del5")
-    parser.add_argument("--task", default=None, help="task name (default: from --config)")
+    parser.add_argument("--task", default=None, help="task name or task file (default: from --config)")
+    from ._tasks import add_task_file_flag
+
+    add_task_file_flag(parser)
     parser.add_argument("--retrain", default=None, help="retrain reference: model folder or predictions.npz")
     parser.add_argument("--base-model", default=None, help="the original model (its card or a quick evaluation "
                         "gives the MU-Bench score's anchor)")  # fmt: skip
@@ -137,11 +140,24 @@ def relearn_settings(args: argparse.Namespace) -> object:
     )
 
 
+def check_model(model: str, task: str | None, config: str) -> None:
+    """Before any data is read: the model must be there, and be a model for the task's kind."""
+    from ..model_source import check_model_kind, check_model_source
+    from ..splits.layout import task_of_config
+    from ..tasks import get_task
+
+    check_model_source(model)
+    check_model_kind(model, get_task(task or task_of_config(config)))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pathlib import Path
 
     from ..evaluation import RESULTS_FILE
+    from ._tasks import use_task_files
+
+    args.task = use_task_files(args.task, args.task_file, args.dataset)
     from ..modeling import loading_policy
     from ..pipeline import prepare, score
 
@@ -149,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     relearn = relearn_settings(args)
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
+    check_model(args.model, args.task, args.config)
     with loading_policy(trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle):
         prepared = prepare(args.dataset, args.config, args.model, task=args.task, processor=args.processor,
                            cache_dir=args.cache_dir)  # fmt: skip

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in STUDIES.items():
         text = help_text.replace("%", "%%")  # argparse formats help strings with %
         study = sub.add_parser(name, help=text, description=text)
-        study.add_argument("--task", default="digits", help="task name (default: digits)")
+        study.add_argument("--task", default="digits", help="task name or task file (default: digits)")
         study.add_argument(
             "--methods", default="grad_ascent,finetune", help="comma-separated methods, or 'all'"
         )
@@ -186,6 +186,9 @@ def _method_factors(args: argparse.Namespace) -> dict[str, tuple[float, ...]]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
+    from ._tasks import use_task_files
+
+    args.task = use_task_files(args.task)  # a task file's path: the task it declares
     from ..sweeps.grid_values import RETRAIN, parse_methods
     from ..tasks import get_task
 

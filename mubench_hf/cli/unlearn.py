@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import MubenchError
 from ._args import (
     command_line,
+    explicit_names,
     help_requested,
     is_args_file,
     parse_dataclasses,
@@ -50,6 +51,11 @@ class UnlearnScriptArguments:
     task: str | None = field(
         default=None, metadata={"help": "Task name; by default the part of --config before '_del'/'_class'."}
     )
+    task_file: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Task files (YAML/JSON) declaring tasks of your own data; --task may be one's path "
+                  "too (a repo built from a task file knows its task without it)."},
+    )  # fmt: skip
     processor: str | None = field(
         default=None,
         metadata={
@@ -114,6 +120,9 @@ def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, Any]:
     """Parse command-line flags, or one JSON/YAML file, into the script and the method's arguments."""
     method = _method_from(argv)
     script, args = parse_dataclasses(_parser(method), command_line(argv))
+    from ._tasks import use_task_files
+
+    script.task = use_task_files(script.task, script.task_file, script.dataset)
     if not args.method:
         from ..trainers import list_methods
 
@@ -138,6 +147,35 @@ def _check_output_dir(output_dir: str) -> None:
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder (it is created if missing)")
 
 
+def check_lora(script: UnlearnScriptArguments, method: str, explicit: set[str]) -> None:
+    """Refuse LoRA settings that would train nothing or be ignored, before anything is loaded; say so
+    when ``--lora_rank 0`` asks for full fine-tuning (the default) explicitly."""
+    from ..trainers import get_spec
+
+    rank, alpha = script.lora_rank, script.lora_alpha
+    if rank < 0:
+        raise MubenchError(
+            f"--lora_rank must be >= 1 (LoRA adapters of that rank) or 0 (full fine-tuning), got {rank}"
+        )
+    if alpha is not None and rank == 0:
+        raise MubenchError(
+            f"--lora_alpha {alpha} only applies with LoRA: give --lora_rank R (R >= 1) too, or drop --lora_alpha"
+        )
+    if alpha is not None and alpha <= 0:
+        raise MubenchError(
+            f"--lora_alpha must be > 0 (each update is scaled by alpha/rank; 0 would change nothing), got "
+            f"{alpha}; leave it out for 2 x rank"
+        )
+    if rank and not get_spec(method).trainer.makes_gradient_steps:
+        raise MubenchError(
+            f"--lora_rank: {method} makes no gradient steps (it edits the weights directly), so LoRA adapters "
+            "would stay untrained; drop --lora_rank for this method"
+        )
+    if rank == 0 and "lora_rank" in explicit:
+        print("mubench unlearn: --lora_rank 0: full fine-tuning (every weight is trained; no LoRA adapters)",
+              file=sys.stderr)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mubench unlearn``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -150,12 +188,24 @@ def main(argv: list[str] | None = None) -> int:
     script, args = parse_args(argv)
     remember_token(args.hub_token)  # kept out of every file written below
     _check_output_dir(args.output_dir)
+    check_lora(script, args.method, explicit_names(command_line(argv)))
+    from .evaluate import check_model
+
+    check_model(script.model, script.task, script.config)
+    if args.push_to_hub:
+        from ._push_common import check_hub_online
+
+        # before training, not after it: or drop the flag and push the folder later
+        check_hub_online(
+            "--push_to_hub", f", or drop --push_to_hub and later run mubench push {args.output_dir} REPO_ID"
+        )
     with loading_policy(trust_remote_code=script.trust_remote_code, allow_pickle=script.allow_pickle):
         return _run(script, args)
 
 
 def _run(script: UnlearnScriptArguments, args: Any) -> int:
     """Train, save, score and write the run record (under the loading policy of the flags)."""
+    from ..faults import tidy_on_interrupt
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import NonFiniteLossError
 
@@ -175,7 +225,8 @@ def _run(script: UnlearnScriptArguments, args: Any) -> int:
     }
     start = time.perf_counter()
     try:
-        output = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+        with tidy_on_interrupt(args.output_dir):  # Ctrl-C or SIGTERM: no checkpoint left half-saved
+            output = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     except NonFiniteLossError as err:
         # Training stopped before the bad step: the model holds finite weights; keep them.
         trainer.save_model(args.output_dir)

@@ -72,6 +72,9 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
     config_class: ClassVar[type[UnlearnConfig]] = UnlearnConfig
     # Method losses are per-batch means; Trainer divides them by the accumulation steps.
     loss_is_scaled_for_ga = False
+    # False for a method that edits weights without optimizer steps (SSD): LoRA adapters, which only
+    # gradient steps move, would stay untrained, so the command line refuses the two together.
+    makes_gradient_steps: ClassVar[bool] = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> UnlearnTrainer:
         if cls is UnlearnTrainer:
