@@ -186,6 +186,9 @@ def test_flags_are_checked_before_any_work(digits_base_model_dir, splits, tmp_pa
         UnlearnConfig(method="grad_ascent", **quiet_args(tmp_path, eval_during_unlearning=-1))
     with pytest.raises(MubenchError, match="needs retrain_reference"):
         _trainer(digits_base_model_dir, splits, tmp_path, eval_during_unlearning=5, select_checkpoint="best")
+    with pytest.raises(MubenchError, match="ssd makes no optimizer steps"):
+        args = UnlearnConfig(method="ssd", **quiet_args(tmp_path, eval_during_unlearning=5))
+        UnlearnTrainer(model=_model(digits_base_model_dir), args=args, splits=splits)
     without_validation = {k: v for k, v in splits.items() if k != "validation"}
     with pytest.raises(MubenchError, match="needs a validation split"):
         _trainer(digits_base_model_dir, without_validation, tmp_path, eval_during_unlearning=5)

@@ -122,6 +122,11 @@ def check_curve_inputs(trainer: Any) -> None:
             f"eval_during_unlearning is implemented for {', '.join(CRITERIA)} tasks, not {kind} ones (forget "
             "quality and model utility during training are not measured yet); set eval_during_unlearning=0"
         )
+    if not getattr(trainer, "makes_gradient_steps", True):
+        raise MubenchError(
+            f"eval_during_unlearning: {trainer.method} makes no optimizer steps (it edits the weights directly), "
+            "so there is no curve to measure; set eval_during_unlearning=0"
+        )
     if trainer.eval_dataset_raw is None:
         raise MubenchError(
             "eval_during_unlearning needs a validation split (splits= with 'validation', or eval_dataset=): "
