@@ -110,7 +110,8 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
     from .trainers import UnlearnTrainer
 
     trainer_kwargs.setdefault("objective", objective_for(prepared.task.kind))
-    trainer = UnlearnTrainer(
+    trainer_kwargs.setdefault("dataset_repo", prepared.dataset)  # recorded in the model card
+    return UnlearnTrainer(
         model=prepared.model,
         args=args,
         splits=prepared.splits,
@@ -118,8 +119,6 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
         data_collator=prepared.collator,
         **trainer_kwargs,
     )
-    trainer.dataset_repo = prepared.dataset  # recorded in the model card
-    return trainer
 
 
 def scoring_trainer(
@@ -191,7 +190,6 @@ def score(
         )
     with tempfile.TemporaryDirectory() as scratch:
         trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
-        trainer.generation_settings = settings  # read by the generation report (None: its defaults)
         return evaluate_unlearning(
             trainer,
             prepared.splits,
@@ -203,4 +201,5 @@ def score(
             extra=extra,
             log=False,
             relearn=relearn,
+            generation=settings,
         )

@@ -238,7 +238,7 @@ def _run(script: UnlearnScriptArguments, args: Any) -> int:
     results["unlearn_seconds"] = time.perf_counter() - start
     trainer.save_model(args.output_dir)
     report = trainer.evaluate_unlearning()  # unlearning_results.json + predictions.npz
-    trainer.create_model_card()  # README.md: ready for `mubench push OUT REPO_ID`
+    trainer.create_model_card(report=report)  # README.md: ready for `mubench push OUT REPO_ID`
     results.update(status="done", train_metrics=output.metrics, global_step=output.global_step)
     _write_results(args.output_dir, results)  # last: "done" only once everything above is on disk
     summary = ", ".join(

@@ -99,6 +99,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         data_collator: Any = None,
         splits: Mapping[str, Any] | None = None,
         objective: TaskObjective | None = None,
+        dataset_repo: str | None = None,
         **trainer_kwargs: Any,
     ) -> None:
         if not self.method:
@@ -127,6 +128,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         self.forget_dataset, self.retain_dataset = forget_dataset, retain_dataset
         self.eval_dataset_raw = eval_dataset  # unwrapped, for the unlearning report
         self._report_source = splits
+        self.dataset_repo = dataset_repo  # the deletion-splits repo, named in the model card
         self.num_labels = num_labels
 
         model = self.prepare_student(model, args)

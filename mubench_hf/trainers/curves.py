@@ -236,15 +236,32 @@ def write_curve(
     path.write_text("".join(json.dumps(point, sort_keys=True) + "\n" for point in points), encoding="utf-8")
     if not points:
         return path, None
-    from ..studies.common import line_figure
-
     panels = [k for k in ("forget_accuracy", "validation_accuracy", selection["criterion"]) if k in points[0]]
-    rows = [{**point, "method": method} for point in points]
     title = f"{method}: {selection['select']} checkpoint, step {selection['step']} ({selection['criterion']})"
-    figure = line_figure(
-        rows, x="step", series="method", panels=panels, path=output_dir / CURVE_FIGURE, title=title
-    )
+    figure = _figure(points, panels, output_dir / CURVE_FIGURE, title, selection["step"])
     return path, figure
+
+
+def _figure(points: list[dict[str, Any]], panels: list[str], path: Path, title: str, chosen: int) -> Path:
+    """One panel per metric against the step; the selected step marked with a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    steps = [p["step"] for p in points]
+    for ax, metric in zip(axes[0], panels):
+        ax.plot(steps, [p.get(metric) for p in points], marker="o")
+        ax.axvline(chosen, color="grey", linestyle="--", linewidth=1)
+        ax.set_xlabel("optimizer step")
+        ax.set_title(metric.replace("_", " "))
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def attach_curve(trainer: Any) -> UnlearningCurve | None:
