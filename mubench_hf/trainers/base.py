@@ -20,7 +20,9 @@ What the base adds around ``Trainer``:
 * ``before_unlearning()``: a hook run once at the start of ``train()`` on the original weights θo;
 * the guards of ``guards.py`` (non-finite loss) and ``training.py`` (one-row batches under batch
   norm, exact checkpoint loading); evaluation reports the model's plain task loss, whatever the
-  method optimises; the unlearning report (``reporting.py``) and model card (``card.py``).
+  method optimises; the unlearning report (``reporting.py``) and model card (``card.py``);
+* the unlearning curve and checkpoint selection (``curves.py``: ``eval_during_unlearning``,
+  ``select_checkpoint``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from ..training import SafeTrainingMixin
 from .card import ModelCardMixin
 from .checks import check_num_labels
 from .config import UnlearnConfig
+from .curves import attach_curve
 from .data import DataUse, PairedCollator, build_training_data, check_datasets
 from .guards import FiniteTrainingMixin
 from .registry import MethodSpec, get_spec, list_methods
@@ -154,6 +157,8 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         self._terms: dict[str, list[float]] = defaultdict(list)
         self.original_model = self.frozen_original() if self.spec.needs_original else None
         self.incompetent_teacher = self.random_teacher() if self.spec.needs_random_teacher else None
+        # eval_during_unlearning: scored every N steps on validation-side data; select_checkpoint
+        self.unlearning_curve = attach_curve(self)
 
     @property
     def spec(self) -> MethodSpec:

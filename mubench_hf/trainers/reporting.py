@@ -110,7 +110,7 @@ class ReportingMixin:
                 "the unlearning report needs the test split: build the trainer with splits= (the DatasetDict of "
                 "load_dataset(repo, '<task>_del<p>')) or pass evaluate_unlearning(splits={'test': ...})"
             )
-        self.last_report = evaluate_unlearning(
+        self.last_report = report = evaluate_unlearning(
             self,
             report_splits,
             retrain=retrain if retrain is not None else self.args.retrain_reference,
@@ -122,7 +122,20 @@ class ReportingMixin:
             output_dir=output_dir or self.args.output_dir,
             extra={"method": self.method, "kind": "unlearned"},
         )
-        return self.last_report
+        selection = self.checkpoint_selection()
+        if selection is not None:
+            report["checkpoint_selection"] = selection
+            if self.is_world_process_zero():
+                from .curves import add_selection_to_results
+
+                add_selection_to_results(output_dir or self.args.output_dir, selection)
+        return report
+
+    def checkpoint_selection(self) -> dict[str, Any] | None:
+        """Which step's weights the model holds and by which criterion (``select_checkpoint``), once
+        training with ``eval_during_unlearning`` has ended; else ``None``."""
+        curve = getattr(self, "unlearning_curve", None)
+        return dict(curve.selection) if curve is not None and curve.selection is not None else None
 
     def evaluate(
         self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"
