@@ -30,6 +30,7 @@ from ..kinds.classification.report import (  # noqa: F401  (importable from here
     REQUIRED,
     RESULTS_FILE,
     RetrainReference,
+    _load_reference,
     check_reference_source,
     config_name_of,
     original_forget_accuracy,
