@@ -35,7 +35,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 from mubench_hf import build_splits  # noqa: E402
 from mubench_hf.evaluation import SplitPredictions, save_predictions  # noqa: E402
 from mubench_hf.evaluation.predictions import predict_split  # noqa: E402
-from mubench_hf.processing import prepare_splits  # noqa: E402
+from mubench_hf.kinds.classification import prepare_splits  # noqa: E402
 from mubench_hf.reference_models import RecipeArguments, train_base  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer  # noqa: E402
 

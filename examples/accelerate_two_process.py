@@ -29,8 +29,7 @@ import torch
 from transformers import AutoModelForImageClassification
 
 from mubench_hf import get_task
-from mubench_hf.modeling import tiny_config
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits, tiny_config
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 METHODS = ("grad_ascent", "scrub", "salun", "bad_teaching")

@@ -18,7 +18,7 @@ from transformers import AutoModelForImageClassification, TrainerCallback
 from mubench_hf.cli.unlearn import main
 from mubench_hf.errors import MubenchError
 from mubench_hf.evaluation import RESULTS_FILE, SplitPredictions, save_predictions
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 from mubench_hf.trainers.curves import CURVE_FIGURE, CURVE_FILE
 

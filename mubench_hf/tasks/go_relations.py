@@ -392,10 +392,6 @@ def tiny_tokenizer(words: tuple[str, ...] | None = None) -> Any:
     return tokenizer
 
 
-def _is_config_spec(source: str | None) -> bool:
-    return source is None or source.startswith("tiny:") or source.endswith(".json")
-
-
 @dataclass(frozen=True)
 class TinyTokenizerTask(Task):
     """A text task whose ``tiny:`` models (built from a config, no checkpoint to read a tokenizer from) get
@@ -408,12 +404,8 @@ class TinyTokenizerTask(Task):
     def recipe_defaults(self) -> dict[str, Any]:
         return dict(self.recipe)
 
-    def load_processor(
-        self, source: str | None, splits: Any, *, trust_remote_code: bool | None = None
-    ) -> Any:
-        if _is_config_spec(source):
-            return tiny_tokenizer(self.tiny_words)
-        return super().load_processor(source, splits, trust_remote_code=trust_remote_code)
+    def config_model_processor(self, splits: Any) -> Any:
+        return tiny_tokenizer(self.tiny_words)
 
 
 GO_RELATIONS = register_task(

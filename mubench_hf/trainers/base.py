@@ -38,7 +38,7 @@ from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
-from ..objectives import TaskObjective, objective_for
+from ..objectives import ClassificationObjective, TaskObjective
 from ..rows import RowDataset
 from ..training import SafeTrainingMixin
 from .card import ModelCardMixin
@@ -116,7 +116,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
             forget_dataset = forget_dataset if forget_dataset is not None else splits.get("forget")
             retain_dataset = retain_dataset if retain_dataset is not None else splits.get("retain")
             eval_dataset = eval_dataset if eval_dataset is not None else splits.get("validation")
-        self.objective = objective if objective is not None else objective_for("classification")
+        self.objective = objective if objective is not None else ClassificationObjective()
         if self.objective.kind not in self.spec.kinds:
             known = ", ".join(list_methods(self.objective.kind)) or "none"
             raise MubenchError(
