@@ -68,25 +68,31 @@ def evaluate_unlearning(
     log: bool = True,
     relearn: Any = None,
     generation: Any = None,
+    record: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on ``splits`` with the report of its task's kind (see the module docstring).
 
     ``generation`` are the report's settings where the kind has some (a generation task's
     ``GenerationSettings`` or a dict of its fields; ``None``: what ``trainer.args`` asks for, else the
-    defaults); a kind whose report takes none refuses them. Returns the flat dict."""
+    defaults); a kind whose report takes none refuses them. ``record`` holds entries measured by the caller
+    (the checkpoint selection of a curve) that go into the returned dict and ``unlearning_results.json``
+    as they are. Returns the flat dict."""
     relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
     kind = get_kind(task_kind_of(trainer, splits))
     if relearn_settings is not None and not kind.measures_relearn:
         raise MubenchError("relearn_steps is measured on classification tasks only (forget accuracy)")
     add_metrics = None
-    if relearn_settings is not None:
+    if relearn_settings is not None or record:
         seed = int(trainer.args.seed)
 
-        def add_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-            return _relearn_metrics(
-                trainer, splits["forget"], base_model, relearn_settings, seed,
-                metrics.get("original_forget_accuracy"),
-            )  # fmt: skip
+        def add_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+            added: dict[str, Any] = dict(record or {})
+            if relearn_settings is not None:
+                added.update(_relearn_metrics(
+                    trainer, splits["forget"], base_model, relearn_settings, seed,
+                    metrics.get("original_forget_accuracy"),
+                ))  # fmt: skip
+            return added
 
     return kind.report(
         trainer,

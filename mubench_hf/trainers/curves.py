@@ -275,20 +275,6 @@ def attach_curve(trainer: Any) -> UnlearningCurve | None:
     return curve
 
 
-def add_selection_to_results(output_dir: str | Path, selection: Mapping[str, Any]) -> None:
-    """Record the selection in ``unlearning_results.json`` (written by the report just before)."""
-    from ..evaluation import RESULTS_FILE
-
-    path = Path(output_dir) / RESULTS_FILE
-    if not path.is_file():
-        return
-    results = json.loads(path.read_text(encoding="utf-8"))
-    results["checkpoint_selection"] = dict(selection)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def selection_text(selection: Mapping[str, Any]) -> str:
     """The model card's sentence on which step's weights these are."""
     value = selection.get("value")

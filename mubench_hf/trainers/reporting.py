@@ -110,6 +110,7 @@ class ReportingMixin:
                 "the unlearning report needs the test split: build the trainer with splits= (the DatasetDict of "
                 "load_dataset(repo, '<task>_del<p>')) or pass evaluate_unlearning(splits={'test': ...})"
             )
+        selection = self.checkpoint_selection()
         self.last_report = report = evaluate_unlearning(
             self,
             report_splits,
@@ -121,14 +122,9 @@ class ReportingMixin:
             unlearn_time_s=self.unlearn_time_s,
             output_dir=output_dir or self.args.output_dir,
             extra={"method": self.method, "kind": "unlearned"},
+            # which step's weights these are travels with the report, into the results file and the card
+            record={"checkpoint_selection": selection} if selection is not None else None,
         )
-        selection = self.checkpoint_selection()
-        if selection is not None:
-            report["checkpoint_selection"] = selection
-            if self.is_world_process_zero():
-                from .curves import add_selection_to_results
-
-                add_selection_to_results(output_dir or self.args.output_dir, selection)
         return report
 
     def checkpoint_selection(self) -> dict[str, Any] | None:
