@@ -10,9 +10,12 @@ classifier (``UnlearnTrainer.evaluate_unlearning()`` calls it with the trainer's
    accuracy (``original_forget_accuracy``: before and after in one row);
 3. with a retrain reference (a model folder, a ``predictions.npz``, or a folder holding one) adds forget
    quality, the gap to retrain and the reference's own metrics (``retrain_*``);
-4. logs the dict through the trainer and writes ``unlearning_results.json`` and ``predictions.npz``
+4. says what is wrong in words, not just numbers (a base model at chance on its training data, a score
+   zeroed by a rule, splits too small for a metric): ``warnings`` in the dict, see
+   :mod:`mubench_hf.evaluation.report_warnings`;
+5. logs the dict through the trainer and writes ``unlearning_results.json`` and ``predictions.npz``
    into ``output_dir``;
-5. when asked (``relearn=True`` or a :class:`~mubench_hf.evidence.RelearnSettings`), adds the relearn
+6. when asked (``relearn=True`` or a :class:`~mubench_hf.evidence.RelearnSettings`), adds the relearn
    time: optimizer steps of fine-tuning a copy on Df until the original model's forget accuracy is back
    (``relearn_*`` keys, capped; see :mod:`mubench_hf.evidence.relearn`). It needs the original model.
 """
@@ -40,6 +43,7 @@ from .predictions import (
     predict_split,
     save_predictions,
 )
+from .report_warnings import add_report_warnings
 
 RESULTS_FILE = "unlearning_results.json"
 REQUIRED = ("forget", "retain", "test")
@@ -161,6 +165,13 @@ def evaluate_unlearning(
         metrics.update(
             _relearn_metrics(trainer, splits["forget"], base_model, relearn_settings, seed, original_forget)
         )
+    add_report_warnings(
+        metrics,
+        kind="classification",
+        split_rows={name: len(p.labels) for name, p in predictions.items()},
+        num_labels=int(predictions["forget"].logits.shape[1]),
+        method=(extra or {}).get("method"),
+    )
 
     if log:
         trainer.log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
