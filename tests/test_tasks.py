@@ -140,7 +140,7 @@ def test_task_definition_is_checked() -> None:
 def test_tasks_have_a_kind() -> None:
     kinds = {name: get_task(name).kind for name in list_tasks()}
     assert {name for name, kind in kinds.items() if kind == "generation"} == {
-        "debian_summaries", "fictitious_authors", "samsum", "tofu",
+        "debian_summaries", "fictitious_authors", "fictitious_authors_small", "samsum", "tofu",
     }  # fmt: skip
     assert set(kinds.values()) == {"classification", "generation"}
     assert (
