@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..columns import column_numpy
 from ..errors import MubenchError
-from ..tasks import Task, get_task
+from ..tasks import SAMPLE_ID_COLUMN, Task, get_task
 from ..tasks.base import SourceLike
 from .card import render_card
 from .inputs import check_seed, describe_ood, describe_source, resolve_classes, resolve_order
@@ -107,8 +108,17 @@ def build_splits(
         raise MubenchError(f"task {spec.name!r}: the train split is empty")
     # Deletion by group (a task with a group column): the order and the ratios count groups, not rows.
     row_groups = spec.deletion_groups(train)
-    if isinstance(order, str) and order == UPSTREAM_ORDER:
+    upstream = isinstance(order, str) and order == UPSTREAM_ORDER
+    if upstream:
         order = spec.upstream_order(source)
+    # An imported order of rows names the source's train indices, which each row keeps as its sample_id
+    # (a task that drops rows, like samsum's empty dialogues, does not renumber the others); groups are
+    # numbered by the task itself.
+    sample_ids = (
+        column_numpy(train, SAMPLE_ID_COLUMN).astype(np.int64)
+        if row_groups is None and SAMPLE_ID_COLUMN in train.column_names
+        else None
+    )
     num_units = num_train if row_groups is None else len(np.unique(row_groups))
     order_size = spec.deletion_order_size(num_units)
     counts = forget_counts(ratio_list, order_size, num_units)
@@ -122,9 +132,20 @@ def build_splits(
         )
     else:
         deletion_order, order_description = resolve_order(
-            order, num_units, max(order_size, counts[-1]), counts[-1], seed
+            order,
+            num_units,
+            max(order_size, counts[-1]),
+            counts[-1],
+            seed,
+            sample_ids=sample_ids,
+            what=f"the upstream deletion order of task {spec.name!r}"
+            if upstream
+            else "the deletion order list",
+            task=spec.name,
+            dropped=f" (its data: {spec.split_note})" if spec.split_note else "",
         )
-    stored_order = deletion_order
+    # deletion_order.txt lists what --order reads back: upstream train indices (or group indices)
+    stored_order = deletion_order if sample_ids is None else sample_ids[deletion_order]
     if row_groups is not None:
         deletion_order, counts = expand_group_order(deletion_order, counts, row_groups)
         order_description += " (over groups)"

@@ -14,6 +14,7 @@ from huggingface_hub import DatasetCardData
 from ..resources import card_template
 from ..tasks.builtin import MUBENCH_CITATION
 from .layout import SPLIT_ORDER
+from .manifest import cache_key
 
 CARD_TEMPLATE = "dataset_card.md"
 
@@ -26,7 +27,9 @@ def _yaml_configs(manifest: dict[str, Any]) -> list[dict[str, Any]]:
             data_files = [
                 {"split": split, "path": list(splits[split])} for split in SPLIT_ORDER if split in splits
             ]
-            configs.append({"config_name": name, "data_files": data_files})
+            # the content hash as the builder's description: a plain load_dataset(folder, name) then caches
+            # each content apart (see manifest.cache_key)
+            configs.append({"config_name": name, "data_files": data_files, "description": cache_key(entry)})
     return configs
 
 

@@ -4,7 +4,6 @@ the description of where the data came from (recorded in the manifest)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 from ..errors import MubenchError
 from ..tasks import Task
 from ..tasks.sources import SourceLike, resolve_hub_revision
-from .order import ORDER_GENERATOR, read_order_file, seeded_order
+from .order import ORDER_GENERATOR, check_order_list, read_order_file, seeded_order, upstream_rows
 
 
 def check_seed(seed: object) -> int:
@@ -30,16 +29,26 @@ def resolve_order(
     default_length: int,
     needed: int,
     seed: int,
+    *,
+    sample_ids: np.ndarray | None = None,
+    what: str = "the deletion order list",
+    task: str = "",
+    dropped: str = "",
 ) -> tuple[np.ndarray, str]:
-    """The deletion order and its description: a seeded permutation, an order file, or a list."""
+    """The deletion order (positions in train) and its description: a seeded permutation of the
+    ``num_train`` rows, or an order file / list of upstream train indices. ``sample_ids`` (each row's
+    index in the source's train split) maps an imported order onto the rows, so that it means the rows the
+    source numbers that way even when the task dropped some (``dropped`` says which, for the error)."""
     if order is None:
         return seeded_order(num_train, default_length, seed), f"seeded: {ORDER_GENERATOR}, seed={seed}"
+    upstream_size = num_train if sample_ids is None or not len(sample_ids) else int(sample_ids.max()) + 1
     if isinstance(order, (str, os.PathLike)):
-        return read_order_file(order, num_train, needed), f"imported from {Path(order).name}"
-    with tempfile.TemporaryDirectory() as tmp:  # one validation path for files and in-memory lists
-        path = Path(tmp) / "order.txt"
-        path.write_text("\n".join(str(i) for i in order) + "\n")
-        return read_order_file(path, num_train, needed), "given as a list of train indices"
+        indices = read_order_file(order, upstream_size, needed)
+        what, description = f"order file {order}", f"imported from {Path(order).name}"
+    else:
+        indices = check_order_list(order, what, upstream_size, needed)
+        description = "given as a list of train indices"
+    return upstream_rows(indices, sample_ids, what, task, dropped), description
 
 
 def label_index(task: Task, value: object) -> int | None:

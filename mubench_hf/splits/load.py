@@ -2,9 +2,13 @@
 
 A local folder is checked before ``datasets.load_dataset`` reads it (it is a deletion repo, its manifest
 is sound and names only files inside it, the config is built, the README defines it as the manifest
-does); a Hub id is loaded through ``datasets`` and its failures (offline, unreachable, no such repo or
-config) become one-line errors that say what to do instead. Data files are not re-hashed on every load
-(that is ``mubench verify``'s job).
+does), read through the ``datasets`` cache keyed by the task's content hash (two repos called
+``mubench``, or one rebuilt with another seed, never share an entry), and the rows it got are checked
+against the manifest (``integrity.py``: split sizes, the forget split's ``sample_id``s and files) before
+anything trains or scores on them. A Hub id is loaded through ``datasets`` (its cache is keyed by the
+commit) and its failures (offline, unreachable, no such repo or config) become one-line errors that say
+what to do instead. Data files other than the forget files are not re-hashed on every load (that is
+``mubench verify``'s job).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any
 import datasets
 
 from ..errors import MubenchError
+from .integrity import cache_location, check_forget_files, loaded_problems
 from .layout import task_of_config
-from .manifest import check_repo_folder, read_manifest
+from .manifest import cache_key, check_repo_folder, read_manifest
 from .readme import require_config_in_readme
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -51,15 +56,39 @@ def _load_local(
     root: Path, config: str, cache_dir: str | None, required: tuple[str, ...]
 ) -> datasets.DatasetDict:
     manifest = read_manifest(root)
-    splits = next((e["configs"][config] for e in manifest["tasks"].values() if config in e["configs"]), None)
-    if splits is None:
+    entry = next((e for e in manifest["tasks"].values() if config in e["configs"]), None)
+    if entry is None:
         raise MubenchError(_not_built(root, manifest, config))
+    splits = entry["configs"][config]
     missing = [s for s in required if s not in splits]
     if missing:
         raise MubenchError(_missing_splits(root, config, list(splits), missing))
     require_config_in_readme(root, manifest, config)
+    forget_ids = check_forget_files(root, entry, config)
+    loaded = _read_local(root, config, cache_dir, cache_key(entry))
+    problems = loaded_problems(loaded, entry, config, forget_ids)
+    if problems:  # a cache entry written from other files under the same key: build it again from these
+        stale = cache_location(loaded)
+        loaded = _read_local(root, config, cache_dir, cache_key(entry), download_mode="force_redownload")
+        problems = loaded_problems(loaded, entry, config, forget_ids)
+        if problems:
+            raise MubenchError(
+                f"config {config!r} of {root} loaded other rows than its manifest names ({problems[0]}), "
+                f"even after rebuilding the datasets cache ({stale}); check the repo with `mubench verify "
+                f"{root}`, rebuild it with mubench build-splits (--overwrite), or pass another cache_dir"
+            )
+    return _check_required(loaded, str(root), config, required)
+
+
+def _read_local(
+    root: Path, config: str, cache_dir: str | None, key: str, download_mode: str | None = None
+) -> datasets.DatasetDict:
+    """``datasets.load_dataset(root, config)`` with the content hash in the builder's description, so
+    that the cache entry is this content's whatever the folder is called (see ``manifest.cache_key``)."""
     try:
-        loaded = datasets.load_dataset(str(root), config, cache_dir=cache_dir)
+        return datasets.load_dataset(
+            str(root), config, cache_dir=cache_dir, description=key, download_mode=download_mode
+        )
     except FileNotFoundError as err:
         raise MubenchError(
             f"a data file of config {config!r} in {root} is missing ({_first_line(err)}); "
@@ -70,7 +99,6 @@ def _load_local(
             f"config {config!r} of {root} did not load ({type(err).__name__}: {_first_line(err)}); "
             f"find the damage with `mubench verify {root}` and rebuild with mubench build-splits"
         ) from None
-    return _check_required(loaded, str(root), config, required)
 
 
 def _not_built(root: Path, manifest: dict[str, Any], config: str) -> str:

@@ -68,6 +68,19 @@ def repo_content_hash(tasks: dict[str, dict[str, Any]]) -> str:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+# ``datasets`` keys its cache of a local folder by the folder's name, the config name and the README
+# YAML only: two repos called ``mubench`` (or one rebuilt in place with another seed) would share a cache
+# entry and the second would be served the first one's rows. Each config's YAML entry and every load the
+# product makes carry this text as the builder config's ``description``, so the task's content hash is
+# part of the cache key.
+CACHE_KEY_PREFIX = "mubench-hf deletion config; task content hash "
+
+
+def cache_key(entry: dict[str, Any]) -> str:
+    """The ``description`` that keys the ``datasets`` cache of a task's configs by its content hash."""
+    return CACHE_KEY_PREFIX + str(entry["content_hash"])
+
+
 def is_mubench_repo(path: str | os.PathLike) -> bool:
     return (Path(path) / MANIFEST_NAME).is_file()
 

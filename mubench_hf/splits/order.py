@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,35 +39,66 @@ def read_order_file(path: str | os.PathLike, num_train: int, needed: int) -> np.
         raise MubenchError(
             f"order file {path} is not UTF-8 text; give a text file with one train index per line"
         ) from None
+    entries = [(f"line {n}", line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
+    return _check_entries(entries, f"order file {path}", "one train index per line", num_train, needed)
+
+
+def check_order_list(order: Sequence[object], what: str, num_train: int, needed: int) -> np.ndarray:
+    """Check a deletion order given as a list (``what`` names it in errors): the rules of an order file,
+    entries counted from 1."""
+    entries = [(f"entry {n}", str(value).strip()) for n, value in enumerate(order, start=1)]
+    return _check_entries(entries, what, "a list of train indices", num_train, needed)
+
+
+def _check_entries(
+    entries: list[tuple[str, str]], what: str, shape: str, num_train: int, needed: int
+) -> np.ndarray:
     indices: list[int] = []
-    seen: dict[int, int] = {}
-    for line_no, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text:
-            continue
+    seen: dict[int, str] = {}
+    for where, text in entries:
         try:
             index = int(text)
         except ValueError:
-            raise MubenchError(
-                f"order file {path}, line {line_no}: {text!r} is not an integer train index"
-            ) from None
+            raise MubenchError(f"{what}, {where}: {text!r} is not an integer train index") from None
         if not 0 <= index < num_train:
-            raise MubenchError(
-                f"order file {path}, line {line_no}: index {index} is out of range [0, {num_train})"
-            )
+            raise MubenchError(f"{what}, {where}: index {index} is out of range [0, {num_train})")
         if index in seen:
-            raise MubenchError(f"order file {path}, line {line_no}: index {index} repeats line {seen[index]}")
-        seen[index] = line_no
+            raise MubenchError(f"{what}, {where}: index {index} repeats {seen[index]}")
+        seen[index] = where
         indices.append(index)
     if not indices:
-        raise MubenchError(
-            f"order file {path} is empty; give one train index per line (the largest ratio needs {needed})"
-        )
+        raise MubenchError(f"{what} is empty; give {shape} (the largest ratio needs {needed})")
     if len(indices) < needed:
-        raise MubenchError(
-            f"order file {path} lists {len(indices)} indices but the largest ratio needs {needed}"
-        )
+        raise MubenchError(f"{what} lists {len(indices)} indices but the largest ratio needs {needed}")
     return np.asarray(indices, dtype=np.int64)
+
+
+def upstream_rows(
+    order: np.ndarray, sample_ids: np.ndarray | None, what: str, task: str, dropped: str
+) -> np.ndarray:
+    """An imported order of *upstream* train indices (MU-Bench's lists index the source's train split) as
+    positions in the task's train rows, whose ``sample_id`` is that upstream index. A task that drops
+    rows (samsum's empty dialogues) keeps every other row's upstream index; an order naming a dropped row
+    is refused by name (``dropped`` says what the task drops)."""
+    if sample_ids is None or np.array_equal(sample_ids, np.arange(len(sample_ids))):
+        return order
+    sorter = np.argsort(sample_ids, kind="stable")
+    ordered = sample_ids[sorter]
+    if len(ordered) > 1 and np.any(ordered[1:] == ordered[:-1]):
+        repeated = int(ordered[1:][ordered[1:] == ordered[:-1]][0])
+        raise MubenchError(
+            f"task {task!r}: sample_id {repeated} names two train rows, so {what} cannot say which one it means"
+        )
+    slot = np.minimum(np.searchsorted(ordered, order), len(ordered) - 1)
+    found = ordered[slot] == order
+    if not np.all(found):
+        gone = order[~found]
+        listed = ", ".join(str(int(i)) for i in gone[:5]) + (", ..." if len(gone) > 5 else "")
+        raise MubenchError(
+            f"{what} names upstream train row(s) {listed}, which task {task!r} drops{dropped}: they have no "
+            f"sample; remove them from the order (every other row keeps its upstream index as its sample_id)"
+        )
+    return sorter[slot].astype(np.int64)
 
 
 def expand_group_order(

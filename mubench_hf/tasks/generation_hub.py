@@ -15,7 +15,13 @@ the rest of forget10's.
 
 ``source=`` replaces the Hub: a mapping ``{config name: Dataset or DatasetDict}`` or a folder holding one
 sub-folder per config (``full/``, ``forget01/`` …; each written by ``save_to_disk`` or readable by
-``datasets.load_dataset``). Only ``full`` is required.
+``datasets.load_dataset``). ``full`` and ``holdout10`` (the test split) are required; building the task
+also needs ``real_authors_perturbed`` and ``world_facts_perturbed`` (or ``real_authors`` /
+``world_facts``: the splits it scores), and ``--order upstream`` needs ``forget01/05/10``. The others are
+optional, and a config that is there must not be empty.
+Authors are TOFU's blocks of 20 questions, checked against the forget configs (a copy whose authors have
+another number of questions is refused with that reason), or an ``author`` column of ``full`` and
+``holdout10`` where a copy has one (``tofu_authors.py``).
 
 **samsum** (``Samsung/samsum``, Gliwa et al. 2019): messenger-like dialogues with human summaries,
 train / validation / test (columns ``id``, ``dialogue``, ``summary``). ``prompt`` =
@@ -40,9 +46,11 @@ from ..errors import MubenchError
 from ..generation.task import GenerationTask
 from .registry import register_task
 from .sources import HubSource, load_hub_source, load_source
+from .tofu_authors import TOFU_QUESTIONS_PER_AUTHOR, author_groups, check_forget_configs, forget_authors
+
+__all__ = ["TOFU_QUESTIONS_PER_AUTHOR", "load_samsum", "load_tofu", "tofu_config", "tofu_upstream_order"]
 
 TOFU_REPO = "locuslab/TOFU"
-TOFU_QUESTIONS_PER_AUTHOR = 20
 TOFU_FORGET_CONFIGS = ("forget01", "forget05", "forget10")
 TOFU_PERTURBED_CONFIGS = ("forget10_perturbed", "retain_perturbed")
 TOFU_EVAL_CONFIGS = {
@@ -77,7 +85,17 @@ def _as_dataset(value: Any, config: str) -> datasets.Dataset:
 
 def tofu_config(source: Any, config: str, *, required: bool = False) -> datasets.Dataset | None:
     """One TOFU config from ``source`` (see the module docstring) or the Hub; ``None`` when an optional one
-    is missing from a local source."""
+    is missing from a local source. A config that is there but empty is refused by name."""
+    ds = _tofu_config(source, config, required)
+    if ds is not None and len(ds) == 0:
+        raise MubenchError(
+            f"tofu: config {config!r} of the source is empty; give it its rows"
+            + (" (the task needs it)" if required else ", or leave it out")
+        )
+    return ds
+
+
+def _tofu_config(source: Any, config: str, required: bool) -> datasets.Dataset | None:
     if source is None:
         try:
             raw = load_hub_source(
@@ -125,11 +143,12 @@ def load_tofu(source: Any = None) -> datasets.DatasetDict:
     full = tofu_config(source, "full", required=True)
     rows = _qa_rows(full)
     n = len(full)
-    if n % TOFU_QUESTIONS_PER_AUTHOR:
-        raise MubenchError(
-            f"tofu: 'full' has {n} rows, not a multiple of {TOFU_QUESTIONS_PER_AUTHOR} questions per author"
-        )
-    rows["group"] = (np.arange(n) // TOFU_QUESTIONS_PER_AUTHOR).tolist()
+    groups = author_groups(full, "full")
+    # the forget configs that are there must hold whole authors: else the authors are not the copy's
+    forget = {c: tofu_config(source, c) for c in TOFU_FORGET_CONFIGS}
+    check_forget_configs(full, groups, {c: ds for c, ds in forget.items() if ds is not None})
+    num_authors = int(groups.max()) + 1
+    rows["group"] = groups.tolist()
     paraphrased, perturbed = [""] * n, [[] for _ in range(n)]
     row_of = {q: i for i, q in enumerate(full["question"])}
     for config in TOFU_PERTURBED_CONFIGS:
@@ -143,14 +162,20 @@ def load_tofu(source: Any = None) -> datasets.DatasetDict:
     rows["paraphrased_completion"], rows["perturbed_completions"] = paraphrased, perturbed
     out = {"train": datasets.Dataset.from_dict(rows)}
     for split, config in TOFU_EVAL_CONFIGS.items():
-        ds = tofu_config(source, config) or (tofu_config(source, config.removesuffix("_perturbed")))
+        ds = tofu_config(source, config)
+        if ds is None and config.endswith("_perturbed"):
+            config = config.removesuffix("_perturbed")
+            ds = tofu_config(source, config)
         if ds is None:
             continue
         split_rows = _qa_rows(ds)
         split_rows["paraphrased_completion"], split_rows["perturbed_completions"] = _extras(ds)
-        # holdout authors are not in full: their groups continue after it
+        # holdout authors are not in full: their groups continue after it. Real authors and world facts
+        # are scored, never deleted, and come in any number (117 world facts): blocks of 20 after train's.
         split_rows["group"] = (
-            n // TOFU_QUESTIONS_PER_AUTHOR + np.arange(len(ds)) // TOFU_QUESTIONS_PER_AUTHOR
+            author_groups(ds, config, first=num_authors)
+            if split == "test"
+            else num_authors + np.arange(len(ds)) // TOFU_QUESTIONS_PER_AUTHOR
         ).tolist()
         out[split] = datasets.Dataset.from_dict(split_rows)
     if "test" not in out:
@@ -164,15 +189,11 @@ def tofu_upstream_order(source: Any = None) -> list[int]:
     """The author order under which ``tofu_del1/5/10`` are TOFU's ``forget01/05/10``: forget01's authors,
     then forget05's others, then forget10's others (each in ascending author index)."""
     full = tofu_config(source, "full", required=True)
-    author_of = {q: i // TOFU_QUESTIONS_PER_AUTHOR for i, q in enumerate(full["question"])}
+    groups = author_groups(full, "full")
     order: list[int] = []
     for config in TOFU_FORGET_CONFIGS:
         forget = tofu_config(source, config, required=True)
-        missing = [q for q in forget["question"] if q not in author_of]
-        if missing:
-            raise MubenchError(f"tofu: {config} holds questions that are not in 'full' (e.g. {missing[0]!r})")
-        authors = sorted({author_of[q] for q in forget["question"]} - set(order))
-        order += authors
+        order += [a for a in forget_authors(full, groups, config, forget) if a not in order]
     return order
 
 

@@ -4,7 +4,9 @@ dataset)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +54,15 @@ def load_source(source: Any, what: str) -> datasets.DatasetDict:
         )
     try:
         if (path / "dataset_dict.json").is_file():
-            return datasets.load_from_disk(str(path))
+            return _load_saved_dict(path)
         loaded = datasets.load_dataset(str(path))
     except Exception as err:  # whatever datasets raises for a folder it cannot read
+        empty = re.search(r'Instruction "([^"]+)" corresponds to no data', str(err))
+        if empty:  # data files of a split that hold no rows
+            raise MubenchError(
+                f"{what}: the {empty.group(1)!r} split of {path} is empty (its data files hold no rows); "
+                "give that split rows, or leave its files out"
+            ) from None
         raise MubenchError(
             f"{what}: {path} did not load ({type(err).__name__}: {_first_line(err)}); give a folder written by "
             "DatasetDict.save_to_disk, or one that datasets.load_dataset(PATH) reads (e.g. parquet files)"
@@ -62,6 +70,25 @@ def load_source(source: Any, what: str) -> datasets.DatasetDict:
     if not isinstance(loaded, datasets.DatasetDict):
         raise MubenchError(f"{what}: {path} did not load as a DatasetDict with named splits")
     return loaded
+
+
+def _load_saved_dict(path: Path) -> datasets.DatasetDict:
+    """A ``save_to_disk`` folder, split by split: ``load_from_disk`` fails with ``IndexError`` on a split
+    saved with no rows (it has no data file), so such a split is rebuilt empty from its features; the
+    task then says which split it needs rows in, and an empty split it does not read does no harm."""
+    names = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8")).get("splits", [])
+    out = {}
+    for name in names:
+        folder = path / str(name)
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        if state.get("_data_files"):
+            out[str(name)] = datasets.load_from_disk(str(folder))
+        else:
+            info = datasets.DatasetInfo.from_directory(str(folder))
+            out[str(name)] = datasets.Dataset.from_dict(
+                {column: [] for column in info.features or {}}, features=info.features
+            )
+    return datasets.DatasetDict(out)
 
 
 def load_hub_source(source: HubSource, what: str, override: str) -> datasets.DatasetDict:
