@@ -14,16 +14,17 @@ STAMP := $(VENV)/.installed
 
 # Debian packages the tests and offline tasks use: espeak-ng speaks the spoken-keywords task, FFmpeg's
 # shared libraries decode audio/video columns, dataset-fashion-mnist is the 60k-image task and chromium
-# renders the leaderboard page in the browser test. Installed only when missing; without root or apt
-# the tests that need them skip and say why.
-SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium
+# renders the leaderboard page in the browser test; postgresql's server binaries (initdb, pg_ctl) let the
+# hpo test start its own throwaway server on 127.0.0.1 (it never uses the package's cluster). Installed only
+# when missing; without root or apt the tests that need them skip and say why.
+SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium postgresql
 # r-bioc-go.db (the Gene Ontology of go_relations) is downloaded, not installed (it depends on R):
 # scripts/fetch_go_db.sh keeps only its GO.sqlite, in ~/.cache/mubench-hf/go/ (or $MUBENCH_GO_DB).
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media]"
+	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media,hpo]"
 	touch $(STAMP)
 
 install: $(STAMP)

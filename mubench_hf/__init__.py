@@ -24,6 +24,8 @@ _LAZY = {
     "list_methods": "mubench_hf.trainers",
     "evaluate_unlearning": "mubench_hf.evaluation",
     "compute_unlearning_metrics": "mubench_hf.metrics",
+    "register_metric": "mubench_hf.metrics",
+    "register_modality": "mubench_hf.modalities",
     "build_model": "mubench_hf.modeling",
     "prepare_splits": "mubench_hf.processing",
     "train_base": "mubench_hf.reference_models",

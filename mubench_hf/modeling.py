@@ -193,9 +193,11 @@ def build_model(
         )
     loaded = load_pretrained(auto_class, model, **from_pretrained_kwargs)
     check_model_labels(loaded, task)
-    # Class names come from the task, so saved models and cards name the classes alike.
-    loaded.config.id2label, loaded.config.label2id = task.id2label, task.label2id
-    return loaded
+    # The task's class order: a checkpoint with its classes in another order is re-mapped, one with other
+    # classes refused; the task's names go into the config.
+    from .label_maps import align_labels
+
+    return align_labels(loaded, task)
 
 
 def _from_config(task: Task, config: PretrainedConfig, hints: dict[str, Any]) -> PreTrainedModel:

@@ -212,7 +212,11 @@ def test_the_summary_of_several_task_folders_is_one_leaderboard_with_a_section_p
 # α (6 on spoken_keywords and moving_digits) and on digit_pairs, whose class 0 is half of train, a
 # class-wise-only α 1.2 and λ 0.1 (0.765 -> 0.147; sweeps/defaults.py). A method listed here is expected
 # not to lower it (the slow test is strict both ways).
-NOT_LOWERED: set[tuple[str, str]] = set()
+# boundary_expand on digit_pairs (measured with the demo's own cell, `mubench run --task digit_pairs --methods
+# boundary_expand --ratios 5 --classes 0 --seeds 42`): class 0 is half of this binary task, and once its rows
+# have been pushed into the shadow class and the shadow output is removed, the model calls every row class
+# 0 (forget accuracy 0.766 -> 1.000, test 0.500); boundary_shrink lowers it there (0.766 -> 0.446).
+NOT_LOWERED: set[tuple[str, str]] = {("digit_pairs", "boundary_expand")}
 
 
 def test_ssd_gets_its_per_task_alpha_on_the_audio_and_video_tasks() -> None:

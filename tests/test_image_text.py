@@ -475,6 +475,9 @@ def test_forgetting_methods_lower_the_class_accuracy(method, class_true, small_p
 # (dampened_fraction 0). Strict: the mark must go once they forget here.
 _NOT_YET = {
     "bad_teaching": "quick settings leave the forget accuracy at 1.000 on this small config",
+    # measured 1.000 -> 1.000: θo calls every forget row "True", and an FGSM step of 0.1 on the pixels does
+    # not cross its boundary, so the neighbouring class boundary shrink trains towards is the true one
+    "boundary_shrink": "the FGSM step finds no other class on this small config (1.000 -> 1.000)",
     "ssd": "dampens no weight (dampened_fraction 0) on this small config",
 }
 

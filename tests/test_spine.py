@@ -55,12 +55,13 @@ def _install_plugin(root: Path, entry_point: str, module: str, source: str) -> N
 @pytest.fixture
 def fresh_registry(monkeypatch):
     """Plugins are loaded once per process: let this test load them again, and forget them after."""
+    from mubench_hf import plugins
     from mubench_hf.trainers import registry
 
-    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    monkeypatch.setattr(plugins, "_LOADED", plugins._LOADED - {plugins.METHODS_GROUP})
+    monkeypatch.setattr(plugins, "PLUGIN_ERRORS", {})
     monkeypatch.setattr(registry, "SPECS", dict(registry.SPECS))
     monkeypatch.setattr(registry, "METHODS", dict(registry.METHODS))
-    monkeypatch.setattr(registry, "PLUGIN_ERRORS", {})
     return registry
 
 

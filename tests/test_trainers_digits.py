@@ -38,10 +38,24 @@ TEST_DROP = {
     "salun": (0.05, 0.003),
     "scrub": (0.13, 0.069),
     "simnpo": (0.05, 0.006),
+    # The methods taken from peer benchmarks were measured on two paths only: base model and run with
+    # AVX-512 kernels (plus the run on AVX2 kernels for neggrad_plus), and both with the plain ones.
+    "boundary_expand": (0.12, 0.064),
+    "boundary_shrink": (0.09, 0.044),
+    "cf_k": (0.05, 0.017),
+    "eu_k": (0.05, 0.014),
+    "fisher": (0.27, 0.144),  # noise on every weight: it costs test accuracy as much as forget accuracy
+    "influence": (0.05, 0.000),
+    "neggrad_plus": (0.09, 0.042),
+    "successive_random_labels": (0.05, 0.011),
+    "transposed_kernels": (0.05, 0.019),
+    "unsir": (0.09, 0.044),
+    "conv_noise_finetune": (0.09, 0.047),
 }
 # digits_del5: methods whose forget accuracy fell by at least two rows (0.032) in every measured run
 FORGET_DROP_ON_RANDOM = {"bad_teaching", "delete", "grad_ascent", "grad_diff", "l1_sparse", "npo",
-                         "random_label", "salun", "scrub"}  # fmt: skip
+                         "random_label", "salun", "scrub", "boundary_expand", "boundary_shrink", "fisher",
+                         "neggrad_plus"}  # fmt: skip
 # digits_class3: method -> (smallest drop of the class's accuracy required, smallest measured)
 CLASS_DROP = {
     "bad_teaching": (0.06, 0.125),
@@ -56,8 +70,21 @@ CLASS_DROP = {
     "salun": (0.50, 0.992),
     "scrub": (0.50, 0.992),
     "simnpo": (0.19, 0.391),
+    "boundary_expand": (0.23, 0.469),
+    "boundary_shrink": (0.19, 0.383),
+    "cf_k": (0.50, 1.000),
+    "eu_k": (0.50, 1.000),
+    "fisher": (0.07, 0.156),
+    "influence": (0.20, 0.414),
+    "neggrad_plus": (0.50, 1.000),
+    "successive_random_labels": (0.28, 0.562),
+    "transposed_kernels": (0.50, 1.000),
+    "unsir": (0.50, 1.000),
+    "conv_noise_finetune": (0.50, 1.000),
 }
 OTHER_CLASSES_DROP = 0.13  # worst measured: 0.062 (grad_ascent)
+# the retrain-free weight edits move every class: method -> (largest drop allowed, worst measured)
+OTHER_CLASSES_DROP_OF = {"fisher": (0.27, 0.136), "influence": (0.19, 0.093)}
 RETRAIN_RECIPE = dict(num_train_epochs=8, learning_rate=3e-3, seed=0)
 
 
@@ -124,9 +151,8 @@ def test_method_forgets_a_class(method, class3, digits_base_model_dir, tmp_path)
     forget_acc = accuracy(model, class3["splits"]["forget"])
     others_acc = accuracy(model, class3["others"])
     assert forget_acc <= class3["forget"] - required, f"{method}: class 3 accuracy {forget_acc:.3f}"
-    assert others_acc >= class3["others_accuracy"] - OTHER_CLASSES_DROP, (
-        f"{method}: other classes {others_acc:.3f}"
-    )
+    others_bound = OTHER_CLASSES_DROP_OF.get(method, (OTHER_CLASSES_DROP,))[0]
+    assert others_acc >= class3["others_accuracy"] - others_bound, f"{method}: other classes {others_acc:.3f}"
 
 
 def test_retrain_forget_accuracy_is_close_to_its_test_accuracy(original, digits_base_model_dir, tmp_path):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import textwrap
 
 from ..errors import MubenchError
 from ..splits import DEFAULT_OUTPUT_DIR, DEFAULT_SEED, build_splits
 from ..tasks import list_tasks
+from ._tasks import add_task_file_flag, use_task_files
 from .info import print_sizes
 
 
@@ -15,8 +18,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mubench build-splits",
         description="Build MU-Bench deletion splits (<task>_del<p>, <task>_class<k>) as dataset configs "
         "that datasets.load_dataset(OUTPUT, CONFIG) reads.",
+        epilog=task_file_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--task", required=True, help=f"task name; one of: {', '.join(list_tasks())}")
+    parser.add_argument(
+        "--task",
+        required=True,
+        help=f"task name (one of: {', '.join(list_tasks())}) or the path of a task file (.yaml/.yml/.json)",
+    )
+    add_task_file_flag(parser)
     parser.add_argument(
         "--output",
         default=DEFAULT_OUTPUT_DIR,
@@ -71,8 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def task_file_epilog() -> str:
+    """The task-file keys and what mubench does with them, for ``--help``."""
+    from ..tasks.task_file import ENV_VAR
+    from ..tasks.task_file_schema import FIELDS
+
+    width = max(len(key) for key in FIELDS)
+    lines = []
+    for key, (what, default) in FIELDS.items():
+        if what.startswith("(recorded)"):
+            continue
+        shown = f" (default: {default})" if default not in (None, "", {}) and "default" not in what else ""
+        lines += textwrap.wrap(
+            f"{what}{shown}", 100, initial_indent=f"  {key:<{width}}  ", subsequent_indent=" " * (width + 4)
+        )
+    notes = (
+        "Relative paths are relative to the task file. Local files are read with datasets' packaged builders "
+        "(no network). Class names come from class_names, else a ClassLabel label column, else the sorted "
+        "distinct values of a string label column (the repo's card says which). A validation or test split "
+        "the source lacks is carved out of train: one numpy default_rng(split_seed) permutation, the first "
+        "round(test_fraction*n) rows test, the next round(validation_fraction*n) validation. The repo records "
+        "the checked declaration, so train-base, retrain, unlearn, evaluate and run on it need no task file. "
+        f"{ENV_VAR} lists task files for every command (paths joined by {os.pathsep!r})."
+    )
+    head = "task files (a dataset of your own as a task, without Python): a YAML or JSON file with the keys"
+    return "\n".join([head, *lines, *textwrap.wrap(notes, 104)])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.task = use_task_files(args.task, args.task_file)
     try:
         result = build_splits(
             args.task,

@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="model folder or Hub id to score")
     parser.add_argument("--dataset", required=True, help="deletion repo folder or Hub dataset id")
     parser.add_argument("--config", required=True, help="deletion config, e.g. digits_del5")
-    parser.add_argument("--task", default=None, help="task name (default: from --config)")
+    parser.add_argument("--task", default=None, help="task name or task file (default: from --config)")
+    from ._tasks import add_task_file_flag
+
+    add_task_file_flag(parser)
     parser.add_argument("--retrain", default=None, help="retrain reference: model folder or predictions.npz")
     parser.add_argument("--base-model", default=None, help="the original model (its card or a quick evaluation "
                         "gives the MU-Bench score's anchor)")  # fmt: skip
@@ -142,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     from ..evaluation import RESULTS_FILE
+    from ._tasks import use_task_files
+
+    args.task = use_task_files(args.task, args.task_file, args.dataset)
     from ..modeling import loading_policy
     from ..pipeline import prepare, score
 

@@ -31,7 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mubench run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("grid", nargs="?", help="a YAML or JSON grid file (flags given too override it)")
-    parser.add_argument("--task", help="task name, e.g. digits")
+    parser.add_argument("--task", help="task name, e.g. digits, or the path of a task file (.yaml/.json)")
+    from ._tasks import add_task_file_flag
+
+    add_task_file_flag(parser)
     parser.add_argument("--methods", help="comma-separated methods, or 'all' (default: all)")
     parser.add_argument(
         "--ratios", help="comma-separated deletion percentages in (0, 100], e.g. 1,2.5,10 (default: 5)"
@@ -187,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
+    from ._tasks import use_task_files
+
+    use_task_files(None, args.task_file)
     backend = make_backend(args)
     values = grid_values(args)
     relearn = _relearn_settings(args)

@@ -4,6 +4,7 @@
     mubench study scalability --ratios 1,2,5,10 --widths 0.5,1,2
     mubench study bias --class 0 --shares 25,50,100
     mubench study lr-search --task fashion_mnist --methods all --factors 0.3,1,3
+    mubench study hpo --task digits --methods salun,scrub,ssd --trials 20 --storage sqlite:///hpo.db
 
 Each writes results.csv, results.md (with what it found) and a figure into OUTPUT/NAME/ (default
 studies/NAME/); running it again reuses every finished sweep and variant cell.
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in STUDIES.items():
         text = help_text.replace("%", "%%")  # argparse formats help strings with %
         study = sub.add_parser(name, help=text, description=text)
-        study.add_argument("--task", default="digits", help="task name (default: digits)")
+        study.add_argument("--task", default="digits", help="task name or task file (default: digits)")
         study.add_argument(
             "--methods", default="grad_ascent,finetune", help="comma-separated methods, or 'all'"
         )
@@ -117,12 +118,56 @@ def build_parser() -> argparse.ArgumentParser:
                 "the --ratio one; writes lr-search/<task>_class<K>/hyperparameters.yaml for a grid's "
                 "class_wise_hyperparameters key",
             )
+        if name == "hpo":
+            _add_hpo_flags(study)
         if name == "curriculum":
             study.add_argument(
                 "--lambda", dest="lam", type=float, default=10.0, help="SuperLoss λ (MU-Bench: 10)"
             )
         add_runtime_flags(study)
     return parser
+
+
+def _add_hpo_flags(study: argparse.ArgumentParser) -> None:
+    study.add_argument(
+        "--trials",
+        type=int,
+        default=20,
+        help="trials per method, counted in the database "
+        "(a rerun goes on from the finished ones; default 20)",
+    )
+    study.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per method after which a worker starts no new trial (default: none)",
+    )
+    study.add_argument(
+        "--storage",
+        default=None,
+        help="Optuna database URL: sqlite:///FILE.db or postgresql://USER@HOST/DB "
+        "(default: sqlite:///OUTPUT/hpo/hpo.db)",
+    )
+    study.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes on this machine that share each method's study (default 1; more machines: run the "
+        "same command with one --storage)",
+    )
+    study.add_argument(
+        "--report-every",
+        type=int,
+        default=10,
+        help="optimizer steps between the validation-gap reports a trial is pruned on "
+        "(0: no pruning; default 10)",
+    )
+    study.add_argument(
+        "--pruning-warmup",
+        type=int,
+        default=4,
+        help="complete trials before the median pruner stops any (default 4)",
+    )
 
 
 def _method_factors(args: argparse.Namespace) -> dict[str, tuple[float, ...]]:
@@ -141,6 +186,9 @@ def _method_factors(args: argparse.Namespace) -> dict[str, tuple[float, ...]]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
+    from ._tasks import use_task_files
+
+    args.task = use_task_files(args.task)  # a task file's path: the task it declares
     from ..sweeps.grid_values import RETRAIN, parse_methods
     from ..tasks import get_task
 
@@ -176,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         extra = {"factors": _numbers(args.factors, "--factors"), "method_factors": _method_factors(args)}
         if args.forget_class is not None:  # an index or a name: the grid's classes key resolves both
             extra["forget_class"] = args.forget_class.strip()
+    elif args.study == "hpo":
+        extra = {
+            "trials": args.trials, "timeout_s": args.timeout, "storage": args.storage, "workers": args.workers,
+            "report_every": args.report_every, "pruning_warmup_trials": args.pruning_warmup,
+            "threads": args.threads or 1,
+        }  # fmt: skip
     elif args.study == "curriculum":
         if args.lam <= 0:
             raise MubenchError(f"--lambda must be positive, got {args.lam:g}")

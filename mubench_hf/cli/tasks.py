@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from ..tasks import TASKS, Task
+from ..tasks import Task, get_task, list_tasks, task_source
+from ._tasks import add_task_file_flag, use_task_files
 
 
 def task_record(task: Task) -> dict[str, Any]:
@@ -21,6 +22,8 @@ def task_record(task: Task) -> dict[str, Any]:
         "ood_source": task.ood.describe() if task.ood else None,
         "license": task.license,
         "description": task.description,
+        # "built in (<module>)", "task file <path>", "deletion repo <path> ...", "entry point <dist>:<name>"
+        "origin": task_source(task.name),
     }
 
 
@@ -29,16 +32,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source, ...",
+        help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source (where "
+        "its data comes from), ..., origin (built in, task file, deletion repo or plugin entry point)",
     )
+    add_task_file_flag(parser)
     args = parser.parse_args(argv)
-    tasks = [task for _, task in sorted(TASKS.items())]
+    use_task_files(None, args.task_file)
+    tasks = [get_task(name) for name in list_tasks()]  # plugins' and MUBENCH_TASK_FILES' tasks included
     if args.json:
         print(json.dumps([task_record(task) for task in tasks], indent=2, ensure_ascii=False))
         return 0
     width = max(len(task.name) for task in tasks)
     for task in tasks:
         ood = f"; OOD {task.ood.describe()}" if task.ood else ""
+        origin = task_source(task.name)  # a task file is named in its source already
+        ood += "" if origin.startswith(("built in", "task file")) else f"; from {origin}"
         labels = f"{task.num_labels:>3} classes" if task.kind == "classification" else f"{task.kind:<11}"
         print(f"{task.name:<{width}}  {task.modality:<5}  {labels}  {task.source_description()}{ood}")
     return 0

@@ -38,6 +38,11 @@ class ModelScriptArguments:
         default=None,
         metadata={"help": "Deletion config: required for retrain; for train-base any config of the task."},
     )
+    task_file: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Task files (YAML/JSON) declaring tasks of your own data; --task may be one's path "
+                  "too (a repo built from a task file knows its task without it)."},
+    )  # fmt: skip
     processor: str | None = field(
         default=None, metadata={"help": "Image processor or tokenizer (folder or Hub id)."}
     )
@@ -82,6 +87,9 @@ def _parse(argv: list[str], prog: str) -> tuple[ModelScriptArguments, Any, set[s
     flags = command_line(argv)
     script, args = parse_dataclasses(_parser(prog), flags)
     remember_token(args.hub_token)  # kept out of every file the run writes
+    from ._tasks import use_task_files
+
+    script.task = use_task_files(script.task, script.task_file, script.dataset)
     return script, args, explicit_names(flags)
 
 

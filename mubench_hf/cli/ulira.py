@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mubench ulira", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--method", required=True, help="the unlearning method to attack, e.g. salun")
-    parser.add_argument("--task", help="task name (trains the shadows), e.g. digits")
+    parser.add_argument("--task", help="task name or task file (trains the shadows), e.g. digits")
     parser.add_argument("--ratio", default="5", help="deletion percentage of the config (default 5)")
     parser.add_argument("--shadows", type=int, default=DEFAULT_SHADOWS,
                         help=f"shadow pairs, one seed each (>= 3; default {DEFAULT_SHADOWS})")  # fmt: skip
@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     check_threads(args.threads)
+    from ._tasks import use_task_files
+
+    args.task = use_task_files(args.task)  # a task file's path: the task it declares
     attacks = (
         [a.strip() for a in args.epsilon_attacks.split(",") if a.strip()] if args.epsilon_attacks else None
     )

@@ -55,6 +55,11 @@ class UnlearnScriptArguments:
     task: str | None = field(
         default=None, metadata={"help": "Task name; by default the part of --config before '_del'/'_class'."}
     )
+    task_file: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Task files (YAML/JSON) declaring tasks of your own data; --task may be one's path "
+                  "too (a repo built from a task file knows its task without it)."},
+    )  # fmt: skip
     processor: str | None = field(
         default=None,
         metadata={
@@ -145,6 +150,9 @@ def parse_run(argv: list[str]) -> tuple[UnlearnScriptArguments, Any, Settings]:
     flags = command_line(argv)
     parser = _parser(method)
     script, args = parse_dataclasses(parser, flags)
+    from ._tasks import use_task_files
+
+    task = script.task = use_task_files(script.task, script.task_file, script.dataset)
     if not args.method:
         from ..trainers import list_methods
 
@@ -156,6 +164,7 @@ def parse_run(argv: list[str]) -> tuple[UnlearnScriptArguments, Any, Settings]:
         script, args = parse_dataclasses(
             parser, flags_from_mapping(settings.applied, "declared defaults") + flags
         )
+        script.task = task  # as the task files resolved it above
     return script, args, settings
 
 

@@ -60,6 +60,7 @@ from ..metrics.generative import (
     truth_ratios,
     zlib_scores,
 )
+from ..metrics.plugin_metrics import compute_plugin_metrics
 
 GENERATIONS_FILE = "generations.jsonl"
 REQUIRED_SPLITS = ("forget", "retain")
@@ -806,6 +807,8 @@ def generation_report(
     eos = tokenizer.eos_token_id
     report: dict[str, Any] = _model_metrics(outputs, splits, holdout=holdout, retrain=retrain, eos=eos, k=k)
     report["truncated_prompts"] = sum(len(s.truncated_rows) for s in outputs.values())
+    plugin_inputs = dict(outputs=outputs, splits=splits, retrain=retrain, original=original, holdout=holdout)
+    report.update(compute_plugin_metrics("generation", plugin_inputs))  # metrics declared by plugins
     if original is not None:
         for name, value in _model_metrics(
             original, splits, holdout=holdout, retrain=retrain, eos=eos, k=k

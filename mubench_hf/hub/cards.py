@@ -18,6 +18,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..errors import MubenchError
+from ..metrics.declarations import INTERVAL_SUFFIXES, derived_of, metric_label, metric_split
 from ..resources import card_template
 from ..splits.layout import task_of_config
 from ..tasks import Task, get_task
@@ -32,148 +33,20 @@ KINDS = {
 CARD_TAGS = ["mubench", "machine-unlearning"]
 SCORE_METRIC = "mubench_score"
 
-# Which split each metric is measured on; metrics computed across splits (scores, gaps) have none.
-METRIC_SPLITS = {
-    "forget_accuracy": "forget",
-    "retain_accuracy": "retain",
-    "test_accuracy": "test",
-    "validation_accuracy": "validation",
-    "ood_accuracy": "ood",
-    "mia_efficacy": "forget",
-    "mia_efficacy_lr": "forget",
-    "mia_forget_loss_auc": "forget",
-    "mia_loss_auc": "retain",
-    "mia_test_nonmember_rate": "test",
-    "zrf": "forget",
-    "knowledge_gap": "forget",
-    "forget_quality": "forget",
-    # generation tasks (mubench_hf.evaluation.generation); model_utility spans retain / real_authors /
-    # world_facts, so it has no single split
-    "forget_rouge_l": "forget",
-    "retain_rouge_l": "retain",
-    "real_authors_rouge_l": "real_authors",
-    "world_facts_rouge_l": "world_facts",
-    "test_rouge_l": "test",
-    "validation_rouge_l": "validation",
-    "forget_answer_prob": "forget",
-    "retain_answer_prob": "retain",
-    "real_authors_answer_prob": "real_authors",
-    "world_facts_answer_prob": "world_facts",
-    "truth_ratio": "forget",
-    "retain_truth_ratio": "retain",
-    "real_authors_truth_ratio": "real_authors",
-    "world_facts_truth_ratio": "world_facts",
-    "mia_zlib_auc": "forget",
-    "mia_min_k_auc": "forget",
-    "mia_min_k_plus_plus_auc": "forget",
-    "privleak": "forget",
-    "extraction_strength": "forget",
-    # shadow-model evidence and relearn time (mubench_hf/evidence): all read the forget set
-    "ulira_accuracy": "forget",
-    "ulira_auc": "forget",
-    "ulira_worst_example_accuracy": "forget",
-    "epsilon_forgetting_quality": "forget",
-    "epsilon_median": "forget",
-    "relearn_steps": "forget",
-    "relearn_final_forget_accuracy": "forget",
-}
-METRIC_LABELS = {
-    "forget_accuracy": "Forget accuracy",
-    "retain_accuracy": "Retain accuracy",
-    "test_accuracy": "Test accuracy",
-    "validation_accuracy": "Validation accuracy",
-    "ood_accuracy": "OOD accuracy",
-    "mia_efficacy": "MIA efficacy",
-    "mia_efficacy_lr": "MIA efficacy (logistic-regression attack)",
-    "mia_test_nonmember_rate": "Test samples the MIA judges non-member",
-    "mia_loss_auc": "Loss-attack AUC, retain vs test",
-    "mia_forget_loss_auc": "Loss-attack AUC, forget vs test",
-    "knowledge_gap": "Knowledge gap",
-    "zrf": "ZRF",
-    "mubench_score": "MU-Bench score",
-    "gap_to_retrain": "Gap to retrain",
-    "forget_quality": "Forget quality",
-    "forget_rouge_l": "Forget ROUGE-L recall",
-    "retain_rouge_l": "Retain ROUGE-L recall",
-    "real_authors_rouge_l": "Real-authors ROUGE-L recall",
-    "world_facts_rouge_l": "World-facts ROUGE-L recall",
-    "test_rouge_l": "Test ROUGE-L recall",
-    "validation_rouge_l": "Validation ROUGE-L recall",
-    "forget_answer_prob": "Forget answer probability",
-    "retain_answer_prob": "Retain answer probability",
-    "real_authors_answer_prob": "Real-authors answer probability (normalised)",
-    "world_facts_answer_prob": "World-facts answer probability (normalised)",
-    "truth_ratio": "Truth ratio (forget)",
-    "retain_truth_ratio": "Retain truth ratio",
-    "real_authors_truth_ratio": "Real-authors truth ratio",
-    "world_facts_truth_ratio": "World-facts truth ratio",
-    "model_utility": "Model utility",
-    "mia_zlib_auc": "zlib-attack AUC, forget vs holdout",
-    "mia_min_k_auc": "Min-k % attack AUC, forget vs holdout",
-    "mia_min_k_plus_plus_auc": "Min-k %++ attack AUC, forget vs holdout",
-    "privleak": "PrivLeak (%, relative to retrain)",
-    "extraction_strength": "Extraction strength",
-    "truncated_prompts": "Prompts cut to fit the context",
-    "ulira_accuracy": "U-LiRA accuracy, unlearned vs retrained (0.5 = indistinguishable)",
-    "ulira_auc": "U-LiRA AUC, unlearned vs retrained",
-    "ulira_worst_example_accuracy": "U-LiRA accuracy on the most exposed forget example",
-    "epsilon_score": "NeurIPS'23 challenge score (forgetting quality x utility ratios)",
-    "epsilon_forgetting_quality": "NeurIPS'23 forgetting quality F",
-    "epsilon_retain_ratio": "Retain accuracy, unlearned / retrained (NeurIPS'23)",
-    "epsilon_test_ratio": "Test accuracy, unlearned / retrained (NeurIPS'23)",
-    "epsilon_median": "Median per-example epsilon (NeurIPS'23)",
-    "relearn_steps": "Relearn steps to the original forget accuracy (capped)",
-    "relearn_reached": "Relearning reached the original forget accuracy (1 = yes, 0 = stopped at the cap)",
-    "relearn_cap": "Relearn step cap",
-    "relearn_target_accuracy": "Relearn target forget accuracy",
-    "relearn_final_forget_accuracy": "Forget accuracy when relearning stopped",
-}
-# Where a generation task's metric shares a name with a classification one but not its meaning: the
-# sequence LOSS attack compares forget with holdout, the classifier's compares retain with test.
-GENERATION_METRICS = {"mia_loss_auc": ("LOSS-attack AUC, forget vs holdout", "forget")}
-
-
-# Bootstrap interval bounds ride along as their own metrics (``forget_accuracy_ci_low``), so a card's
-# ``model-index`` round-trips them; the card's table folds them into their metric's row.
-INTERVAL_SUFFIXES = {"_ci_low": "95 % interval, lower bound", "_ci_high": "95 % interval, upper bound"}
+# A metric's label (``metric_label``) and split (``metric_split``, model-index's ``dataset.split``) come
+# from its declaration (mubench_hf.metrics.declarations), so a metric declared by a plugin is labelled and
+# placed in model-index like a built-in one.
 
 
 def interval_of(metric: str) -> tuple[str, str] | None:
-    """``("forget_accuracy", "_ci_low")`` for ``forget_accuracy_ci_low``; ``None`` for a plain metric."""
-    for suffix in INTERVAL_SUFFIXES:
-        if metric.endswith(suffix) and len(metric) > len(suffix):
-            return metric.removesuffix(suffix), suffix
-    return None
+    """``("forget_accuracy", "_ci_low")`` for ``forget_accuracy_ci_low``; ``None`` for a plain metric.
 
-
-def metric_label(metric: str, kind: str = "classification") -> str:
-    """A readable name: ``Forget accuracy``, ``Forget accuracy of the retrained model``, ``Gap in ...``;
-    ``kind`` is the task's (``"generation"`` tasks name a few metrics differently)."""
-    interval = interval_of(metric)
-    if interval:
-        return f"{metric_label(interval[0], kind)} ({INTERVAL_SUFFIXES[interval[1]]})"
-    if kind == "generation" and metric in GENERATION_METRICS:
-        return GENERATION_METRICS[metric][0]
-    if metric in METRIC_LABELS:
-        return METRIC_LABELS[metric]
-    if metric.startswith("retrain_"):
-        return f"{metric_label(metric.removeprefix('retrain_'), kind)} of the retrained model"
-    if metric.startswith("original_"):
-        return f"{metric_label(metric.removeprefix('original_'), kind)} of the original model"
-    if metric.startswith("gap_"):
-        return f"Gap to retrain in {metric_label(metric.removeprefix('gap_'), kind).lower()}"
-    return metric
-
-
-def metric_split(metric: str, kind: str = "classification") -> str | None:
-    """The split a metric is measured on (``retrain_forget_accuracy`` → ``forget``), or ``None``."""
-    interval = interval_of(metric)
-    if interval:
-        return metric_split(interval[0], kind)
-    base = metric.removeprefix("retrain_").removeprefix("original_")
-    if kind == "generation" and base in GENERATION_METRICS:
-        return GENERATION_METRICS[base][1]
-    return METRIC_SPLITS.get(base)
+    Bootstrap interval bounds ride along as their own metrics, so a card's ``model-index`` round-trips
+    them; the card's table folds them into their metric's row."""
+    derived = derived_of(metric)
+    if derived is None or derived[0] not in INTERVAL_SUFFIXES:
+        return None
+    return derived[1], derived[0]
 
 
 def _table_rows(scores: Mapping[str, float], kind: str = "classification") -> list[dict[str, Any]]:

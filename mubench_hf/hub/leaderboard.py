@@ -21,6 +21,7 @@ from typing import Any
 from huggingface_hub import ModelCard
 
 from ..errors import MubenchError
+from ..metrics.declarations import headline_metrics
 from ..sweeps.ranking import (
     FORGET_QUALITY,
     GENERATION_RANKING_RULE,
@@ -35,26 +36,15 @@ from .cards import CARD_TAGS, SCORE_METRIC, read_provenance, read_results
 from .client import hub_api, hub_errors
 
 INFO_COLUMNS = ["rank", "task", "config", "model", "kind", "method", "seed"]
-METRIC_COLUMNS = [
-    SCORE_METRIC,
-    "gap_to_retrain",
-    "forget_accuracy",
-    "retain_accuracy",
-    "test_accuracy",
-    "mia_efficacy",
-    "knowledge_gap",
-    "zrf",
-    # generation tasks (a column is shown only where some row has it)
-    FORGET_QUALITY,
-    MODEL_UTILITY,
-    "forget_rouge_l",
-    "retain_rouge_l",
-    "truth_ratio",
-    "privleak",
-]
 TAIL_COLUMNS = ["unlearn_time_s", "source"]
 MARKDOWN_NAME = "leaderboard.md"
 CSV_NAME = "leaderboard.csv"
+
+
+def metric_columns() -> list[str]:
+    """The headline metrics, in their declared order: every metric declared with a leaderboard ``column``
+    (:mod:`mubench_hf.metrics.declarations`), plugins' included; a table shows those some row holds."""
+    return [name for name in headline_metrics() if name not in TAIL_COLUMNS]
 
 
 def row_from_card(card: ModelCard, model: str, source: str) -> dict[str, Any]:
@@ -226,9 +216,10 @@ def _cell(value: Any) -> str:
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
     """The fixed columns, then any other metric found in the rows (alphabetically)."""
-    fixed = INFO_COLUMNS + METRIC_COLUMNS + TAIL_COLUMNS
+    metrics = metric_columns()
+    fixed = INFO_COLUMNS + metrics + TAIL_COLUMNS
     extra = sorted({key for row in rows for key in row} - set(fixed))
-    return INFO_COLUMNS + METRIC_COLUMNS + extra + TAIL_COLUMNS
+    return INFO_COLUMNS + metrics + extra + TAIL_COLUMNS
 
 
 def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
@@ -243,12 +234,11 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
     ]
     if not rows:
         return "\n".join([*lines, "", "No models found.", ""])
+    metrics = metric_columns()
     for (task, config), group in groupby(rows, key=lambda r: (r.get("task"), r.get("config"))):
         group = list(group)
         shown = [
-            c
-            for c in INFO_COLUMNS + METRIC_COLUMNS + ["unlearn_time_s"]
-            if any(r.get(c) is not None for r in group)
+            c for c in INFO_COLUMNS + metrics + ["unlearn_time_s"] if any(r.get(c) is not None for r in group)
         ]
         shown = [c for c in shown if c not in ("task", "config")]
         if task_kind_of(task) == "generation":
@@ -265,9 +255,7 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
             "",
         ]
         lines.append("| " + " | ".join(shown) + " |")
-        lines.append(
-            "|" + "|".join("---:" if c in METRIC_COLUMNS or c == "rank" else "---" for c in shown) + "|"
-        )
+        lines.append("|" + "|".join("---:" if c in metrics or c == "rank" else "---" for c in shown) + "|")
         lines += ["| " + " | ".join(_cell(row.get(c)) for c in shown) + " |" for row in group]
     return "\n".join(lines) + "\n"
 

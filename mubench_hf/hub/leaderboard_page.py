@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import MubenchError
 from ..sweeps.ranking import RANKING_RULE
-from .leaderboard import INFO_COLUMNS, METRIC_COLUMNS
+from .leaderboard import INFO_COLUMNS, metric_columns
 
 PAGE_NAME = "index.html"
 SPACE_CARD = "README.md"
@@ -35,8 +35,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # --------------------------------------------------------------------------- columns and cells
 def metric_bases(rows: Iterable[dict[str, Any]]) -> list[str]:
-    """The metrics the rows hold (``forget_accuracy`` for ``forget_accuracy_mean`` too): the leaderboard's
-    own metric order first, then the others A-Z, the unlearning time last."""
+    """The metrics the rows hold (``forget_accuracy`` for ``forget_accuracy_mean`` too): the declared
+    headline metrics first (:func:`~mubench_hf.hub.leaderboard.metric_columns`, plugins' included), then
+    the others A-Z, the unlearning time last."""
     found: set[str] = set()
     for row in rows:
         for key, value in row.items():
@@ -44,7 +45,7 @@ def metric_bases(rows: Iterable[dict[str, Any]]) -> list[str]:
                 continue
             base = next((key[: -len(s)] for s in STAT_SUFFIXES if key.endswith(s) and len(key) > len(s)), key)
             found.add(base)
-    ordered = [m for m in METRIC_COLUMNS if m in found]
+    ordered = [m for m in metric_columns() if m in found]
     ordered += sorted(found - set(ordered) - {"unlearn_time_s"})
     return ordered + (["unlearn_time_s"] if "unlearn_time_s" in found else [])
 

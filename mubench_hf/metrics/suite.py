@@ -33,6 +33,7 @@ from mubench_hf.metrics.mia import membership_attack_from_outputs
 from mubench_hf.metrics.mia_loss import loss_attack_auc_from_losses
 from mubench_hf.metrics.mia_lr import membership_attack_lr_from_outputs
 from mubench_hf.metrics.outputs import SplitOutputs
+from mubench_hf.metrics.plugin_metrics import ClassificationInputs, compute_plugin_metrics
 from mubench_hf.metrics.score import max_test_change_for, mubench_score
 from mubench_hf.metrics.suite_inputs import (
     OPTIONAL_SPLITS,
@@ -120,7 +121,9 @@ def compute_unlearning_metrics(
         teacher: ``zrf``. With ``original_test_accuracy``: ``mubench_score``. With ``retrain_logits``:
         ``forget_quality``, ``forget_quality_ks_statistic``, ``gap_to_retrain``,
         ``gap_forget_accuracy``, ``gap_retain_accuracy``, ``gap_test_accuracy``, ``gap_mia_efficacy``
-        and every metric above for the retrained model, prefixed ``retrain_``.
+        and every metric above for the retrained model, prefixed ``retrain_``. Metrics declared with a
+        compute function (plugins, :mod:`mubench_hf.metrics.declarations`) are added under their names,
+        for the retrained model too.
     """
     outputs = validated_outputs(logits, labels, num_labels)
     settings = _settings(
@@ -136,6 +139,7 @@ def compute_unlearning_metrics(
     )
     metrics = _model_metrics(outputs, settings, model_index=0)
     if retrain_logits is None:
+        metrics.update(_plugin_metrics(outputs, None, settings))
         return metrics
     reference = retrain_outputs(retrain_logits, outputs)
     # The reference is scored by its own rule, not the reported method's: MU-Bench's lenient allowance
@@ -145,8 +149,20 @@ def compute_unlearning_metrics(
     metrics["forget_quality"] = quality.p_value
     metrics["forget_quality_ks_statistic"] = quality.ks_statistic
     metrics.update(gap_to_retrain(metrics, retrain_metrics))
+    metrics.update(_plugin_metrics(outputs, reference, settings))
+    retrain_metrics.update(_plugin_metrics(reference, None, settings))
     metrics.update({f"retrain_{name}": value for name, value in retrain_metrics.items()})
     return metrics
+
+
+def _plugin_metrics(
+    outputs: dict[str, SplitOutputs], reference: dict[str, SplitOutputs] | None, settings: _Settings
+) -> dict[str, float]:
+    """The metrics declared with a compute function (:mod:`mubench_hf.metrics.plugin_metrics`)."""
+    inputs = ClassificationInputs(
+        outputs=outputs, retrain=reference, num_labels=settings.num_labels, seed=settings.seed
+    )
+    return compute_plugin_metrics("classification", inputs)
 
 
 def interval_rng(seed: int, model_index: int, metric: str) -> np.random.Generator:

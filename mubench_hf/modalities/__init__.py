@@ -1,7 +1,8 @@
 """Modalities as plug-ins: one ``Modality`` object per kind of input (see ``base``).
 
-The shipped ones (``image``, ``text``) register themselves on import; another is one module that
-subclasses ``Modality`` and calls ``register_modality``.
+The shipped ones (``image``, ``text``, ...) register themselves on import; another is one module that
+subclasses ``Modality`` and calls ``register_modality``, or, from another distribution, an entry point in
+the group ``mubench_hf.modalities`` naming the ``Modality`` (loaded on first use, see ``mubench_hf.plugins``).
 """
 
 from . import audio, image, image_text, text, video  # noqa: F401  (registers the shipped modalities)
@@ -11,6 +12,7 @@ from .base import (
     UnknownModalityError,
     get_modality,
     list_modalities,
+    load_modality_plugins,
     register_modality,
     unregister_modality,
 )
@@ -21,6 +23,7 @@ __all__ = [
     "UnknownModalityError",
     "get_modality",
     "list_modalities",
+    "load_modality_plugins",
     "register_modality",
     "unregister_modality",
 ]

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any, ClassVar
 
 import datasets
 
 from ..errors import MubenchError
+from ..plugins import MODALITIES_GROUP, load_plugins, plugin_errors_note
 
 # The task's label column. Defined here, below tasks, so transforms can default to it; tasks re-export it.
 LABEL_COLUMN = "label"
@@ -171,15 +173,43 @@ def unregister_modality(name: str) -> None:
 
 
 def get_modality(name: str) -> Modality:
-    """The registered modality called ``name``."""
+    """The registered modality called ``name`` (a name not registered yet loads the modality plugins)."""
+    if isinstance(name, str) and name not in _MODALITIES:
+        load_modality_plugins()
     try:
         return _MODALITIES[name]
     except (KeyError, TypeError):
         raise UnknownModalityError(
             f"unknown modality {name!r}; known modalities: {', '.join(list_modalities())}"
+            f"{plugin_errors_note(MODALITIES_GROUP)}"
         ) from None
 
 
 def list_modalities() -> list[str]:
-    """Names of the registered modalities."""
+    """Names of the registered modalities: the built-in ones, and the plugins' once they were loaded
+    (:func:`load_modality_plugins`; ``get_modality`` and the task plugins load them). Listing does not load
+    them itself: the built-in tasks ask for this list while ``mubench_hf.tasks`` is being imported, and a
+    plugin module that imports ``mubench_hf.tasks`` must not be loaded then."""
     return sorted(_MODALITIES)
+
+
+def load_modality_plugins() -> None:
+    """Register the modalities of the ``mubench_hf.modalities`` entry points, once per process."""
+    load_plugins(MODALITIES_GROUP, _load_modality_plugin)
+
+
+def _load_modality_plugin(point: Any) -> None:
+    """An entry point's object: a ``Modality`` instance or subclass (registered here), or a module that
+    registered its modalities on import."""
+    loaded = point.load()
+    if isinstance(loaded, type) and issubclass(loaded, Modality):
+        known = _MODALITIES.get(getattr(loaded, "name", ""))
+        loaded = known if type(known) is loaded else loaded()
+    if isinstance(loaded, Modality):
+        if _MODALITIES.get(loaded.name) is not loaded:
+            register_modality(loaded)
+    elif not isinstance(loaded, ModuleType):
+        raise MubenchError(
+            f"a mubench_hf.modalities entry point names a Modality (instance or subclass) or a module that "
+            f"registers one, not a {type(loaded).__name__}"
+        )

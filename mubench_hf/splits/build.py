@@ -22,6 +22,7 @@ from ..errors import MubenchError
 from ..tasks import SAMPLE_ID_COLUMN, Task, get_task
 from ..tasks.base import SourceLike
 from .card import render_card
+from .declared_tasks import DECLARATION_KEY, declaration_of
 from .inputs import check_seed, describe_ood, describe_source, resolve_classes, resolve_order
 from .layout import EVAL_SPLITS, plan_configs, plan_segments
 from .manifest import (
@@ -182,6 +183,8 @@ def build_splits(
             **({"deletion_unit": "group", "num_groups": num_units} if row_groups is not None else {}),
             "num_train": num_train,
             "features": spec.features.to_dict(),
+            # a task file's declaration, so later commands on this repo know the task without the file
+            **({DECLARATION_KEY: declaration} if (declaration := declaration_of(spec)) else {}),
             "configs": configs,
             "split_sizes": sizes,
             "files": files,

@@ -6,7 +6,8 @@ and runs on any task (digits by default, offline).
 * ``curriculum``: SuperLoss-weighted per-sample losses vs the plain method (:mod:`.curriculum`);
 * ``scalability``: deletion ratio 1 … 10 % and backbone width, metrics and unlearning time (:mod:`.scalability`);
 * ``bias``: forget sets skewed toward one class vs uniform ones of the same size (:mod:`.bias`);
-* ``lr-search``: each method's learning rate picked on validation only, for a grid file (:mod:`.lr_search`).
+* ``lr-search``: each method's learning rate picked on validation only, for a grid file (:mod:`.lr_search`);
+* ``hpo``: each method's declared search space searched with Optuna (TPE, pruning) in a database (:mod:`.hpo`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ STUDIES: dict[str, tuple[str, str]] = {
     "lr-search": (
         "mubench_hf.studies.lr_search",
         "each method's learning rate picked on validation, never test",
+    ),
+    "hpo": (
+        "mubench_hf.studies.hpo",
+        "Optuna search of each method's hyper-parameters on validation, in a resumable database",
     ),
 }
 

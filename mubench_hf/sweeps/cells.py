@@ -15,6 +15,7 @@ import math
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,11 +149,17 @@ def _quiet(trainer: Any) -> None:
 
 
 def unlearn_cell(
-    cell: Cell, *, lora_rank: int = 0, lora_alpha: int | None = None, objective: Any = None
+    cell: Cell,
+    *,
+    lora_rank: int = 0,
+    lora_alpha: int | None = None,
+    objective: Any = None,
+    before_training: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """What a cell does: prepare its splits and base model, run the method's trainer, score it (and
     save the model when asked). Studies run variants through the same path: LoRA adapters of
-    ``lora_rank`` (``lora_alpha``, default 2·r), or another task objective (``objective(base)``)."""
+    ``lora_rank`` (``lora_alpha``, default 2·r), another task objective (``objective(base)``), or
+    ``before_training(trainer)`` called on the built trainer (a search adds its pruning callback there)."""
     from ..objectives import objective_for
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import get_spec
@@ -177,6 +184,8 @@ def unlearn_cell(
     kwargs = {} if objective is None else {"objective": objective(objective_for(prepared.task.kind))}
     trainer = unlearning_trainer(prepared, args, **kwargs)
     _quiet(trainer)
+    if before_training is not None:
+        before_training(trainer)
     trainer.train()
     report = trainer.evaluate_unlearning()  # also writes unlearning_results.json + predictions.npz
     trainer.create_model_card()

@@ -3,7 +3,7 @@
 A grid comes from ``mubench run`` flags or from a YAML/JSON file with these keys (all but ``task``
 optional)::
 
-    task: digits
+    task: digits                 # or a task file's path (relative to the grid file): my_task.yaml
     methods: all                 # or a list: [retrain, salun, random_label]
     ratios: [1, 2.5, 10]         # deletion percentages in (0, 100]: config <task>_del<p>
     classes: [3]                 # class-wise configs <task>_class<k> (label indices or names; default none)
@@ -100,9 +100,14 @@ def make_grid(values: dict[str, Any]) -> Grid:
     if not isinstance(values, dict):
         raise MubenchError(f"a grid must be a mapping of keys to values, got {type(values).__name__}")
     check_top_level(values)
-    from ..tasks import get_task
+    from ..splits.declared_tasks import register_repo_tasks
+    from ..tasks import TASKS, get_task
+    from ..tasks.task_file import is_task_file_path
 
-    spec = get_task(values["task"])  # raises with the known task names
+    # a sweep folder whose splits were built from a task file knows the task without the file
+    if values["task"] not in TASKS and not is_task_file_path(values["task"]):
+        register_repo_tasks(Path(values.get("output", "runs")) / "mubench")
+    spec = get_task(values["task"])  # a task file's path registers it; an unknown name lists the known ones
     task = spec.name
     grid = Grid(
         task=task,
@@ -135,4 +140,9 @@ def default_model(task: str) -> str:
 def load_grid(path: str | Path, overrides: dict[str, Any] | None = None) -> Grid:
     """Read a YAML or JSON grid file; ``overrides`` (e.g. CLI flags) replace its keys."""
     values = read_config_file(path, what="grid file")
+    from ..tasks.task_file import is_task_file_path
+
+    task = values.get("task")
+    if is_task_file_path(task) and not Path(task).expanduser().is_absolute():
+        values["task"] = str(Path(path).parent / task)  # relative to the grid file, as a reader expects
     return make_grid({**values, **(overrides or {})})

@@ -13,33 +13,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ..metrics.declarations import metric_spec, plugin_headline_metrics
 from .figures import forget_vs_test, metric_bars, quality_vs_utility
 from .files import write_text_if_changed
 from .grid import RETRAIN
 from .ranking import GENERATION_RANKING_RULE, RANKING_RULE, describe_metric, rank_for, task_kind_of
 
-# (column title, metric): the leaderboard's columns. Lower gap is better; higher score is better.
-TABLE_COLUMNS = (
-    ("forget acc before", "original_forget_accuracy"),  # the base model's: before/after in one row
-    ("forget acc", "forget_accuracy"),
-    ("retain acc", "retain_accuracy"),
-    ("test acc", "test_accuracy"),
-    ("gap to retrain ↓", "gap_to_retrain"),
-    ("MU-Bench score ↑", "mubench_score"),
-    ("MIA efficacy", "mia_efficacy"),
-    ("time (s)", "unlearn_time_s"),
-)
-# Generation tasks are read on TOFU's axes: forget quality and model utility, with ROUGE-L before/after.
-GENERATION_TABLE_COLUMNS = (
-    ("forget ROUGE-L before", "original_forget_rouge_l"),
-    ("forget ROUGE-L", "forget_rouge_l"),
-    ("retain ROUGE-L", "retain_rouge_l"),
-    ("forget quality ↑", "forget_quality"),
-    ("model utility ↑", "model_utility"),
-    ("truth ratio", "truth_ratio"),
-    ("PrivLeak", "privleak"),
-    ("time (s)", "unlearn_time_s"),
-)
+# The built-in metrics of each kind's table, in order; each column's title is its metric's declared
+# ``column`` (mubench_hf.metrics.declarations), ``original_<metric>`` the original model's value ("... before":
+# before/after in one row). Generation tasks are read on TOFU's axes: forget quality and model utility.
+TABLE_METRICS = (
+    "original_forget_accuracy", "forget_accuracy", "retain_accuracy", "test_accuracy", "gap_to_retrain",
+    "mubench_score", "mia_efficacy", "unlearn_time_s",
+)  # fmt: skip
+GENERATION_TABLE_METRICS = (
+    "original_forget_rouge_l", "forget_rouge_l", "retain_rouge_l", "forget_quality", "model_utility",
+    "truth_ratio", "privleak", "unlearn_time_s",
+)  # fmt: skip
 
 
 def task_kind(rows: list[dict[str, Any]]) -> str:
@@ -48,7 +38,22 @@ def task_kind(rows: list[dict[str, Any]]) -> str:
 
 
 def table_columns(kind: str) -> tuple[tuple[str, str], ...]:
-    return GENERATION_TABLE_COLUMNS if kind == "generation" else TABLE_COLUMNS
+    """(column title, metric) of the table of task kind ``kind``: the built-in layout, with the plugin
+    metrics declared with a leaderboard column before the time."""
+    layout = GENERATION_TABLE_METRICS if kind == "generation" else TABLE_METRICS
+    plugins = [spec.name for spec in plugin_headline_metrics(kind) if spec.name not in layout]
+    names = [*layout[:-1], *plugins, layout[-1]]
+    return tuple((column_title(name, kind), name) for name in names)
+
+
+def column_title(metric: str, kind: str) -> str:
+    """A metric's declared leaderboard title; ``original_<metric>``: that title + " before"."""
+    spec = metric_spec(metric, kind)
+    if spec is not None and spec.column:
+        return spec.column
+    if metric.startswith("original_"):
+        return f"{column_title(metric.removeprefix('original_'), kind)} before"
+    return metric
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from ..errors import MubenchError
 from ..faults import classify
 from .grid import Grid
-from .references import Reference, base_dir, base_reference, retrain_dir, retrain_reference
+from .references import Reference, base_dir, base_reference, retrain_dir, retrain_reference, splits_dir
 
 INSTALL_HINT = "pip install 'mubench-hf[ray]' (or pip install ray)"
 
@@ -125,11 +125,15 @@ def _absolute(grid: Grid) -> Grid:
 
 
 # --------------------------------------------------------------------------- the tasks (run on workers)
-def _setup_worker(num_cpus: float) -> None:
+def _setup_worker(num_cpus: float, grid: Grid) -> None:
     import datasets
     import torch
     import transformers
 
+    from ..splits.declared_tasks import register_repo_tasks
+
+    # a task declared in a task file: the worker learns it from the splits the driver built
+    register_repo_tasks(splits_dir(grid))
     torch.set_num_threads(max(1, int(num_cpus)))
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
@@ -141,7 +145,7 @@ def reference_task(grid: Grid, kind: str, config: str | None, seed: int, splits_
     that Ray waits for them); returns its weights digest."""
     from .runner import make_one_reference
 
-    _setup_worker(num_cpus)
+    _setup_worker(num_cpus, grid)
     if kind == "base":
         reference = base_reference(grid, seed, splits_hash)
     else:
@@ -156,7 +160,7 @@ def cell_task(grid: Grid, config: str, seed: int, method: str, splits_hash: str,
 
     from .runner import finish_cell, make_cell
 
-    _setup_worker(num_cpus)
+    _setup_worker(num_cpus, grid)
     cell = make_cell(grid, config, seed, method, splits_hash, base_digest, retrain_digest)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*pin_memory.*")  # as the local backend does

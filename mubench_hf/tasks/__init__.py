@@ -2,7 +2,7 @@
 
 from . import builtin  # noqa: F401  (registers the shipped tasks)
 from .base import LABEL_COLUMN, SAMPLE_ID_COLUMN, HubSource, OODSource, Task
-from .registry import TASKS, get_task, list_tasks, register_task
+from .registry import TASKS, get_task, list_tasks, register_task, task_source
 
 __all__ = [
     "LABEL_COLUMN",
@@ -14,4 +14,5 @@ __all__ = [
     "get_task",
     "list_tasks",
     "register_task",
+    "task_source",
 ]

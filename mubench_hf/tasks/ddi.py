@@ -60,7 +60,9 @@ import datasets
 import numpy as np
 
 from ..errors import MubenchError
+from .base import HubSource
 from .go_relations import TinyTokenizerTask
+from .registry import register_task
 from .sources import SourceLike
 
 DDI_REPO = "bigbio/ddi_corpus"
@@ -275,3 +277,21 @@ def _split_documents(documents: datasets.Dataset) -> tuple[datasets.Dataset, dat
         documents.select([i for i, h in enumerate(is_held) if not h]),
         documents.select([i for i, h in enumerate(is_held) if h]),
     )
+
+
+DDI = register_task(
+    DdiTask(
+        name="ddi",
+        modality="text",
+        class_names=DDI_CLASS_NAMES,
+        description="DDI-2013 drug-drug interactions: a pair of drugs in a DrugBank/MedLine sentence, both "
+        "masked as @DRUG$ (BLURB's input), classed false/mechanism/advise/effect/int.",
+        hub=HubSource(DDI_REPO, revision=DDI_REVISION, config_name=DDI_CONFIG),
+        validation_split="validation",
+        license="cc-by-nc-4.0",
+        source_citation=DDI_CITATION,
+        split_note="the Hub's parquet conversion of bigbio/ddi_corpus (ddi_corpus_source, BRAT documents); "
+        "every entity pair of a sentence is a row; validation = 10 % of the train documents (rng seed 0)",
+        tiny_words=DDI_TINY_WORDS,
+    )
+)

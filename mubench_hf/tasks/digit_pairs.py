@@ -28,6 +28,7 @@ import numpy as np
 
 from .digits import load_digits_splits
 from .multi_input import MultiInputTask
+from .registry import register_task
 
 DIGIT_PAIRS_SEED = 0
 DIGIT_PAIRS_SIZES = {"train": 4000, "validation": 400, "test": 800}
@@ -212,3 +213,18 @@ class DigitPairsTask(MultiInputTask):
         from ..reference_models.recipe import DIGIT_PAIRS_RECIPE
 
         return dict(DIGIT_PAIRS_RECIPE)
+
+
+DIGIT_PAIRS = register_task(
+    DigitPairsTask(
+        name="digit_pairs",
+        modality="image_text",
+        class_names=DIGIT_PAIRS_CLASS_NAMES,
+        description="Two scikit-learn digits and a sentence about them (NLVR2-shaped: is it true?), offline.",
+        loader=load_digit_pairs_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        split_note="pairs of the digits task's split images, balanced true/false, seed 0: "
+        "4,000 train / 400 validation / 800 test",
+    )
+)

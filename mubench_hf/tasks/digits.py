@@ -15,6 +15,9 @@ import datasets
 import numpy as np
 from PIL import Image
 
+from .base import Task
+from .registry import register_task
+
 DIGITS_SPLIT_SEED = 0
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_VALIDATION_FRACTION_OF_REST = 0.125
@@ -49,3 +52,17 @@ def load_digits_splits() -> datasets.DatasetDict:
         return datasets.Dataset.from_dict({"image": images, "label": labels[idx].tolist()}, features=features)
 
     return datasets.DatasetDict({"train": make(train), "validation": make(validation), "test": make(test)})
+
+
+DIGITS = register_task(
+    Task(
+        name="digits",
+        modality="image",
+        class_names=DIGITS_CLASS_NAMES,
+        description="scikit-learn's 1,797 handwritten 8x8 digits (UCI optical recognition), offline.",
+        loader=load_digits_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        split_note="sklearn load_digits; stratified split, random_state=0: 1,257 train / 180 validation / 360 test",
+    )
+)

@@ -31,6 +31,8 @@ import pyarrow as pa
 from datasets.table import InMemoryTable
 
 from ..errors import MubenchError
+from .base import Task
+from .registry import register_task
 
 FASHION_MNIST_DIR_ENV = "MUBENCH_FASHION_MNIST_DIR"
 FASHION_MNIST_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
@@ -158,3 +160,22 @@ def load_fashion_mnist_splits(folder: str | os.PathLike | None = None) -> datase
             "test": _split(arrays["test_images"], arrays["test_labels"], features, "test"),
         }
     )
+
+
+FASHION_MNIST = register_task(
+    Task(
+        name="fashion_mnist",
+        modality="image",
+        class_names=FASHION_MNIST_CLASS_NAMES,
+        description="Fashion-MNIST: 70,000 28x28 grey clothing images in 10 classes, offline from Debian's "
+        "dataset-fashion-mnist files.",
+        loader=load_fashion_mnist_splits,
+        validation_split="validation",
+        deletion_fraction=FASHION_MNIST_DELETION_FRACTION,
+        license="mit",
+        source_citation=FASHION_MNIST_CITATION,
+        split_note="Debian dataset-fashion-mnist IDX files; validation = 6,000 train rows "
+        "(numpy default_rng(0) permutation): 54,000 train / 6,000 validation / 10,000 test; "
+        "deletion order 6,000 rows (10 % of the 60,000 source training images)",
+    )
+)

@@ -52,6 +52,7 @@ import numpy as np
 
 from ..errors import MubenchError
 from .base import Task
+from .registry import register_task
 
 GO_DB_ENV = "MUBENCH_GO_DB"
 GO_DB_FILE = "GO.sqlite"
@@ -413,3 +414,21 @@ class TinyTokenizerTask(Task):
         if _is_config_spec(source):
             return tiny_tokenizer(self.tiny_words)
         return super().load_processor(source, splits, trust_remote_code=trust_remote_code)
+
+
+GO_RELATIONS = register_task(
+    TinyTokenizerTask(
+        name="go_relations",
+        modality="text",
+        class_names=GO_RELATION_CLASS_NAMES,
+        description="Gene Ontology term pairs in a sentence with [E1]/[E2] markers, classed by their GO "
+        "relation (is_a, part_of, regulates, positively/negatively regulates): a DDI-shaped task, offline.",
+        loader=load_go_relations_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        source_citation=GO_CITATION,
+        split_note="Debian r-bioc-go.db 3.16 (GO 2022-07-01) direct edges, 800 per relation drawn with rng "
+        "seed 0, split 80/10/10 per relation (seed 1): 3,200 train / 400 validation / 400 test",
+        recipe=GO_RELATIONS_RECIPE,
+    )
+)

@@ -25,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .base import Task
+from .registry import register_task
 
 MOVING_DIGITS_SEED = 0
 FRAME_SIZE = 16
@@ -123,3 +124,19 @@ class MovingDigitsTask(Task):
         from ..reference_models.recipe import MOVING_DIGITS_RECIPE
 
         return dict(MOVING_DIGITS_RECIPE)
+
+
+MOVING_DIGITS = register_task(
+    MovingDigitsTask(
+        name="moving_digits",
+        modality="video",
+        class_names=MOVING_DIGITS_CLASS_NAMES,
+        description="Clips of scikit-learn's handwritten digits moving across a 16x16 frame for 8 frames; "
+        "the class is the motion (4 directions x 2 speeds), offline.",
+        loader=load_moving_digits_splits,
+        validation_split="validation",
+        license="cc-by-4.0",
+        split_note="one clip per sklearn digit, motions drawn with numpy default_rng(0); stratified split, "
+        "random_state=0: 1,257 train / 180 validation / 360 test",
+    )
+)

@@ -22,6 +22,7 @@ import datasets
 
 from ..errors import MubenchError
 from .multi_input import MultiInputTask
+from .registry import register_task
 from .sources import HubSource, SourceLike, load_hub_source, load_source
 
 NLVR2_REPO = "jialicheng/nlvr2"
@@ -160,7 +161,7 @@ def _with_image_pairs(raw: datasets.DatasetDict, root: Path, where: str) -> data
 
 
 def nlvr2_task() -> Nlvr2Task:
-    """The ``nlvr2`` task (registered in ``tasks.builtin``)."""
+    """The ``nlvr2`` task (registered at the bottom of this module)."""
     return Nlvr2Task(
         name="nlvr2",
         modality="image_text",
@@ -174,7 +175,7 @@ def nlvr2_task() -> Nlvr2Task:
 
 
 def tiny_imagenet_task() -> Any:
-    """The ``tiny_imagenet`` task (registered in ``tasks.builtin``)."""
+    """The ``tiny_imagenet`` task (registered at the bottom of this module)."""
     from .base import Task
 
     return Task(
@@ -187,3 +188,9 @@ def tiny_imagenet_task() -> Any:
         license="unknown",
         split_note="train (100,000) / valid (10,000, the labelled evaluation split) of zh-plus/tiny-imagenet",
     )
+
+
+NLVR2 = register_task(nlvr2_task())
+
+
+TINY_IMAGENET = register_task(tiny_imagenet_task())

@@ -109,6 +109,18 @@ def load_hub_source(source: HubSource, what: str, override: str) -> datasets.Dat
         ) from None
 
 
+def load_packaged_source(builder: str, what: str, fix: str, **kwargs: Any) -> datasets.DatasetDict:
+    """Local files through one of ``datasets``' packaged builders (``csv``, ``json``, ``parquet``,
+    ``imagefolder`` ...; no network), or an error naming ``what`` and ``fix``."""
+    try:
+        loaded = datasets.load_dataset(builder, **kwargs)
+    except Exception as err:  # whatever the builder raises for a file it cannot parse
+        raise MubenchError(f"{what} did not load ({type(err).__name__}: {_first_line(err)}); {fix}") from None
+    if not isinstance(loaded, datasets.DatasetDict):
+        raise MubenchError(f"{what} did not load as named splits")
+    return loaded
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0][:300] if text else type(err).__name__

@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from ..columns import column_numpy
 from ..errors import MubenchError
-from .base import LABEL_COLUMN, Task
+from .base import LABEL_COLUMN, HubSource, Task
+from .registry import register_task
 from .sources import SourceLike
 from .spoken_keywords import SPOKEN_KEYWORDS
 
@@ -91,3 +92,22 @@ class SpeechCommandsTask(Task):
             info=datasets.DatasetInfo(features=features),
             fingerprint=f"{ds._fingerprint}-superb-ks"[:64],
         )
+
+
+SPEECH_COMMANDS = register_task(
+    SpeechCommandsTask(
+        name="speech_commands",
+        modality="audio",
+        class_names=SPEECH_COMMANDS_CLASSES,
+        description="Speech Commands v0.01 keyword spotting as SUPERB ks: the ten core words, _silence_ and "
+        "_unknown_ (all other words), 1 s clips at 16 kHz.",
+        hub=HubSource(
+            SPEECH_COMMANDS_REPO, revision=SPEECH_COMMANDS_REVISION, config_name=SPEECH_COMMANDS_CONFIG
+        ),
+        validation_split="validation",
+        license="cc-by-4.0",
+        source_citation=SPEECH_COMMANDS_CITATION,
+        split_note="the Hub's parquet conversion of google/speech_commands v0.01; labels mapped onto SUPERB's "
+        "12 classes (words outside the ten, flagged is_unknown, become _unknown_)",
+    )
+)

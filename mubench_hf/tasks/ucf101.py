@@ -23,7 +23,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import MubenchError
-from .base import Task
+from .base import HubSource, Task
+from .registry import register_task
 
 UCF101_REPO = "flwrlabs/ucf101"
 UCF101_CITATION = """@article{soomro2012ucf101,
@@ -140,3 +141,17 @@ class FrameClipTask(Task):
                 else f"task {self.name!r}: split {name!r} has {feature.num_classes} classes, "
                 f"the task {self.num_labels}"
             )
+
+
+UCF101 = register_task(
+    FrameClipTask(
+        name="ucf101",
+        modality="video",
+        class_names=UCF101_CLASS_NAMES,
+        description="UCF101 split 1: 13,320 YouTube clips of 101 human actions (9,537 train / 3,783 test).",
+        hub=HubSource(UCF101_REPO, column_mapping={"label": "label"}),
+        license="unknown",
+        source_citation=UCF101_CITATION,
+        split_note="flwrlabs/ucf101 stores one row per frame; each (video_id, clip_id) becomes one H.264 clip",
+    )
+)

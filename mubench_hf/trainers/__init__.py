@@ -7,18 +7,29 @@ retain_dataset=...)`` returns the method's trainer (here ``SalUnTrainer``); ``.t
 
 from .bad_teaching import BadTeachingConfig, BadTeachingTrainer
 from .base import UnlearnTrainer
+from .boundary_expand import BoundaryExpandTrainer
+from .boundary_shrink import BoundaryShrinkConfig, BoundaryShrinkTrainer
+from .ceu import CEUConfig, CEUTrainer
+from .cf_k import CFkConfig, CFkTrainer
 from .config import UnlearnConfig
+from .conv_noise_finetune import ConvNoiseFinetuneConfig, ConvNoiseFinetuneTrainer
 from .data import DataUse
 from .delete import DeleteConfig, DeleteTrainer
 from .errors import NonFiniteLossError, UnknownMethodError
+from .eu_k import EUkConfig, EUkTrainer
 from .finetune import FinetuneTrainer
+from .fisher import FisherConfig, FisherTrainer
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
+from .gru import GRUConfig, GRUTrainer
 from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
+from .influence import InfluenceConfig, InfluenceTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
+from .neggrad_plus import NegGradPlusConfig, NegGradPlusTrainer
 from .npo import NPOConfig, NPOTrainer
+from .pdu import PDUConfig, PDUTrainer
 from .random_label import RandomLabelTrainer
 from .registry import (
     METHODS,
@@ -34,37 +45,64 @@ from .registry import (
 from .retrain import RetrainTrainer
 from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
+from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .ssd import SSDConfig, SSDTrainer
+from .successive_random_labels import SuccessiveRandomLabelsTrainer
+from .task_vector import TaskVectorConfig, TaskVectorTrainer
+from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
+from .unsir import UNSIRConfig, UNSIRTrainer
+from .wga import WGAConfig, WGATrainer
 
 __all__ = [
-    "METHODS",
-    "PLUGIN_GROUP",
     "BadTeachingConfig",
     "BadTeachingTrainer",
+    "BoundaryExpandTrainer",
+    "BoundaryShrinkConfig",
+    "BoundaryShrinkTrainer",
+    "CFkConfig",
+    "CFkTrainer",
+    "ConvNoiseFinetuneConfig",
+    "ConvNoiseFinetuneTrainer",
+    "CEUConfig",
+    "CEUTrainer",
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
+    "EUkConfig",
+    "EUkTrainer",
     "FinetuneTrainer",
+    "FisherConfig",
+    "FisherTrainer",
     "ForgetRetainConfig",
     "ForgetRetainTrainer",
     "GradAscentTrainer",
     "GradDiffConfig",
     "GradDiffTrainer",
+    "GRUConfig",
+    "GRUTrainer",
     "IdkConfig",
     "IdkDPOConfig",
     "IdkDPOTrainer",
     "IdkTrainer",
+    "InfluenceConfig",
+    "InfluenceTrainer",
     "L1SparseConfig",
     "L1SparseTrainer",
+    "METHODS",
     "MethodSpec",
     "NPOConfig",
     "NPOTrainer",
     "Needs",
+    "NegGradPlusConfig",
+    "NegGradPlusTrainer",
     "NonFiniteLossError",
+    "PLUGIN_GROUP",
     "RandomLabelTrainer",
+    "PDUConfig",
+    "PDUTrainer",
     "RMUConfig",
     "RMUTrainer",
     "RetrainTrainer",
@@ -72,12 +110,22 @@ __all__ = [
     "SSDTrainer",
     "SalUnConfig",
     "SalUnTrainer",
-    "SimNPOConfig",
-    "SimNPOTrainer",
     "ScrubConfig",
     "ScrubTrainer",
+    "SimNPOConfig",
+    "SimNPOTrainer",
+    "SuccessiveRandomLabelsTrainer",
+    "TransposedKernelsTrainer",
+    "UNSIRConfig",
+    "UNSIRTrainer",
+    "SatImpConfig",
+    "SatImpTrainer",
+    "TaskVectorConfig",
+    "TaskVectorTrainer",
     "UndialConfig",
     "UndialTrainer",
+    "WGAConfig",
+    "WGATrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",

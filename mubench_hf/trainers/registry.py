@@ -3,7 +3,8 @@
 A declaration (``MethodSpec``) says everything the rest of the product needs to know about a method:
 its name, trainer and config classes, what data it consumes, the paper it comes from, which frozen
 models it needs (the original model θo, a randomly initialised "incompetent" teacher), the task kinds
-it applies to, and settings that make it forget quickly on a small model (the digits demo and tests).
+it applies to, settings that make it forget quickly on a small model (the digits demo and tests), and
+the hyper-parameters ``mubench study hpo`` searches (``search_space``: see ``mubench_hf.search_space``).
 The trainer's ``method``/``data_use``/``config_class`` attributes, the config's default ``method``, the
 CLI's ``--method`` choices, the sweep's method list and defaults, and the model card's citation are
 all read from here.
@@ -17,14 +18,13 @@ for an unknown method) while the built-in methods keep working.
 from __future__ import annotations
 
 import importlib
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MubenchError
+from ..plugins import METHODS_GROUP, load_plugins, plugin_errors_note
 from .errors import UnknownMethodError
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .config import UnlearnConfig
     from .data import DataUse
 
-PLUGIN_GROUP = "mubench_hf.methods"
+PLUGIN_GROUP = METHODS_GROUP
 
 
 class Needs(str, Enum):
@@ -54,6 +54,8 @@ class MethodSpec:
     needs: tuple[Needs, ...] = ()
     kinds: tuple[str, ...] = ("classification",)
     quick_settings: Mapping[str, Any] = field(default_factory=dict)
+    # field -> mubench_hf.search_space.Range; empty: the search's default space (learning rate, length)
+    search_space: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def needs_original(self) -> bool:
@@ -66,8 +68,6 @@ class MethodSpec:
 
 METHODS: dict[str, type[UnlearnTrainer]] = {}  # name -> trainer class (kept for existing callers)
 SPECS: dict[str, MethodSpec] = {}
-PLUGIN_ERRORS: dict[str, str] = {}  # entry point name -> why it failed to load
-_plugins_loaded = False
 
 
 def register_method(
@@ -80,11 +80,17 @@ def register_method(
     needs: tuple[Needs | str, ...] = (),
     kinds: tuple[str, ...] = ("classification",),
     quick_settings: Mapping[str, Any] | None = None,
+    search_space: Mapping[str, Any] | None = None,
 ) -> MethodSpec:
     """Declare the method ``name`` (the only place its facts are written down) and return its spec.
 
     ``config`` defaults to ``UnlearnConfig`` (methods without hyper-parameters of their own).
+    ``search_space`` maps config fields to ``mubench_hf.search_space.Range`` (what ``mubench study hpo``
+    varies); left out, the search varies the learning rate and the training length.
     """
+    import dataclasses
+
+    from ..search_space import check_space
     from .config import UnlearnConfig
     from .data import DataUse as _DataUse
 
@@ -94,15 +100,18 @@ def register_method(
         raise MubenchError(f"method {name!r} is already registered by {SPECS[name].trainer.__name__}")
     if not citation.strip():
         raise MubenchError(f"method {name!r}: say which paper it comes from (citation=...)")
+    config = config or UnlearnConfig
+    space = check_space(name, search_space or {}, {f.name for f in dataclasses.fields(config)})
     spec = MethodSpec(
         name=name,
         trainer=trainer,
-        config=config or UnlearnConfig,
+        config=config,
         data_use=_DataUse(data_use),
         citation=citation.strip(),
         needs=tuple(Needs(n) for n in needs),
         kinds=tuple(kinds),
         quick_settings=dict(quick_settings or {}),
+        search_space=space,
     )
     # The class attributes the trainer reads are filled in from the declaration, never written twice.
     trainer.method, trainer.data_use, trainer.config_class = name, spec.data_use, spec.config
@@ -112,23 +121,10 @@ def register_method(
 
 
 def _ensure_loaded() -> None:
-    """The built-in methods (``mubench_hf.trainers``) and, once, the plugins."""
-    global _plugins_loaded
+    """The built-in methods (``mubench_hf.trainers``) and, once, the plugins (each entry point's module
+    registers its methods on import; see :mod:`mubench_hf.plugins`)."""
     importlib.import_module("mubench_hf.trainers")
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for point in entry_points(group=PLUGIN_GROUP):
-        try:
-            point.load()
-        except Exception as err:  # a broken plugin must not take the built-in methods down with it
-            message = f"{type(err).__name__}: {err}"
-            PLUGIN_ERRORS[point.name] = message
-            warnings.warn(
-                f"mubench-hf: the method plugin {point.name!r} ({point.value}) failed to load and is "
-                f"skipped: {message}",
-                stacklevel=2,
-            )
+    load_plugins(PLUGIN_GROUP)
 
 
 def get_spec(name: str) -> MethodSpec:
@@ -137,9 +133,9 @@ def get_spec(name: str) -> MethodSpec:
     try:
         return SPECS[name]
     except KeyError:
-        broken = "".join(f"; plugin {p!r} failed to load ({why})" for p, why in PLUGIN_ERRORS.items())
         raise UnknownMethodError(
-            f"unknown unlearning method {name!r}; known methods: {', '.join(list_methods())}{broken}"
+            f"unknown unlearning method {name!r}; known methods: {', '.join(list_methods())}"
+            f"{plugin_errors_note(PLUGIN_GROUP)}"
         ) from None
 
 
