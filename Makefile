@@ -48,9 +48,12 @@ demo: $(STAMP)
 demo-all: $(STAMP) system-deps
 	$(BIN)/mubench demo --all-modalities --output demo_all_modalities_out
 
+# lint-imports checks the layers declared in pyproject.toml ([tool.importlinter]): imports go downward only,
+# imports inside functions included, and no package holds an import cycle.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: lint system-deps
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not e2e"

@@ -58,9 +58,10 @@ def main() -> None:
         data_collator=data_collator_for("cifar10", processor),
     )  # fmt: skip
     trainer.train()
-    print(trainer.evaluate_unlearning())
+    report = trainer.evaluate_unlearning()
+    print(report)
     trainer.save_model()
-    trainer.create_model_card()
+    trainer.create_model_card(report=report)
     if args.push_org:
         push_splits(repo, f"{args.push_org}/mubench-splits")
         push_model(out / "base", base_id)

@@ -4,11 +4,17 @@ A method that raises is one failed cell and the sweep goes on; a full disk or a 
 every later cell the same way, so it stops the sweep with one clear message instead. The libraries
 underneath do not always raise ``OSError``: torch's zip writer reports a full disk as
 ``RuntimeError: ... unexpected pos ...`` and safetensors as ``SafetensorError: ... No space left``.
+
+Ctrl-C and SIGTERM (which the command line turns into a ``KeyboardInterrupt``) stop a training command at
+once: :func:`tidy_on_interrupt` removes the checkpoint it may have been writing at that moment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import MubenchError
@@ -71,3 +77,32 @@ def as_mubench_error(kind: str, err: BaseException, output: str | Path, finished
     return MubenchError(
         f"cannot write in the output folder {output} ({err}); make it writable or give another --output: {kept}"
     )
+
+
+CHECKPOINT_PREFIX = "checkpoint-"
+# Trainer writes a checkpoint's files one after the other and trainer_state.json last: without it, the
+# folder is a save cut short, which resume_from_checkpoint=True would pick as the latest and fail on.
+CHECKPOINT_COMPLETE_FILE = "trainer_state.json"
+
+
+def _checkpoints(output_dir: Path) -> set[Path]:
+    try:
+        return {p for p in output_dir.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)}
+    except OSError:
+        return set()
+
+
+@contextlib.contextmanager
+def tidy_on_interrupt(output_dir: str | Path) -> Iterator[None]:
+    """On Ctrl-C or SIGTERM inside the block (a ``KeyboardInterrupt``), remove the checkpoint folders the
+    block started and did not finish, then let the interrupt go on. Finished checkpoints stay (a rerun can
+    resume from them); what was there before the block is never touched."""
+    folder = Path(output_dir)
+    before = _checkpoints(folder)
+    try:
+        yield
+    except KeyboardInterrupt:
+        for checkpoint in _checkpoints(folder) - before:
+            if not (checkpoint / CHECKPOINT_COMPLETE_FILE).is_file():
+                shutil.rmtree(checkpoint, ignore_errors=True)
+        raise

@@ -139,6 +139,8 @@ def apply_lora(
 
     if r < 1:
         raise MubenchError(f"LoRA rank r must be a positive integer, got {r}")
+    if not alpha > 0:  # alpha 0 scales every update by 0: the adapters would train and change nothing
+        raise MubenchError(f"LoRA alpha must be > 0 (the update is scaled by alpha/r), got {alpha}")
     targets = list(target_modules) if target_modules else lora_target_modules(model)
     saved = (
         list(modules_to_save) if modules_to_save is not None else (head_modules(model) if train_head else [])

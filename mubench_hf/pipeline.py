@@ -94,7 +94,8 @@ def prepare(
 
         # a language model's output layer is its (often tied) embedding matrix: adapters only
         train_head = task.kind != "generation"
-        built, _ = apply_lora(built, r=lora_rank, alpha=lora_alpha or 2 * lora_rank, train_head=train_head)
+        alpha = 2 * lora_rank if lora_alpha is None else lora_alpha  # 0 is refused there, not replaced
+        built, _ = apply_lora(built, r=lora_rank, alpha=alpha, train_head=train_head)
     return Prepared(
         task=task,
         dataset=str(dataset),
@@ -113,7 +114,8 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
     from .trainers import UnlearnTrainer
 
     trainer_kwargs.setdefault("objective", objective_for(prepared.task.kind))
-    trainer = UnlearnTrainer(
+    trainer_kwargs.setdefault("dataset_repo", prepared.dataset)  # recorded in the model card
+    return UnlearnTrainer(
         model=prepared.model,
         args=args,
         splits=prepared.splits,
@@ -121,8 +123,6 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
         data_collator=prepared.collator,
         **trainer_kwargs,
     )
-    trainer.dataset_repo = prepared.dataset  # recorded in the model card
-    return trainer
 
 
 def scoring_trainer(
@@ -194,7 +194,6 @@ def score(
         )
     with tempfile.TemporaryDirectory() as scratch:
         trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
-        trainer.generation_settings = settings  # read by the generation report (None: its defaults)
         return evaluate_unlearning(
             trainer,
             prepared.splits,
@@ -206,4 +205,5 @@ def score(
             extra=extra,
             log=False,
             relearn=relearn,
+            generation=settings,
         )

@@ -62,9 +62,16 @@ def check_training_numbers(args: TrainingArguments) -> None:
         raise MubenchError(
             f"max_steps must be > 0 (or -1 to train for num_train_epochs), got {args.max_steps}"
         )
-    if args.max_steps == -1 and not float(args.num_train_epochs) > 0:
+    epochs = float(args.num_train_epochs)
+    if args.max_steps == -1 and not epochs > 0:
         raise MubenchError(
             f"num_train_epochs must be > 0, got {args.num_train_epochs} (or give max_steps > 0 instead)"
+        )
+    if not (math.isfinite(epochs) and epochs >= 0):
+        # max_steps > 0 overrides the epochs, but a negative count is a typo, never a setting
+        raise MubenchError(
+            f"num_train_epochs must be >= 0, got {args.num_train_epochs} (max_steps {args.max_steps} sets "
+            "the length of training here: leave num_train_epochs out or give a positive number)"
         )
     for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
         if int(getattr(args, name)) <= 0:

@@ -183,8 +183,8 @@ def test_config_fields_are_what_the_report_is_called_with(tmp_path: Path, monkey
     trainer = Trainer(UnlearnConfig(output_dir=str(tmp_path), method="grad_ascent", generation_batch_size=3))
     generation_unlearning_report(trainer, {"forget": forget}, log=False)
     assert (seen["batch_size"], seen["max_new_tokens"], seen["chat_template"]) == (3, 64, None)
-    trainer.generation_settings = GenerationSettings(max_new_tokens=2, chat_template="on")  # score()'s way
-    generation_unlearning_report(trainer, {"forget": forget}, log=False)
+    given = GenerationSettings(max_new_tokens=2, chat_template="on")  # score()'s way: an argument
+    generation_unlearning_report(trainer, {"forget": forget}, log=False, generation=given)
     assert (seen["max_new_tokens"], seen["chat_template"]) == (2, True)
     for bad in ({"generation_max_new_tokens": 0}, {"generation_chat_template": "yes"},
                 {"generation_batch_size": -2}):  # fmt: skip

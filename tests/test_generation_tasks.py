@@ -116,7 +116,9 @@ def test_ratio_too_small_for_the_groups_is_refused(tmp_path: Path) -> None:
 
 
 def test_class_configs_and_missing_upstream_order_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(MubenchError, match="not a label of task 'fictitious_authors'"):
+    with pytest.raises(
+        MubenchError, match="task 'fictitious_authors' is a generation task and has no classes"
+    ):
         build_splits(
             "fictitious_authors", tmp_path / "a", ratios=(5,), forget_classes=[0], show_progress=False
         )

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from huggingface_hub import ModelCard
 from trainer_testlib import accuracy, quiet_args
 from transformers import AutoModelForImageClassification
 
 from mubench_hf import MubenchError
 from mubench_hf.evaluation import RESULTS_FILE, load_predictions, save_predictions
-from mubench_hf.hub.cards import render_model_card
+from mubench_hf.hub.cards import read_provenance, read_results, render_model_card
 from mubench_hf.processing import prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
@@ -113,3 +114,21 @@ def test_report_needs_the_test_split(digits_base_model_dir, digits_del5, tmp_pat
         trainer.evaluate_unlearning()
     report = trainer.evaluate_unlearning(splits={"test": splits["test"]}, original_test_accuracy=0.9)
     assert np.isfinite(report["knowledge_gap"])
+
+
+def test_the_card_is_made_from_the_report_handed_over(digits_base_model_dir, digits_del5, tmp_path) -> None:
+    model = AutoModelForImageClassification.from_pretrained(digits_base_model_dir)
+    args = UnlearnConfig(method="grad_ascent", **quiet_args(tmp_path))
+    trainer = UnlearnTrainer(
+        model=model, args=args, splits=prepare_splits(digits_del5, "digits", model), dataset_repo="org/splits"
+    )
+    report = trainer.evaluate_unlearning(original_test_accuracy=0.9)
+    (tmp_path / RESULTS_FILE).unlink()  # the card never reads the report back from disk
+
+    trainer.create_model_card(model_name="unlearned")  # the report this trainer returned last
+    card = ModelCard.load(tmp_path / "README.md")
+    assert read_results(card)["forget_accuracy"] == pytest.approx(report["forget_accuracy"])
+    assert read_provenance(card)["dataset"] == "org/splits"  # the repo given to the trainer
+
+    trainer.create_model_card(report={**report, "forget_accuracy": 0.125})  # a report handed over
+    assert read_results(ModelCard.load(tmp_path / "README.md"))["forget_accuracy"] == 0.125

@@ -211,8 +211,10 @@ def test_refuses_a_folder_that_is_not_a_mubench_repo(tmp_path: Path) -> None:
     with pytest.raises(MubenchError, match="not a mubench deletion repo"):
         build_splits("digits", target, ratios=(5,), show_progress=False)
     assert (target / "notes.txt").read_text() == "mine"
-    build_splits("digits", target, ratios=(5,), overwrite=True, show_progress=False)
-    assert not (target / "notes.txt").exists() and (target / "mubench.json").is_file()
+    # overwrite replaces a deletion repo's own configs, never files it did not write
+    with pytest.raises(MubenchError, match=r"it holds notes\.txt; choose another folder"):
+        build_splits("digits", target, ratios=(5,), overwrite=True, show_progress=False)
+    assert (target / "notes.txt").read_text() == "mine" and not (target / "mubench.json").exists()
 
 
 def test_rebuilding_a_task_differently_needs_overwrite(tmp_path: Path) -> None:

@@ -217,3 +217,39 @@ def test_retrain_refuses_a_peft_model(tmp_path):
     model = get_peft_model(tiny_linear(), LoraConfig(r=2, target_modules=["linear"]))
     with pytest.raises(MubenchError, match="retrain.*PeftModel"):
         make("retrain", tmp_path, model=model)
+
+
+def test_a_method_without_its_own_config_inherits_its_parent_methods(tmp_path, monkeypatch):
+    from mubench_hf.trainers import ScrubTrainer, registry
+
+    monkeypatch.setattr(registry, "SPECS", dict(registry.SPECS))
+    monkeypatch.setattr(registry, "METHODS", dict(registry.METHODS))
+
+    class GentleScrubTrainer(ScrubTrainer):
+        """SCRUB under another name (a test method): its loss reads ScrubConfig's fields."""
+
+    spec = registry.register_method(
+        "gentle_scrub", trainer=GentleScrubTrainer, data_use=ScrubTrainer.data_use, citation="A test, 2024"
+    )
+    assert spec.config is ScrubConfig and GentleScrubTrainer.config_class is ScrubConfig
+    trainer = make("gentle_scrub", tmp_path)
+    assert isinstance(trainer, GentleScrubTrainer) and isinstance(trainer.args, ScrubConfig)
+    assert trainer.args.kd_temperature == ScrubConfig(output_dir=str(tmp_path)).kd_temperature
+    # a direct UnlearnTrainer subclass still gets UnlearnConfig
+    assert get_spec("grad_ascent").config is UnlearnConfig
+
+    class NotATrainer:
+        pass
+
+    with pytest.raises(MubenchError, match="NotATrainer is not an UnlearnTrainer subclass.*config="):
+        registry.register_method("odd", trainer=NotATrainer, data_use=DataUse.FORGET, citation="A test, 2024")
+
+
+def test_the_report_gets_every_split_given_but_train(tmp_path):
+    utility = linear_rows(4, seed=3)  # e.g. a generation task's world_facts
+    splits = datasets.DatasetDict(
+        {"train": RETAIN, "forget": FORGET, "retain": RETAIN, "test": RETAIN, "world_facts": utility}
+    )
+    trainer = make("grad_ascent", tmp_path, forget_dataset=None, retain_dataset=None, splits=splits)
+    assert sorted(trainer.report_splits()) == ["forget", "retain", "test", "world_facts"]
+    assert trainer.report_splits()["world_facts"] is utility

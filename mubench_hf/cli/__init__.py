@@ -6,8 +6,12 @@ argument parsers (``unlearn`` uses ``HfArgumentParser``) plug in the same way as
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 from .. import __version__
 from ..errors import MubenchError
@@ -51,6 +55,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, like Ctrl-C: every cleanup written for ``KeyboardInterrupt``
+    (a sweep keeps its finished cells and never records a cut-short one) then runs for it too."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``) into :class:`Terminated` for the
+    ``with`` block. Python's default for SIGTERM is to die on the spot: no ``finally`` runs, so a
+    training command would leave half-written files behind where Ctrl-C leaves none."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _usage() -> str:
     width = max(len(name) for name in COMMANDS)
     lines = [f"usage: mubench <command> [options]   (mubench-hf {__version__})", "", "commands:"]
@@ -73,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = importlib.import_module(COMMANDS[command][0])
     try:
-        return int(module.main(rest) or 0)
+        with terminate_as_interrupt():
+            return int(module.main(rest) or 0)
     except MubenchError as err:
         from ..secrets import redact  # a safety net: messages quoting a Hub error may hold the token
 
         print(f"mubench {command}: error: {redact(str(err))}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"mubench {command}: terminated (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"mubench {command}: interrupted", file=sys.stderr)
         return 130

@@ -5,6 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..errors import MubenchError
+
+
+def check_hub_online(what: str, later: str = "") -> None:
+    """Refuse a Hub upload at once when huggingface_hub is in offline mode (``HF_HUB_OFFLINE=1``): every
+    call to the Hub would raise ``OfflineModeIsEnabled``, after the work that precedes the upload."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        raise MubenchError(
+            f"{what} needs the Hugging Face Hub, but HF_HUB_OFFLINE=1 forbids every connection to it; unset "
+            f"HF_HUB_OFFLINE (or set it to 0) to push{later}"
+        )
+
 
 def push_parser(
     prog: str, description: str, folder: tuple[str, str], repo_help: str

@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a folder that is not a mubench repo, or this task's configs if they differ",
+        help="replace this task's configs in the repo if they differ (a non-empty folder that is not a mubench "
+        "repo is never replaced: empty it yourself)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     return parser

@@ -140,6 +140,16 @@ def relearn_settings(args: argparse.Namespace) -> object:
     )
 
 
+def check_model(model: str, task: str | None, config: str) -> None:
+    """Before any data is read: the model must be there, and be a model for the task's kind."""
+    from ..model_source import check_model_kind, check_model_source
+    from ..splits.layout import task_of_config
+    from ..tasks import get_task
+
+    check_model_source(model)
+    check_model_kind(model, get_task(task or task_of_config(config)))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pathlib import Path
@@ -155,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     relearn = relearn_settings(args)
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
+    check_model(args.model, args.task, args.config)
     with loading_policy(trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle):
         prepared = prepare(args.dataset, args.config, args.model, task=args.task, processor=args.processor,
                            cache_dir=args.cache_dir)  # fmt: skip

@@ -13,7 +13,9 @@ config, every column sortable, the figures of the sweep folders given, models li
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..errors import MubenchError
 from ..hub import build_leaderboard, leaderboard_markdown, write_leaderboard
 from ..hub.leaderboard import check_output_dir
 
@@ -56,9 +58,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_page_folders(html: str | None, space: str | None) -> None:
+    """``--html`` and ``--space`` as folders that exist or can be made, and not the same one: checked
+    before anything is collected or written, so a bad one leaves no leaderboard.md/csv behind."""
+    wanted = {
+        "--html": (html, "the page (index.html)"),
+        "--space": (space, "the Space (README.md, index.html)"),
+    }
+    for flag, (folder, what) in wanted.items():
+        if folder is None:
+            continue
+        out = Path(folder)
+        for ancestor in (out, *out.parents):
+            if ancestor.exists():
+                if not ancestor.is_dir():
+                    where = "is a file" if ancestor == out else f"is inside {ancestor}, which is a file"
+                    raise MubenchError(f"{flag} {out} {where}; give a folder for {what}")
+                break
+    if html is not None and space is not None and Path(html).resolve() == Path(space).resolve():
+        raise MubenchError(
+            f"--html and --space name the same folder {html}: the Space's index.html would replace the page; "
+            "give two folders (the Space already holds the page as its index.html, so --space alone may do)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    check_output_dir(args.output)  # before any collecting: a bad --output is reported at once
+    # before any collecting: a bad --output, --html or --space is reported at once, with nothing written
+    check_output_dir(args.output)
+    check_page_folders(args.html, args.space)
     rows = build_leaderboard(
         args.paths, hub_author=args.hub_author, task=args.task, config=args.config, token=args.token
     )

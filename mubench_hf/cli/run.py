@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild the output folder's deletion splits when they lack the grid's ratios or split seed "
         "(every model and cell made on the old splits is then made again)",
     )
+    parser.add_argument(
+        "--wait-for-lock",
+        action="store_true",
+        help="when another run is working in the output folder, wait for it to finish instead of stopping "
+        "at once with its pid, host and start time (one run at a time writes a folder)",
+    )
     add_runtime_flags(parser)
     add_backend_flags(parser)
     from .evaluate import add_relearn_flags
@@ -96,6 +102,13 @@ def add_backend_flags(parser: argparse.ArgumentParser) -> None:
         help="with --backend ray: GPUs Ray reserves per task (default 0; e.g. 1, or 0.5 to share one)",
     )
     group.add_argument(
+        "--ray-timeout",
+        type=float,
+        default=None,
+        help="with --backend ray: seconds to join the cluster at --address before giving up (default 60); "
+        "it is checked before any splits are built",
+    )
+    group.add_argument(
         "--ray-retries",
         type=int,
         default=0,
@@ -110,19 +123,23 @@ def make_backend(args: argparse.Namespace) -> Any:
         "--cpus-per-cell": args.cpus_per_cell is not None,
         "--gpus-per-cell": args.gpus_per_cell != 0,
         "--ray-retries": args.ray_retries != 0,
+        "--ray-timeout": args.ray_timeout is not None,
     }
     if args.backend == "local":
         given = [flag for flag, is_given in ray_only.items() if is_given]
         if given:
             raise MubenchError(f"{', '.join(given)} only apply to --backend ray (add --backend ray)")
         return None
+    from ..sweeps.ray_address import DEFAULT_TIMEOUT
     from ..sweeps.ray_backend import RayBackend, import_ray
 
-    import_ray()  # say at once when Ray is missing, before any splits are built
     cpus = args.cpus_per_cell if args.cpus_per_cell is not None else (args.threads or 1)
-    return RayBackend(
-        address=args.address, num_cpus=cpus, num_gpus=args.gpus_per_cell, max_retries=args.ray_retries
-    )
+    backend = RayBackend(
+        address=args.address, num_cpus=cpus, num_gpus=args.gpus_per_cell, max_retries=args.ray_retries,
+        timeout=DEFAULT_TIMEOUT if args.ray_timeout is None else args.ray_timeout,
+    )  # fmt: skip
+    import_ray()  # say at once when Ray is missing, before any splits are built
+    return backend
 
 
 def add_runtime_flags(parser: argparse.ArgumentParser) -> None:
@@ -159,7 +176,14 @@ def grid_values(args: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def run_and_report(grid: Any, *, show_progress: bool, overwrite: bool = False, backend: Any = None) -> int:
+def run_and_report(
+    grid: Any,
+    *,
+    show_progress: bool,
+    overwrite: bool = False,
+    backend: Any = None,
+    wait_for_lock: bool = False,
+) -> int:
     """Run ``grid``, print one ranked table per config (every finished cell of the folder) and where
     every output went. Returns 1 when a cell of the grid failed."""
     from ..sweeps.outputs import by_config, ranked_table
@@ -168,7 +192,13 @@ def run_and_report(grid: Any, *, show_progress: bool, overwrite: bool = False, b
 
     start = time.perf_counter()
     try:
-        result = run_grid(grid, show_progress=show_progress, overwrite=overwrite, backend=backend)
+        result = run_grid(
+            grid,
+            show_progress=show_progress,
+            overwrite=overwrite,
+            backend=backend,
+            wait_for_lock=wait_for_lock,
+        )
     except KeyboardInterrupt:
         print(
             f"Stopped. Finished cells are kept in {grid.output}; run the same command again to go on.",
@@ -205,7 +235,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         grid = make_grid(values)
     set_threads(args.threads, grid.model)
-    code = run_and_report(grid, show_progress=not args.no_progress, overwrite=args.overwrite, backend=backend)
+    if backend is not None:
+        # the cluster is joined (and a cell checked to fit in it) before any splits are built
+        backend.connect()
+    try:
+        code = run_and_report(
+            grid,
+            show_progress=not args.no_progress,
+            overwrite=args.overwrite,
+            backend=backend,
+            wait_for_lock=args.wait_for_lock,
+        )
+    finally:
+        if backend is not None:
+            backend.close()
     if relearn is not None:
         from ..evidence.relearn_sweep import relearn_sweep
 

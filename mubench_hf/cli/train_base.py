@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MubenchError
+from ..faults import tidy_on_interrupt
 from ._args import command_line, explicit_names, help_requested, parse_dataclasses, print_cached_help
 
 
@@ -90,6 +91,12 @@ def _parse(argv: list[str], prog: str) -> tuple[ModelScriptArguments, Any, set[s
     from ._tasks import use_task_files
 
     script.task = use_task_files(script.task, script.task_file, script.dataset)
+    if args.push_to_hub:
+        from ._push_common import check_hub_online
+
+        check_hub_online(
+            "--push_to_hub", f", or drop --push_to_hub and later run mubench push {args.output_dir} REPO_ID"
+        )
     return script, args, explicit_names(flags)
 
 
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _task_recipe(script, args, explicit, script.task)
 
-    with _policy(script):
+    with _policy(script), tidy_on_interrupt(args.output_dir):
         results = train_base(
             script.dataset, script.task, script.model, args.output_dir, args,
             config=script.config, processor=script.processor, cache_dir=script.cache_dir,
@@ -155,7 +162,7 @@ def retrain_main(argv: list[str] | None = None) -> int:
         for name, value in recipe_from_card(script.model).items():
             if name not in explicit:
                 setattr(args, name, value)
-    with _policy(script):
+    with _policy(script), tidy_on_interrupt(args.output_dir):
         results = train_retrain(
             script.dataset, script.config, script.model, args.output_dir, args,
             task=script.task, processor=script.processor, cache_dir=script.cache_dir,

@@ -199,6 +199,35 @@ def _check_output_dir(output_dir: str) -> None:
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder (it is created if missing)")
 
 
+def check_lora(script: UnlearnScriptArguments, method: str, explicit: set[str]) -> None:
+    """Refuse LoRA settings that would train nothing or be ignored, before anything is loaded; say so
+    when ``--lora_rank 0`` asks for full fine-tuning (the default) explicitly."""
+    from ..trainers import get_spec
+
+    rank, alpha = script.lora_rank, script.lora_alpha
+    if rank < 0:
+        raise MubenchError(
+            f"--lora_rank must be >= 1 (LoRA adapters of that rank) or 0 (full fine-tuning), got {rank}"
+        )
+    if alpha is not None and rank == 0:
+        raise MubenchError(
+            f"--lora_alpha {alpha} only applies with LoRA: give --lora_rank R (R >= 1) too, or drop --lora_alpha"
+        )
+    if alpha is not None and alpha <= 0:
+        raise MubenchError(
+            f"--lora_alpha must be > 0 (each update is scaled by alpha/rank; 0 would change nothing), got "
+            f"{alpha}; leave it out for 2 x rank"
+        )
+    if rank and not get_spec(method).trainer.makes_gradient_steps:
+        raise MubenchError(
+            f"--lora_rank: {method} makes no gradient steps (it edits the weights directly), so LoRA adapters "
+            "would stay untrained; drop --lora_rank for this method"
+        )
+    if rank == 0 and "lora_rank" in explicit:
+        print("mubench unlearn: --lora_rank 0: full fine-tuning (every weight is trained; no LoRA adapters)",
+              file=sys.stderr)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mubench unlearn``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -211,6 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     script, args, settings = parse_run(argv)
     remember_token(args.hub_token)  # kept out of every file written below
     _check_output_dir(args.output_dir)
+    check_lora(script, args.method, explicit_names(command_line(argv)))
+    from .evaluate import check_model
+
+    check_model(script.model, script.task, script.config)
+    if args.push_to_hub:
+        from ._push_common import check_hub_online
+
+        # before training, not after it: or drop the flag and push the folder later
+        check_hub_online(
+            "--push_to_hub", f", or drop --push_to_hub and later run mubench push {args.output_dir} REPO_ID"
+        )
     print(describe_settings(args, settings))
     with loading_policy(trust_remote_code=script.trust_remote_code, allow_pickle=script.allow_pickle):
         return _run(script, args, settings)
@@ -265,6 +305,7 @@ def describe_plan(trainer: Any) -> str:
 
 def _run(script: UnlearnScriptArguments, args: Any, settings: Settings | None = None) -> int:
     """Train, save, score and write the run record (under the loading policy of the flags)."""
+    from ..faults import tidy_on_interrupt
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import NonFiniteLossError
 
@@ -287,7 +328,8 @@ def _run(script: UnlearnScriptArguments, args: Any, settings: Settings | None = 
     }
     start = time.perf_counter()
     try:
-        output = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+        with tidy_on_interrupt(args.output_dir):  # Ctrl-C or SIGTERM: no checkpoint left half-saved
+            output = trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
     except NonFiniteLossError as err:
         # Training stopped before the bad step: the model holds finite weights; keep them.
         trainer.save_model(args.output_dir)
@@ -299,7 +341,7 @@ def _run(script: UnlearnScriptArguments, args: Any, settings: Settings | None = 
     results["unlearn_seconds"] = time.perf_counter() - start
     trainer.save_model(args.output_dir)
     report = trainer.evaluate_unlearning()  # unlearning_results.json + predictions.npz
-    trainer.create_model_card()  # README.md: ready for `mubench push OUT REPO_ID`
+    trainer.create_model_card(report=report)  # README.md: ready for `mubench push OUT REPO_ID`
     results.update(status="done", train_metrics=output.metrics, global_step=output.global_step)
     _write_results(args.output_dir, results)  # last: "done" only once everything above is on disk
     summary = ", ".join(

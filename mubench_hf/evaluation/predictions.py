@@ -24,7 +24,7 @@ from ..columns import column_numpy
 from ..errors import MubenchError
 from ..forward import logits_of
 from ..rows import RowDataset
-from ..tasks import SAMPLE_ID_COLUMN
+from ..tasks import LABEL_COLUMN, SAMPLE_ID_COLUMN
 
 PREDICTIONS_FILE = "predictions.npz"
 _META_KEY = "__metadata__"
@@ -154,3 +154,8 @@ def load_predictions(path: str | os.PathLike) -> tuple[dict[str, SplitPrediction
     except (ValueError, OSError, KeyError) as err:  # not an npz, or object arrays that need unpickling
         raise MubenchError(f"{path} is not a predictions file mubench can read safely ({err})") from None
     return out, metadata
+
+
+def predict_labels(dataset: Any) -> np.ndarray:
+    """The true class of every row of ``dataset``, as the report compares predictions with."""
+    return column_numpy(dataset, LABEL_COLUMN).astype(np.int64)

@@ -12,12 +12,12 @@ classifier (``UnlearnTrainer.evaluate_unlearning()`` calls it with the trainer's
    quality, the gap to retrain and the reference's own metrics (``retrain_*``);
 4. says what is wrong in words, not just numbers (a base model at chance on its training data, a score
    zeroed by a rule, splits too small for a metric): ``warnings`` in the dict, see
-   :mod:`mubench_hf.evaluation.report_warnings`;
+   :mod:`mubench_hf.metrics.report_warnings`;
 5. logs the dict through the trainer and writes ``unlearning_results.json`` and ``predictions.npz``
    into ``output_dir``;
-6. when asked (``relearn=True`` or a :class:`~mubench_hf.evidence.RelearnSettings`), adds the relearn
+6. when asked (``relearn=True`` or a :class:`~mubench_hf.evaluation.relearn.RelearnSettings`), adds the relearn
    time: optimizer steps of fine-tuning a copy on Df until the original model's forget accuracy is back
-   (``relearn_*`` keys, capped; see :mod:`mubench_hf.evidence.relearn`). It needs the original model.
+   (``relearn_*`` keys, capped; see :mod:`mubench_hf.evaluation.relearn`). It needs the original model.
 """
 
 from __future__ import annotations
@@ -34,16 +34,18 @@ from transformers import Trainer
 
 from ..errors import MubenchError
 from ..metrics import compute_unlearning_metrics
+from ..metrics.report_warnings import add_report_warnings
 from .anchor import card_test_accuracy
 from .predictions import (
     PREDICTIONS_FILE,
     SplitPredictions,
     load_predictions,
     logits_of_model,
+    predict_labels,
     predict_split,
     save_predictions,
 )
-from .report_warnings import add_report_warnings
+from .relearn import as_settings, relearn_steps
 
 RESULTS_FILE = "unlearning_results.json"
 REQUIRED = ("forget", "retain", "test")
@@ -103,12 +105,12 @@ def evaluate_unlearning(
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
     relearn: Any = None,
+    generation: Any = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on ``splits`` (see the module docstring). Returns the flat dict.
 
-    Tasks of another kind (generation) are scored by their own report (``KIND_REPORTS``)."""
-    from ..evidence.relearn import as_settings
-
+    Tasks of another kind (generation) are scored by their own report (``KIND_REPORTS``); ``generation``
+    (a ``GenerationSettings`` or a dict of its fields) is handed to the generation report."""
     relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
     report = kind_report(task_kind_of(trainer, splits))
     if report is not None and relearn_settings is not None:
@@ -117,7 +119,10 @@ def evaluate_unlearning(
         return report(
             trainer, splits, retrain=retrain, original_test_accuracy=original_test_accuracy,
             base_model=base_model, unlearn_time_s=unlearn_time_s, output_dir=output_dir, extra=extra, log=log,
+            generation=generation,
         )  # fmt: skip
+    if generation is not None:
+        raise MubenchError("generation settings apply to generation tasks; this is a classification task")
     missing = [name for name in REQUIRED if splits.get(name) is None]
     if missing:
         raise MubenchError(
@@ -189,10 +194,8 @@ def _relearn_metrics(
     seed: int,
     target: float | None = None,
 ) -> dict[str, float]:
-    """The ``relearn_*`` keys (see :mod:`mubench_hf.evidence.relearn`); the target is the original
+    """The ``relearn_*`` keys (see :mod:`mubench_hf.evaluation.relearn`); the target is the original
     model's own accuracy on this forget split (``target``, measured here when not given)."""
-    from ..evidence.relearn import relearn_steps
-
     if base_model is None:
         raise MubenchError(
             "relearn_steps needs the original model (its forget accuracy is the target): pass base_model= "
@@ -249,13 +252,6 @@ def _original_test_accuracy(
         logits = logits_of_model(trainer, _load_like(trainer, base_model), test, "test")
     labels = predict_labels(test)
     return float(np.mean(logits.argmax(axis=1) == labels))
-
-
-def predict_labels(dataset: Any) -> np.ndarray:
-    from ..columns import column_numpy
-    from ..tasks import LABEL_COLUMN
-
-    return column_numpy(dataset, LABEL_COLUMN).astype(np.int64)
 
 
 def _load_like(trainer: Trainer, path: str | os.PathLike) -> nn.Module:

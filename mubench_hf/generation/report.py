@@ -13,7 +13,7 @@ It calls :func:`mubench_hf.evaluation.generation.generation_report` on the train
 and writes ``unlearning_results.json`` and ``generations.jsonl`` into ``output_dir``.
 
 How it generates (:class:`GenerationSettings`: generation length, batch size, chat template, context
-length) comes from ``trainer.generation_settings`` when set (``pipeline.score`` sets it for
+length) comes from the ``generation`` argument when given (``pipeline.score`` passes it for
 ``mubench evaluate``), else from the trainer's arguments (``UnlearnConfig.generation_max_new_tokens``,
 ``generation_batch_size``, ``generation_chat_template``, ``generation_max_length``: ``mubench unlearn``
 flags and a grid's ``unlearn_args``), else the defaults below.
@@ -90,15 +90,18 @@ class GenerationSettings:
         )
 
 
-def settings_of(trainer: Any) -> GenerationSettings:
-    """``trainer.generation_settings`` if set, else what ``trainer.args`` asks for (module docstring)."""
-    settings = getattr(trainer, "generation_settings", None)
+def settings_of(
+    trainer: Any, settings: GenerationSettings | Mapping[str, Any] | None = None
+) -> GenerationSettings:
+    """``settings`` when given, else what ``trainer.args`` asks for (module docstring)."""
     if settings is None:
         return GenerationSettings.from_args(trainer.args)
     if isinstance(settings, Mapping):
         return GenerationSettings(**settings)
     if not isinstance(settings, GenerationSettings):
-        raise MubenchError(f"trainer.generation_settings must be a GenerationSettings, got {type(settings)}")
+        raise MubenchError(
+            f"generation settings must be a GenerationSettings or a dict, got {type(settings)}"
+        )
     return settings
 
 
@@ -153,14 +156,15 @@ def generation_unlearning_report(
     output_dir: str | os.PathLike | None = None,
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
+    generation: GenerationSettings | Mapping[str, Any] | None = None,
     **_: Any,
 ) -> dict[str, Any]:
-    """Score ``trainer.model`` on a generation task's splits (see the module docstring)."""
+    """Score ``trainer.model`` on a generation task's splits (see the module docstring); ``generation``:
+    how it generates (default: what the trainer's arguments ask for)."""
     from ..evaluation.generation import generation_report
 
-    settings = settings_of(trainer)  # a bad setting fails before any model is loaded
-    source = {**dict(getattr(trainer, "_report_source", None) or {}), **dict(splits)}
-    chosen = report_splits(source)
+    settings = settings_of(trainer, generation)  # a bad setting fails before any model is loaded
+    chosen = report_splits(splits)
     if "forget" not in chosen:
         raise MubenchError("the generation report needs the forget split")
     model = trainer.accelerator.unwrap_model(trainer.model)
@@ -201,7 +205,7 @@ def generation_unlearning_report(
             retrain_time = json.loads(results.read_text()).get("train_runtime")
             if retrain_time:
                 metrics["unlearn_time_fraction_of_retrain"] = float(unlearn_time_s) / float(retrain_time)
-    from ..evaluation.report_warnings import add_report_warnings
+    from ..metrics.report_warnings import add_report_warnings
 
     add_report_warnings(metrics, kind="generation", split_rows={n: len(s) for n, s in chosen.items()})
     if log:

@@ -28,69 +28,28 @@ ViLT's 384 pixels would need ~500 GiB) a split keeps the lazy transform, decoded
 
 from __future__ import annotations
 
-import string
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import datasets
 
 from ..errors import MubenchError
-from .base import LABEL_COLUMN, Collator, Modality, Transform, register_modality, serve_prepared_rows
+from .base import LABEL_COLUMN, Collator, Modality, Transform, register_modality
+from .image_text_prepared import prepare_image_text_split
+from .image_text_tiny import (
+    TINY_IMAGE_SIZE,
+    TINY_INITIALIZER_RANGE,
+    TINY_MAX_TEXT_TOKENS,
+    TINY_PATCH_SIZE,
+    tiny_processor,
+    tiny_vocabulary,
+)
 
 LEFT_COLUMN = "image_left"
 RIGHT_COLUMN = "image_right"
 TEXT_COLUMN = "text"
 IMAGE_COLUMNS = (LEFT_COLUMN, RIGHT_COLUMN)
 NUM_IMAGES = len(IMAGE_COLUMNS)
-
-# The tiny model sees an 8x8 image (scikit-learn's digits) as one patch: from scratch, a model with 2x2
-# patches did not learn digit pairs at all in 10 epochs, one patch per image did.
-TINY_IMAGE_SIZE = 8
-TINY_PATCH_SIZE = 8
-# Weights drawn with std 0.1 instead of ViLT's 0.02: image tokens carry no LayerNorm in ViLT's embeddings,
-# so at 0.02 they are ~10x smaller than the text tokens and training from scratch barely moved them (the
-# model stayed at chance on digit pairs for 10 epochs; at 0.1 it leaves chance after ~5).
-TINY_INITIALIZER_RANGE = 0.1
-# Longest sentence in tokens (ViLT's own checkpoints use 40).
-TINY_MAX_TEXT_TOKENS = 40
-
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-# Whole words of the built-in tokenizer: function words, numbers and words for comparing and counting,
-# so that short sentences about pictures come out one token per word.
-TINY_WORDS = tuple(
-    """
-    the a an and or not no is are was be of in on at to than as with both either neither each every
-    one two three four five six seven eight nine zero ten number numbers digit digits image images picture
-    pictures left right side first second same different equal larger smaller bigger greater less more
-    most least even odd there it its this that these those shows show contains contain has have at least
-    only all some any pair sum product twice half times plus minus top bottom above below next true false
-    """.split()
-)
-_CHARACTERS = string.ascii_lowercase + string.digits
-_PUNCTUATION = ".,;:!?'\"()-"
-
-
-def tiny_vocabulary() -> dict[str, int]:
-    """The built-in WordPiece vocabulary: special tokens, whole words, then every character (as a word
-    start and as a ``##`` continuation), so any lower-case ASCII text tokenizes without ``[UNK]``."""
-    tokens: list[str] = list(SPECIAL_TOKENS)
-    for token in [*TINY_WORDS, *_CHARACTERS, *_PUNCTUATION, *(f"##{c}" for c in _CHARACTERS)]:
-        if token not in tokens:
-            tokens.append(token)
-    return {token: i for i, token in enumerate(tokens)}
-
-
-def tiny_processor(image_size: int = TINY_IMAGE_SIZE, patch_size: int = TINY_PATCH_SIZE) -> Any:
-    """A ``ViltProcessor`` made offline: the image processor's defaults at ``image_size`` (images are
-    resized so the shorter side is ``image_size``, then cut to a multiple of ``patch_size``) and a BERT
-    tokenizer over ``tiny_vocabulary()``."""
-    from transformers import BertTokenizer, ViltImageProcessorPil, ViltProcessor
-
-    tokenizer = BertTokenizer(vocab=tiny_vocabulary(), do_lower_case=True)
-    tokenizer.model_max_length = TINY_MAX_TEXT_TOKENS
-    image_processor = ViltImageProcessorPil(size={"shortest_edge": image_size}, size_divisor=patch_size)
-    return ViltProcessor(image_processor=image_processor, tokenizer=tokenizer)
 
 
 def _parts(processor: Any) -> tuple[Any, Any]:
@@ -265,136 +224,6 @@ def image_text_transform(
     limit = max_length or _max_text_tokens(model_or_config, tokenizer)
     return ImageTextTransform(
         image_processor, tokenizer, max_length=limit, label_column=label_column, cache_bytes=cache_bytes
-    )
-
-
-class _KeptRows:
-    """A split's transformed rows in memory, by position: the tokens as the tokenizer gave them,
-    ``pixel_values`` from one stacked tensor (rows of one shape) or one tensor a row, ``pixel_mask`` kept
-    as bool and handed out as the long tensor the transform made."""
-
-    def __init__(self, text: dict[str, list], pixels: Any, masks: Any, labels: list | None) -> None:
-        self.text, self.pixels, self.masks, self.labels = text, pixels, masks, labels
-
-    @property
-    def nbytes(self) -> int:
-        def size(tensors: Any) -> int:
-            items = tensors if isinstance(tensors, list) else [tensors]
-            return sum(t.numel() * t.element_size() for t in items)
-
-        return size(self.pixels) + size(self.masks)
-
-    def __call__(self, positions: list[int]) -> dict[str, list]:
-        import torch
-
-        out: dict[str, list] = {name: [values[p] for p in positions] for name, values in self.text.items()}
-        out["pixel_values"] = [self.pixels[p] for p in positions]
-        out["pixel_mask"] = [self.masks[p].to(torch.long) for p in positions]
-        if self.labels is not None:
-            out["labels"] = [self.labels[p] for p in positions]
-        return out
-
-
-def _stacked(rows: list[Any]) -> Any:
-    """One tensor when every row has the same shape (one storage, indexed by row), else a contiguous
-    tensor a row (views of the batches would keep, and pickle, each batch's whole storage once a row)."""
-    import torch
-
-    if all(r.shape == rows[0].shape for r in rows):
-        return torch.stack(rows)
-    return [r.clone() for r in rows]
-
-
-class PreparedImageTextRows:
-    """The rows of one split, transformed all at once the first time any is read, then kept (``_KeptRows``).
-
-    Deferred to the first read so that a split nobody reads (``train`` next to ``forget``/``retain``) costs
-    nothing. ``estimate`` bytes are reserved on the transform's budget when the split is prepared; if the
-    real pixels outgrow what is left, the split falls back to transforming the rows it is asked for on every
-    read (the lazy path), with a warning. Each DataLoader worker process keeps its own copy."""
-
-    def __init__(self, split: datasets.Dataset, transform: ImageTextTransform, estimate: int) -> None:
-        self.source = split.with_format(None)
-        self.transform = transform
-        self.estimate = estimate
-        self.kept: _KeptRows | None = None
-        self.lazy = False
-
-    def _keep(self, batch_size: int = 64) -> None:
-        import torch
-
-        transform, n = self.transform, len(self.source)
-        cap = transform.cache_bytes
-        allowance = None if cap is None else cap - transform.prepared_bytes + self.estimate
-        text: dict[str, list] = {}
-        pixels: list[Any] = []
-        masks: list[Any] = []
-        labels: list | None = [] if transform.label_column in self.source.column_names else None
-        used = 0
-        for start in range(0, n, batch_size):
-            out = transform(self.source[start : start + batch_size])
-            for name in out:
-                if name not in ("pixel_values", "pixel_mask", "labels"):
-                    text.setdefault(name, []).extend(out[name])
-            pixels.extend(out["pixel_values"])
-            masks.extend(m.to(torch.bool) for m in out["pixel_mask"])
-            if labels is not None:
-                labels.extend(out["labels"])
-            used += _pixel_bytes(out)
-            if allowance is not None and used > allowance:
-                transform.prepared_bytes -= self.estimate
-                _too_big(transform, n, used * n // min(n, start + batch_size))
-                self.lazy = True
-                return
-        self.kept = _KeptRows(text, _stacked(pixels), _stacked(masks), labels)
-        transform.prepared_bytes += self.kept.nbytes - self.estimate
-
-    def __call__(self, positions: list[int]) -> dict[str, list]:
-        if self.kept is None and not self.lazy:
-            self._keep()
-        if self.lazy:
-            return self.transform(self.source[positions])
-        return self.kept(positions)
-
-
-def prepare_image_text_split(split: datasets.Dataset, transform: ImageTextTransform) -> datasets.Dataset:
-    """``split`` whose rows have both images decoded and run through the image processor, and the text
-    tokenised, once (``PreparedImageTextRows``: all rows at the first read, then kept in memory and read by
-    position), so an epoch no longer decodes PNGs and runs ViLT's processor, which cost more than the tiny
-    model's step. The rows are the lazy transform's: the same tensors, bit for bit.
-
-    Decoding once is conditional on memory: when the split's pixel arrays (estimated here from its first
-    row) would take the transform past ``cache_bytes`` (``DEFAULT_CACHE_BYTES``, 1 GiB, counted over every
-    split it prepares), the split keeps the lazy transform (decoded in every epoch) and a warning says so once."""
-    n = len(split)
-    if not n:
-        return split.with_transform(transform)
-    estimate = _pixel_bytes(transform(split.with_format(None)[:1])) * n
-    cap = transform.cache_bytes
-    if cap is not None and transform.prepared_bytes + estimate > cap:
-        _too_big(transform, n, estimate)
-        return split.with_transform(transform)
-    transform.prepared_bytes += estimate  # reserved now, settled when the rows are kept
-    return serve_prepared_rows(split, PreparedImageTextRows(split, transform, estimate))
-
-
-def _pixel_bytes(out: Mapping[str, list]) -> int:
-    """What transformed rows' pixels take once kept: float pixel values and a bool mask per pixel."""
-    return sum(
-        p.numel() * p.element_size() + m.numel() for p, m in zip(out["pixel_values"], out["pixel_mask"])
-    )
-
-
-def _too_big(transform: ImageTextTransform, rows: int, nbytes: int) -> None:
-    if transform.warned:
-        return
-    transform.warned = True
-    warnings.warn(
-        f"decoding the {rows} image pairs of an image_text split once would keep ~{nbytes / 2**20:,.0f} MiB of "
-        f"pixels in memory, past cache_bytes={transform.cache_bytes} ({transform.prepared_bytes / 2**20:,.0f} MiB "
-        "already kept or reserved); such splits are decoded in every epoch instead (pass a larger cache_bytes, or None, "
-        "to the transform to keep them)",
-        stacklevel=3,
     )
 
 

@@ -1,4 +1,7 @@
-"""The training recipe of base and retrain models: ``RecipeArguments`` and the recipe a card records."""
+"""The training recipe of base and retrain models: ``RecipeArguments`` and the recipe a card records.
+
+A task's own recipe defaults (``Task.recipe_defaults``) are data in the task's module, beside its loader
+(``tasks.digit_pairs.DIGIT_PAIRS_RECIPE``, ``tasks.moving_digits.MOVING_DIGITS_RECIPE``)."""
 
 from __future__ import annotations
 
@@ -26,18 +29,6 @@ RECIPE_FIELDS = (
     "optim",
     "seed",
 )
-
-
-# The base/retrain recipe of moving_digits with tiny:videomae (a video transformer from scratch): a warm-up
-# over the first 10 % of steps and 10 epochs. Measured test accuracy through train_base 0.961 / 0.986 (seeds
-# 0 / 1), 0.975 (seed 0, ATEN_CPU_CAPABILITY=default), 0.950 (seed 42, mubench run); chance 0.125. Without
-# the warm-up, in 8 epochs, the same model stopped between 0.8 and 0.9 in a plain training loop.
-MOVING_DIGITS_RECIPE: dict[str, Any] = {
-    "num_train_epochs": 10.0,
-    "learning_rate": 3e-3,
-    "warmup_steps": 0.1,
-    "per_device_train_batch_size": 32,
-}
 
 
 @dataclass
@@ -80,17 +71,6 @@ FASHION_MNIST_RECIPE: dict[str, Any] = {
     "num_train_epochs": 1.0,
     "learning_rate": 3e-3,
     "per_device_train_batch_size": 128,
-}
-
-
-# The base/retrain recipe of digit_pairs with tiny:vilt (a two-image ViLT from scratch, hidden size 64):
-# 12 epochs at 1e-3 with a warm-up over the first 10 % of steps. At 3e-3, or with ViLT's initialiser
-# range, the model stayed at chance; at 1e-3 it left chance after about 5 epochs.
-DIGIT_PAIRS_RECIPE: dict[str, Any] = {
-    "num_train_epochs": 12.0,
-    "learning_rate": 1e-3,
-    "warmup_steps": 0.1,
-    "per_device_train_batch_size": 32,
 }
 
 

@@ -23,7 +23,14 @@ from ..tasks import SAMPLE_ID_COLUMN, Task, get_task
 from ..tasks.base import SourceLike
 from .card import render_card
 from .declared_tasks import DECLARATION_KEY, declaration_of
-from .inputs import check_seed, describe_ood, describe_source, resolve_classes, resolve_order
+from .inputs import (
+    check_forget_classes,
+    check_seed,
+    describe_ood,
+    describe_source,
+    resolve_classes,
+    resolve_order,
+)
 from .layout import EVAL_SPLITS, plan_configs, plan_segments
 from .manifest import (
     FORMAT_VERSION,
@@ -92,8 +99,9 @@ def build_splits(
         forget_classes: classes (index or name) that get a class-wise config ``<task>_class<k>``.
         source: replaces the task's Hub dataset (a local path or a ``DatasetDict`` with the upstream
             schema). ``ood_source`` does the same for the OOD set; ``False`` skips the OOD set.
-        overwrite: replace a folder that is not a mubench repo, or this task's existing configs
-            when they differ from the new ones.
+        overwrite: replace this task's existing configs when they differ from the new ones (a folder
+            that is not a mubench repo is never replaced: it is refused, with a list of what it holds,
+            unless empty).
         show_progress: show a progress bar while writing.
     """
     spec = get_task(task)
@@ -101,6 +109,8 @@ def build_splits(
     seed = check_seed(seed)
     output = Path(output_dir)
     check_output(output, spec.name, overwrite)
+    forget_classes = list(forget_classes)  # read twice: checked now, resolved once the labels are loaded
+    check_forget_classes(spec, forget_classes)
 
     data = spec.load(source=source, ood_source=ood_source)
     train = data["train"]

@@ -64,6 +64,23 @@ def label_index(task: Task, value: object) -> int | None:
     return label if 0 <= label < task.num_labels else None
 
 
+def check_forget_classes(task: Task, forget_classes: Iterable[int | str]) -> None:
+    """Before any data is loaded: a task without classes (a generation task) has no class-wise configs,
+    and every class must be an index or a name of the task's."""
+    values = list(forget_classes)
+    if values and task.num_labels == 0:
+        raise MubenchError(
+            f"forget class {', '.join(map(repr, values))}: task {task.name!r} is a {task.kind} task and has no "
+            "classes, so it has no class-wise configs; drop --forget-class (deletion ratios work: --ratios)"
+        )
+    for value in values:
+        if label_index(task, value) is None:
+            raise MubenchError(
+                f"forget class {value!r} is not a label of task {task.name!r}: give an index in "
+                f"[0, {task.num_labels}) or one of {list(task.class_names)[:10]}"
+            )
+
+
 def resolve_classes(task: Task, forget_classes: Iterable[int | str], labels: np.ndarray) -> list[int]:
     """Forget classes (index or class name) as sorted, distinct label indices that occur in train."""
     resolved: list[int] = []

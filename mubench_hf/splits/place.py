@@ -18,19 +18,30 @@ from .paths import check_name, inside_repo
 
 
 def check_output(output: Path, task_name: str, overwrite: bool) -> None:
-    """Refuse an output that is a file, or a non-empty folder that is not a deletion repo (unless
-    ``overwrite``); read an existing repo's manifest now, so a broken or crafted one is reported before
-    any work, and refuse a ``data/<task>`` that a symlink leads outside (it would be replaced)."""
+    """Refuse an output that is a file, or a non-empty folder that is not a deletion repo (even with
+    ``overwrite``, which only replaces a repo's own configs: the message lists what the folder holds);
+    read an existing repo's manifest now, so a broken or crafted one is reported before any work, and
+    refuse a ``data/<task>`` that a symlink leads outside (it would be replaced)."""
     if output.exists() and not output.is_dir():
         raise MubenchError(f"output {output} exists and is not a folder; give a folder path (--output DIR)")
-    if output.is_dir() and any(output.iterdir()) and not is_mubench_repo(output) and not overwrite:
+    if output.is_dir() and any(output.iterdir()) and not is_mubench_repo(output):
+        # --overwrite replaces a deletion repo's own configs; it never deletes files mubench did not write
         raise MubenchError(
-            f"output folder {output} is not empty and is not a mubench deletion repo (no {MANIFEST_NAME}); "
-            "choose another folder or pass overwrite=True (--overwrite) to replace its contents"
+            f"output folder {output} is not empty and is not a mubench deletion repo (no {MANIFEST_NAME}): it "
+            f"holds {_some_entries(output)}; choose another folder, or empty it yourself if those may go "
+            "(--overwrite only replaces a deletion repo's own configs, never other files)"
         )
     if is_mubench_repo(output):
         read_manifest(output)
         _check_task_folder(output, task_name)
+
+
+def _some_entries(folder: Path, shown: int = 5) -> str:
+    """``a.txt, notes/ and 3 more``: what a folder holds, for a message."""
+    entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    names = [f"{p.name}/" if p.is_dir() else p.name for p in entries[:shown]]
+    more = f" and {len(entries) - shown} more" if len(entries) > shown else ""
+    return ", ".join(names) + more
 
 
 def _check_task_folder(output: Path, task_name: str) -> None:
@@ -71,13 +82,12 @@ def _first_missing(parent: Path) -> Path:
 def move_into_place(staging: Path, output: Path, task_name: str, overwrite: bool) -> None:
     """Swap the staged files in with renames (same file system), so readers never see half a build.
 
-    A new repo (or a replaced non-repo folder) is the staging folder renamed; into an existing repo only
-    ``data/<task>/``, the README and the manifest are swapped, so other tasks stay as they are."""
+    A new repo is the staging folder renamed; into an existing repo (or an empty folder) only
+    ``data/<task>/``, the README and the manifest are swapped, so other tasks (and anything else that
+    appeared meanwhile) stay as they are."""
     trash = make_staging_dir(output, "old")
     try:
-        if not output.exists() or (overwrite and not is_mubench_repo(output)):
-            if output.exists():
-                output.rename(trash / "previous")
+        if not output.exists():
             staging.rename(output)
             return
         _check_task_folder(output, task_name)  # again: the folder may have changed during the build

@@ -56,6 +56,20 @@ def forget_order(labels: np.ndarray, k: int, share: float | None, target: int, s
     return np.concatenate([chosen, rest])
 
 
+def check_shares(shares: tuple[float, ...], natural: float, target: int, k: int) -> None:
+    """Refuse shares that do not skew the forget set toward ``target``: a share below the class's share of
+    the data leans away from it (``--shares 1.5`` is 1.5 %, not 1.5x or 150 %), and one that rounds to no
+    row of a ``k``-row forget set has none of the class at all."""
+    low = [s for s in shares if s < natural or round(s * k) < 1]
+    if low:
+        raise MubenchError(
+            f"--shares {', '.join(f'{s * 100:g}' for s in low)} (percent of the forget set) lie below class "
+            f"{target}'s share of the train split ({natural:.1%}, what the uniform forget set already has), so "
+            f"they would not skew the {k}-row forget set toward it; give percentages from "
+            f"{max(natural, 1 / k) * 100:.1f} to 100, e.g. 25,50,100"
+        )
+
+
 def _ensure_splits(grid: Any, order: np.ndarray) -> str:
     """The variant's splits, built from ``order`` unless the folder already holds exactly them."""
     from ..splits import build_splits
@@ -112,6 +126,7 @@ def run(options: StudyOptions, shares: tuple[float, ...] = SHARES, target: int =
     if k < 1:
         raise MubenchError(f"--ratio {options.ratio:g} % of {len(labels)} rows is an empty forget set")
     natural = float(np.mean(labels == target))
+    check_shares(shares, natural, target, k)
     folder = options.folder("bias")
     rows = []
     variants: list[tuple[str, float | None]] = [

@@ -82,7 +82,9 @@ class StudyOptions:
         return make_grid({**values, **overrides})
 
     def sweep(self, grid: Grid) -> SweepResult:
-        result = run_grid(grid, show_progress=self.show_progress, log=self.log)
+        # wait, not fail, when another process sweeps the same folder (e.g. `study hpo` started on several
+        # machines): once it is done, its models are reused here
+        result = run_grid(grid, show_progress=self.show_progress, log=self.log, wait_for_lock=True)
         for record in result.failed:
             self.log(f"note: cell {record['config']}/{record['method']} failed: {record.get('error')}")
         return result

@@ -188,7 +188,7 @@ def unlearn_cell(
         before_training(trainer)
     trainer.train()
     report = trainer.evaluate_unlearning()  # also writes unlearning_results.json + predictions.npz
-    trainer.create_model_card()
+    trainer.create_model_card(report=report)
     if cell.save_model:
         trainer.save_model(cell.output_dir)
     return report

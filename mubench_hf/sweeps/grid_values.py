@@ -187,7 +187,8 @@ def check_output(value: str) -> str:
 
 
 def check_model(task: str, value: str) -> str:
-    """A ``tiny:<arch>`` model must name a known tiny architecture (others are checked when loaded)."""
+    """A ``tiny:<arch>`` model must name a known tiny architecture; a folder must exist, and a Hub id be
+    reachable (offline: in the cache); whether it loads is checked when it is loaded."""
     if value.startswith("tiny:"):
         from ..modeling import tiny_config
 
@@ -197,6 +198,10 @@ def check_model(task: str, value: str) -> str:
             raise MubenchError(f"grid key 'model': {err} (e.g. tiny:resnet)") from None
     elif not value.strip():
         raise MubenchError("grid key 'model': give a model (tiny:resnet, a folder or a Hub id)")
+    else:  # before any splits are built: a folder that is not there, or a Hub id this machine cannot get
+        from ..model_source import check_model_source
+
+        check_model_source(value, "grid key 'model' (--model)")
     return value
 
 
@@ -284,6 +289,10 @@ def check_settings(grid: Any) -> None:
     _check_names("unlearn_args", grid.unlearn_args, common - PER_CELL, "argument(s)")
     for method in unlearners:
         check_types("unlearn_args", grid.unlearn_args, _config_class(method))
+    if unlearners and grid.unlearn_args:
+        # checked as written too: a method's built-in defaults may hide a bad value (num_train_epochs: -1)
+        # in the merged settings below, and it would then apply to no method without a word
+        _check_numbers("grid key 'unlearn_args'", _config_class(unlearners[0]), grid.unlearn_args)
     if grid.class_wise_hyperparameters and not grid.classes:
         raise MubenchError(
             "grid key 'class_wise_hyperparameters': the grid has no class-wise configs (add classes: [k])"

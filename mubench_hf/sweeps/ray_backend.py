@@ -31,6 +31,14 @@ from tqdm.auto import tqdm
 from ..errors import MubenchError
 from ..faults import classify
 from .grid import Grid
+from .ray_address import (
+    DEFAULT_TIMEOUT,
+    LOCAL,
+    RayAddress,
+    check_reachable,
+    probe_cluster,
+    resolve_address,
+)
 from .references import Reference, base_dir, base_reference, retrain_dir, retrain_reference, splits_dir
 
 INSTALL_HINT = "pip install 'mubench-hf[ray]' (or pip install ray)"
@@ -53,7 +61,8 @@ class RayBackend:
     """Where and with what resources the tasks run.
 
     ``address``: a running Ray cluster (``ray start --head`` prints it; ``"auto"`` finds the local one);
-    ``None`` joins the instance this process already started, else starts a private one for the sweep.
+    ``None``: the cluster in ``RAY_ADDRESS``, else the instance this process already started, else a
+    private one for the sweep. ``timeout``: seconds to join a cluster before giving up.
     ``num_cpus``/``num_gpus``: what Ray reserves for each task (a cell sets torch's threads to its CPUs;
     a method that uses several GPUs, e.g. through accelerate, gets them all inside its one task).
     ``max_retries``: how often Ray reruns a task whose worker died (0: the next run redoes it instead).
@@ -63,8 +72,15 @@ class RayBackend:
     num_cpus: float = 1
     num_gpus: float = 0
     max_retries: int = 0
+    timeout: float = DEFAULT_TIMEOUT  # seconds to join a cluster (see ray_address.py)
+    cluster: RayAddress | None = dataclasses.field(default=None, init=False, repr=False)  # None: private
+    _started: bool = dataclasses.field(default=False, init=False, repr=False)  # ray.init was ours
+    _connected: bool = dataclasses.field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise MubenchError(f"--ray-timeout must be a number of seconds above 0, got {self.timeout:g}")
+        self.cluster = resolve_address(self.address)  # a malformed address fails here, before any work
         if self.num_cpus <= 0:
             raise MubenchError(f"--cpus-per-cell must be above 0, got {self.num_cpus:g}")
         if self.num_gpus < 0:
@@ -86,6 +102,46 @@ class RayBackend:
                     "or add nodes to the cluster (ray start --address ...)"
                 )
 
+    def connect(self) -> None:
+        """Join the cluster (or start the private instance) and check that a task fits in it: done
+        before any splits are built, and bounded in time. A cluster address must answer a TCP connection
+        at once and let a child process join it within ``timeout`` seconds; only then does this process
+        join it too."""
+        if self._connected:
+            return
+        ray = import_ray()
+        if ray.is_initialized():  # joined by the caller already: use that
+            self.check_fits(ray.cluster_resources())
+            self._connected = True
+            return
+        options: dict[str, Any] = {"log_to_driver": False}
+        if self.cluster is None:
+            options.update(address=LOCAL, include_dashboard=False)  # a private instance for this sweep only
+        else:
+            check_reachable(self.cluster)
+            self.check_fits(probe_cluster(self.cluster, self.timeout))
+            options["address"] = self.cluster.text
+        try:
+            ray.init(**options)
+        except ConnectionError as err:
+            raise MubenchError(
+                f"cannot reach the Ray cluster at {self.address}: {err}; start one with "
+                "`ray start --head` and pass the address it prints, or leave --address out"
+            ) from None
+        self._started = self._connected = True
+        if self.cluster is None:
+            try:
+                self.check_fits(ray.cluster_resources())
+            except MubenchError:
+                self.close()
+                raise
+
+    def close(self) -> None:
+        """Leave the cluster (shut the private instance down) when :meth:`connect` joined it."""
+        if self._started:
+            import_ray().shutdown()
+        self._started = self._connected = False
+
     def run(
         self,
         grid: Grid,
@@ -98,25 +154,13 @@ class RayBackend:
         """Run the grid's missing reference models and its cells on Ray; returns the grid's records (in
         the local backend's order), how many cells ran and how many were reused."""
         ray = import_ray()
-        started = False
-        if not ray.is_initialized():
-            options: dict[str, Any] = {"address": self.address, "log_to_driver": False}
-            if self.address is None:
-                options["include_dashboard"] = False  # a private instance for this sweep only
-            try:
-                ray.init(**options)
-            except ConnectionError as err:
-                raise MubenchError(
-                    f"cannot reach the Ray cluster at {self.address}: {err}; start one with "
-                    "`ray start --head` and pass the address it prints, or leave --address out"
-                ) from None
-            started = True
+        joined_here = not self._connected
+        self.connect()
         try:
-            self.check_fits(ray.cluster_resources())
             return _Driver(ray, self, _absolute(grid), splits_hash, show_progress, log).run(digests, pending)
         finally:
-            if started:
-                ray.shutdown()
+            if joined_here:
+                self.close()
 
 
 def _absolute(grid: Grid) -> Grid:

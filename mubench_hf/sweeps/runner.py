@@ -23,6 +23,7 @@ from ..faults import NOT_WRITABLE, as_mubench_error, classify
 from .aggregate import aggregate
 from .cells import Cell, finished_record, is_done, run_cell
 from .grid import RETRAIN, Grid
+from .lock import sweep_lock
 from .outputs import csv_text, jsonl_text, leaderboard_markdown, write_figures, write_text
 from .references import (
     Reference,
@@ -112,19 +113,29 @@ def run_grid(
     log: Callable[[str], None] = print,
     overwrite: bool = False,
     backend: Any = None,
+    wait_for_lock: bool = False,
 ) -> SweepResult:
     """Run every missing cell of ``grid`` and write results.jsonl, results.csv, leaderboard.md and the
     figures into ``grid.output``, covering every finished cell of the folder. A failing cell is recorded
     and the sweep goes on. ``overwrite`` rebuilds splits that do not hold the grid's ratios (see
     :mod:`.splits_repo`). A full disk or an unwritable folder raises ``MubenchError``; what was finished
     is kept. ``backend`` runs the reference models and cells elsewhere (e.g. a
-    :class:`~.ray_backend.RayBackend`); by default they run here, one after the other."""
+    :class:`~.ray_backend.RayBackend`); by default they run here, one after the other. A run with work
+    to do holds the folder's lock (:mod:`.lock`): held by another run, it fails at once naming that run,
+    or with ``wait_for_lock`` waits for it."""
     with warnings.catch_warnings():
         # transformers asks for pinned memory by default; on a CPU-only machine torch warns once per
         # DataLoader, i.e. dozens of times per sweep, about something that costs nothing.
         warnings.filterwarnings("ignore", message=".*pin_memory.*")
         try:
-            return _run_grid(grid, show_progress=show_progress, log=log, overwrite=overwrite, backend=backend)
+            return _run_grid(
+                grid,
+                show_progress=show_progress,
+                log=log,
+                overwrite=overwrite,
+                backend=backend,
+                wait_for_lock=wait_for_lock,
+            )
         except Exception as err:
             kind = classify(err)
             if kind is None:
@@ -172,7 +183,13 @@ def check_writable(output: Path) -> None:
 
 
 def _run_grid(
-    grid: Grid, *, show_progress: bool, log: Callable[[str], None], overwrite: bool, backend: Any = None
+    grid: Grid,
+    *,
+    show_progress: bool,
+    log: Callable[[str], None],
+    overwrite: bool,
+    backend: Any = None,
+    wait_for_lock: bool = False,
 ) -> SweepResult:
     import datasets
     import transformers
@@ -182,22 +199,35 @@ def _run_grid(
     transformers.utils.logging.disable_progress_bar()
     output = Path(grid.output)
     plan = _plan(grid, overwrite)
-    has_work = plan.splits.build is not None or plan.pending or plan.unfinished
-    if has_work:
-        try:
-            check_writable(output)
-        except OSError as err:
-            if classify(err) != NOT_WRITABLE:
-                raise
-            raise as_mubench_error(NOT_WRITABLE, err, output, _finished_cells(output)) from None
+    if not _has_work(plan):
+        return _finish(grid, plan, backend, show_progress, log, has_work=False)
+    try:
+        check_writable(output)
+    except OSError as err:
+        if classify(err) != NOT_WRITABLE:
+            raise
+        raise as_mubench_error(NOT_WRITABLE, err, output, _finished_cells(output)) from None
+    # One writer at a time: two runs in one folder would train the same cells into the same files.
+    with sweep_lock(output, wait=wait_for_lock, log=log):
+        plan = _plan(grid, overwrite)  # again: a run that held the lock may have done some of it
+        return _finish(grid, plan, backend, show_progress, log, has_work=_has_work(plan))
 
+
+def _has_work(plan: _Plan) -> bool:
+    return bool(plan.splits.build is not None or plan.pending or plan.unfinished)
+
+
+def _finish(
+    grid: Grid, plan: _Plan, backend: Any, show_progress: bool, log: Callable[[str], None], *, has_work: bool
+) -> SweepResult:
+    """Do what ``plan`` says is left (splits, reference models, cells), then summarise the folder."""
     splits_hash = _ensure_splits(grid, plan, log)
     if backend is not None:
         digests, pending = pending_references(grid, plan, splits_hash, log)
         grid_records, ran, reused = backend.run(grid, splits_hash, digests, pending, show_progress, log)
     else:
         grid_records, ran, reused = _run_here(grid, plan, splits_hash, show_progress, log)
-    result = summarise(grid, written=bool(has_work))
+    result = summarise(grid, written=has_work)
     result.ran, result.reused, result.grid_records = ran, reused, grid_records
     return result
 

@@ -2,7 +2,8 @@
 
 from . import builtin  # noqa: F401  (registers the shipped tasks)
 from .base import LABEL_COLUMN, SAMPLE_ID_COLUMN, HubSource, OODSource, Task
-from .registry import TASKS, get_task, list_tasks, register_task, task_source
+from .lookup import get_task, list_tasks
+from .registry import TASKS, register_task, task_source
 
 __all__ = [
     "LABEL_COLUMN",

@@ -39,6 +39,17 @@ SPLIT_SEED = 0
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION_OF_REST = 0.125
 
+# The base/retrain recipe of moving_digits with tiny:videomae (a video transformer from scratch): a warm-up
+# over the first 10 % of steps and 10 epochs. Measured test accuracy through train_base 0.961 / 0.986 (seeds
+# 0 / 1), 0.975 (seed 0, ATEN_CPU_CAPABILITY=default), 0.950 (seed 42, mubench run); chance 0.125. Without
+# the warm-up, in 8 epochs, the same model stopped between 0.8 and 0.9 in a plain training loop.
+MOVING_DIGITS_RECIPE: dict[str, Any] = {
+    "num_train_epochs": 10.0,
+    "learning_rate": 3e-3,
+    "warmup_steps": 0.1,
+    "per_device_train_batch_size": 32,
+}
+
 
 def _place(digit: np.ndarray, y: float, x: float) -> np.ndarray:
     """``digit`` drawn on an empty frame with its top-left corner at (y, x), bilinearly between pixels."""
@@ -118,11 +129,9 @@ def load_moving_digits_splits(show_progress: bool = False) -> datasets.DatasetDi
 @dataclass(frozen=True)
 class MovingDigitsTask(Task):
     """The moving-digits task: a ``Task`` whose base and retrain models default to
-    ``reference_models.recipe.MOVING_DIGITS_RECIPE``."""
+    ``MOVING_DIGITS_RECIPE``."""
 
     def recipe_defaults(self) -> dict[str, Any]:
-        from ..reference_models.recipe import MOVING_DIGITS_RECIPE
-
         return dict(MOVING_DIGITS_RECIPE)
 
 

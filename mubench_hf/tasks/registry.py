@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from ..errors import MubenchError, UnknownTaskError
-from ..plugins import TASKS_GROUP, load_plugins, plugin_errors_note, plugin_source
+from ..errors import MubenchError
+from ..plugins import TASKS_GROUP, load_plugins, plugin_source
 from .base import Task
 
 TASKS: dict[str, Task] = {}
@@ -45,41 +45,6 @@ def register_task(task: Task, *, replace: bool = False, declared_in: str | None 
     TASKS[task.name] = task
     TASK_ORIGINS[task.name] = declared_in
     return task
-
-
-def get_task(name: str | Task) -> Task:
-    """The registered task called ``name`` (a ``Task`` is returned as is).
-
-    ``name`` may also be the path of a task file (``.yaml``/``.yml``/``.json``): it is read and registered.
-    A name not registered yet is looked up in the plugins and in the task files ``MUBENCH_TASK_FILES`` lists.
-    """
-    if isinstance(name, Task):
-        return name
-    if name in TASKS:
-        return TASKS[name]
-    from .task_file import is_task_file_path, register_env_task_files, register_task_file
-
-    if is_task_file_path(name):
-        return register_task_file(name)
-    load_task_plugins()
-    register_env_task_files()
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise UnknownTaskError(
-            f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}{plugin_errors_note(TASKS_GROUP)} "
-            "(a task of your own data: give its task file with --task FILE.yaml or --task-file FILE, or list "
-            "it in MUBENCH_TASK_FILES)"
-        ) from None
-
-
-def list_tasks() -> list[str]:
-    """Names of the registered tasks, the plugins' and those of ``MUBENCH_TASK_FILES`` included."""
-    from .task_file import register_env_task_files
-
-    load_task_plugins()
-    register_env_task_files()
-    return sorted(TASKS)
 
 
 def task_source(name: str) -> str:

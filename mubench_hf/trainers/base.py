@@ -70,6 +70,9 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
     config_class: ClassVar[type[UnlearnConfig]] = UnlearnConfig
     # Method losses are per-batch means; Trainer divides them by the accumulation steps.
     loss_is_scaled_for_ga = False
+    # False for a method that edits weights without optimizer steps (SSD): LoRA adapters, which only
+    # gradient steps move, would stay untrained, so the command line refuses the two together.
+    makes_gradient_steps: ClassVar[bool] = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> UnlearnTrainer:
         if cls is UnlearnTrainer:
@@ -94,6 +97,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         data_collator: Any = None,
         splits: Mapping[str, Any] | None = None,
         objective: TaskObjective | None = None,
+        dataset_repo: str | None = None,
         **trainer_kwargs: Any,
     ) -> None:
         if not self.method:
@@ -122,6 +126,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         self.forget_dataset, self.retain_dataset = forget_dataset, retain_dataset
         self.eval_dataset_raw = eval_dataset  # unwrapped, for the unlearning report
         self._report_source = splits
+        self.dataset_repo = dataset_repo  # the deletion-splits repo, named in the model card
         self.num_labels = num_labels
 
         model = self.prepare_student(model, args)

@@ -1,9 +1,12 @@
 """The mubench model card of an unlearned model: method, hyper-parameters, deletion config,
-``base_model`` and the unlearning report as ``model-index``, for ``push_to_hub()``."""
+``base_model`` and the unlearning report as ``model-index``, for ``push_to_hub()``.
+
+The report is handed over (``create_model_card(report=...)``), or it is the one this trainer's own
+``evaluate_unlearning()`` returned last; the card never reads ``unlearning_results.json`` back."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,6 @@ import numpy as np
 from transformers.utils import logging
 
 from ..errors import MubenchError
-from ..evaluation import RESULTS_FILE
 from ..evaluation.report import config_name_of
 from ..splits.layout import task_of_config
 
@@ -22,7 +24,10 @@ RUN_FIELDS = ("learning_rate", "num_train_epochs", "max_steps", "per_device_trai
 
 
 class ModelCardMixin:
-    """Mixed into ``UnlearnTrainer`` (which provides ``args``, ``model``, the datasets and ``method``)."""
+    """Mixed into ``UnlearnTrainer`` (which provides ``args``, ``model``, the datasets, ``method`` and
+    ``last_report``)."""
+
+    dataset_repo: str | None = None  # the deletion-splits repo the data came from (the card's ``datasets``)
 
     def method_params(self) -> dict[str, Any]:
         """The method's own hyper-parameters (fields its config adds) and the run's main settings."""
@@ -33,19 +38,20 @@ class ModelCardMixin:
         params.update({name: getattr(self.args, name) for name in RUN_FIELDS})
         return params
 
-    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+    def create_model_card(self, *args: Any, report: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         """Write the mubench model card (method, hyper-parameters, config, ``base_model``, the report as
         ``model-index``) into ``args.output_dir``; ``push_to_hub()`` calls this before uploading.
 
-        Without a deletion config to name (forget data not loaded from a mubench repo) it falls back to
-        ``Trainer``'s own card."""
+        ``report``: the unlearning report's dict (default: the last one ``evaluate_unlearning()`` of this
+        trainer returned; none yet: a card without results). Without a deletion config to name (forget
+        data not loaded from a mubench repo) it falls back to ``Trainer``'s own card."""
         if not self.is_world_process_zero():
             return
         if self.deletion_config() is None:
             logger.warning("the forget set names no deletion config: writing Trainer's default model card")
             super().create_model_card(*args, **kwargs)
             return
-        card = self.model_card(model_name=kwargs.get("model_name"))
+        card = self.model_card(model_name=kwargs.get("model_name"), report=report)
         card.save(str(Path(self.args.output_dir) / "README.md"))
 
     def deletion_config(self) -> str | None:
@@ -56,12 +62,13 @@ class ModelCardMixin:
         except MubenchError:
             return None
 
-    def model_card(self, model_name: str | None = None) -> Any:
+    def model_card(self, model_name: str | None = None, report: Mapping[str, Any] | None = None) -> Any:
+        """The card (a ``huggingface_hub.ModelCard``) of this run with ``report``'s numbers (see
+        :meth:`create_model_card`)."""
         from ..hub.cards import render_model_card
         from ..splits import is_mubench_repo, read_manifest
 
-        results_path = Path(self.args.output_dir) / RESULTS_FILE
-        results = json.loads(results_path.read_text()) if results_path.is_file() else {}
+        results = dict(report if report is not None else (self.last_report or {}))
         numeric = {k: v for k, v in results.items() if isinstance(v, (int, float)) and np.isfinite(v)}
         config = self.deletion_config()
         if config is None:
@@ -75,7 +82,7 @@ class ModelCardMixin:
             or getattr(getattr(model, "config", None), "_name_or_path", None)
             or "unknown"
         )
-        dataset = getattr(self, "dataset_repo", None) or "mubench"
+        dataset = self.dataset_repo or "mubench"
         return render_model_card(
             "unlearned",
             task=task,

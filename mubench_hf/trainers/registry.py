@@ -21,16 +21,17 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import MubenchError
 from ..plugins import METHODS_GROUP, load_plugins, plugin_errors_note
+from .data import DataUse
 from .errors import UnknownMethodError
 
-if TYPE_CHECKING:
-    from .base import UnlearnTrainer
-    from .config import UnlearnConfig
-    from .data import DataUse
+# The registry sits below the trainers and their configs (both read it), so it names their classes without
+# importing them: a trainer class is an ``UnlearnTrainer`` subclass, a config class an ``UnlearnConfig`` one.
+TrainerClass = type
+ConfigClass = type
 
 PLUGIN_GROUP = METHODS_GROUP
 
@@ -47,8 +48,8 @@ class MethodSpec:
     """The one declaration of an unlearning method (see the module docstring)."""
 
     name: str
-    trainer: type[UnlearnTrainer]
-    config: type[UnlearnConfig]
+    trainer: TrainerClass
+    config: ConfigClass
     data_use: DataUse
     citation: str
     needs: tuple[Needs, ...] = ()
@@ -66,17 +67,17 @@ class MethodSpec:
         return Needs.RANDOM_TEACHER in self.needs
 
 
-METHODS: dict[str, type[UnlearnTrainer]] = {}  # name -> trainer class (kept for existing callers)
+METHODS: dict[str, TrainerClass] = {}  # name -> trainer class (kept for existing callers)
 SPECS: dict[str, MethodSpec] = {}
 
 
 def register_method(
     name: str,
     *,
-    trainer: type[UnlearnTrainer],
+    trainer: TrainerClass,
     data_use: DataUse,
     citation: str,
-    config: type[UnlearnConfig] | None = None,
+    config: ConfigClass | None = None,
     needs: tuple[Needs | str, ...] = (),
     kinds: tuple[str, ...] = ("classification",),
     quick_settings: Mapping[str, Any] | None = None,
@@ -84,15 +85,15 @@ def register_method(
 ) -> MethodSpec:
     """Declare the method ``name`` (the only place its facts are written down) and return its spec.
 
-    ``config`` defaults to ``UnlearnConfig`` (methods without hyper-parameters of their own).
+    ``config`` defaults to the trainer's inherited ``config_class``: ``UnlearnConfig`` for a direct
+    ``UnlearnTrainer`` subclass (a method without hyper-parameters of its own), the parent method's config
+    for a subclass of another method's trainer (whose loss reads the parent's fields).
     ``search_space`` maps config fields to ``mubench_hf.search_space.Range`` (what ``mubench study hpo``
     varies); left out, the search varies the learning rate and the training length.
     """
     import dataclasses
 
     from ..search_space import check_space
-    from .config import UnlearnConfig
-    from .data import DataUse as _DataUse
 
     if not name or not name.replace("_", "").isalnum():
         raise MubenchError(f"a method name is letters, digits and '_', got {name!r}")
@@ -100,13 +101,13 @@ def register_method(
         raise MubenchError(f"method {name!r} is already registered by {SPECS[name].trainer.__name__}")
     if not citation.strip():
         raise MubenchError(f"method {name!r}: say which paper it comes from (citation=...)")
-    config = config or UnlearnConfig
+    config = config or _inherited_config(name, trainer)
     space = check_space(name, search_space or {}, {f.name for f in dataclasses.fields(config)})
     spec = MethodSpec(
         name=name,
         trainer=trainer,
         config=config,
-        data_use=_DataUse(data_use),
+        data_use=DataUse(data_use),
         citation=citation.strip(),
         needs=tuple(Needs(n) for n in needs),
         kinds=tuple(kinds),
@@ -118,6 +119,16 @@ def register_method(
     SPECS[name] = spec
     METHODS[name] = trainer
     return spec
+
+
+def _inherited_config(name: str, trainer: type) -> ConfigClass:
+    config = getattr(trainer, "config_class", None)
+    if not isinstance(config, type):
+        raise MubenchError(
+            f"method {name!r}: trainer {trainer.__name__} is not an UnlearnTrainer subclass (it has no "
+            "config_class); subclass mubench_hf.trainers.UnlearnTrainer or pass config=..."
+        )
+    return config
 
 
 def _ensure_loaded() -> None:
@@ -139,7 +150,7 @@ def get_spec(name: str) -> MethodSpec:
         ) from None
 
 
-def get_method(name: str) -> type[UnlearnTrainer]:
+def get_method(name: str) -> TrainerClass:
     """The trainer class registered as ``name``."""
     return get_spec(name).trainer
 

@@ -48,6 +48,7 @@ class ReportingMixin:
 
     unlearn_time_s: float | None = None
     original_test_accuracy: float | None = None
+    last_report: dict[str, Any] | None = None  # what evaluate_unlearning() returned last (the card's numbers)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,7 +58,8 @@ class ReportingMixin:
 
     # ------------------------------------------------------------------ splits and anchor
     def report_splits(self) -> dict[str, Any]:
-        """The splits the report scores: forget/retain from the trainer, the rest from ``splits=``."""
+        """The splits the report scores: forget/retain from the trainer, the rest from ``splits=`` (every
+        split given but ``train``: a kind's report may score more, e.g. a generation task's utility sets)."""
         given = dict(self._report_source or {})
         found = {
             "forget": self.forget_dataset,
@@ -66,6 +68,7 @@ class ReportingMixin:
             "test": given.get("test"),
             "ood": given.get("ood"),
         }
+        found.update({name: split for name, split in given.items() if name not in found and name != "train"})
         return {name: split for name, split in found.items() if split is not None}
 
     def _capture_original_accuracy(self) -> None:
@@ -107,7 +110,7 @@ class ReportingMixin:
                 "the unlearning report needs the test split: build the trainer with splits= (the DatasetDict of "
                 "load_dataset(repo, '<task>_del<p>')) or pass evaluate_unlearning(splits={'test': ...})"
             )
-        return evaluate_unlearning(
+        self.last_report = evaluate_unlearning(
             self,
             report_splits,
             retrain=retrain if retrain is not None else self.args.retrain_reference,
@@ -119,6 +122,7 @@ class ReportingMixin:
             output_dir=output_dir or self.args.output_dir,
             extra={"method": self.method, "kind": "unlearned"},
         )
+        return self.last_report
 
     def evaluate(
         self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"

@@ -52,6 +52,8 @@ class SSDConfig(UnlearnConfig):
 class SSDTrainer(UnlearnTrainer):
     """Dampen the weights that are far more important for Df than for all training data."""
 
+    makes_gradient_steps = False  # it scales weights in place: no optimizer, nothing for LoRA to learn
+
     def importances(self, dataset: Dataset) -> dict[str, torch.Tensor]:
         """Mean over batches of the squared gradient of each batch's mean cross-entropy."""
         model = self.accelerator.unwrap_model(self.model)

@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ..metrics.generative.tofu import UTILITY_SPLITS
-from ..metrics.score import mubench_score_zero_reason
+from mubench_hf.metrics.generative.tofu import UTILITY_SPLITS
+from mubench_hf.metrics.score import mubench_score_zero_reason
 
 WARNINGS_KEY = "warnings"
 #: Below this many rows one row moves a rate by more than 0.1, and a KS test or an AUC on the split cannot
