@@ -40,9 +40,14 @@ from torch.utils.data import Dataset  # noqa: E402
 from transformers import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
+from mubench_hf.kinds.classification import (  # noqa: E402  # noqa: E402
+    build_model,
+    data_collator_for,
+    prepare_splits,
+    task_transform,
+    tiny_config,
+)
 from mubench_hf.modalities.audio import prepare_audio_split  # noqa: E402
-from mubench_hf.modeling import build_model, tiny_config  # noqa: E402
-from mubench_hf.processing import data_collator_for, prepare_splits, task_transform  # noqa: E402
 from mubench_hf.tasks import get_task  # noqa: E402
 from mubench_hf.tasks.spoken_keywords import load_spoken_keywords_splits  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer  # noqa: E402

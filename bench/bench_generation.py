@@ -30,7 +30,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from mubench_hf.evaluation.generation import GENERATIONS_FILE, PromptEncoder, generation_report
+from mubench_hf.kinds.generation.report import GENERATIONS_FILE, PromptEncoder, generation_report
 
 WORDS = (
     "alice bob carol dave erin frank grace heidi ivan judy paris rome oslo lima cairo delhi tokyo quito "

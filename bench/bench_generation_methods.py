@@ -41,7 +41,7 @@ from generation_testlib import collator, quiet_lm_args, tiny_gpt2, tiny_tokenize
 from transformers import Trainer, TrainingArguments  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
-from mubench_hf.objectives import objective_for  # noqa: E402
+from mubench_hf.kinds import objective_for  # noqa: E402
 from mubench_hf.objectives.generation import concat_token_batches  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, get_spec  # noqa: E402
 

@@ -38,8 +38,8 @@ from transformers import PrinterCallback  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from mubench_hf import build_splits  # noqa: E402
+from mubench_hf.kinds.classification import task_transform  # noqa: E402
 from mubench_hf.pipeline import prepare  # noqa: E402
-from mubench_hf.processing import task_transform  # noqa: E402
 from mubench_hf.tasks import TASKS, get_task  # noqa: E402
 from mubench_hf.tasks.digit_pairs import load_digit_pairs_splits  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer  # noqa: E402

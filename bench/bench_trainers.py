@@ -36,7 +36,7 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 
 from mubench_hf import build_splits  # noqa: E402
 from mubench_hf.forward import logits_of  # noqa: E402
-from mubench_hf.processing import prepare_splits  # noqa: E402
+from mubench_hf.kinds.classification import prepare_splits  # noqa: E402
 from mubench_hf.reference_models import RECIPE_FIELDS, RecipeArguments, train_base  # noqa: E402
 from mubench_hf.sweeps.defaults import digits_hyperparameters  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, get_method, list_methods  # noqa: E402

@@ -37,9 +37,12 @@ from bench_trainers import Lockstep, StepClock, quiet  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 from mubench_hf import build_splits  # noqa: E402
+from mubench_hf.kinds.classification import (  # noqa: E402
+    data_collator_for,
+    prepare_splits,
+    resolve_model,  # noqa: E402
+)
 from mubench_hf.modalities.video import VideoTransform  # noqa: E402
-from mubench_hf.modeling import resolve_model  # noqa: E402
-from mubench_hf.processing import data_collator_for, prepare_splits  # noqa: E402
 from mubench_hf.tasks import get_task  # noqa: E402
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer  # noqa: E402
 

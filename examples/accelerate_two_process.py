@@ -29,8 +29,7 @@ import torch
 from transformers import AutoModelForImageClassification
 
 from mubench_hf import get_task
-from mubench_hf.modeling import tiny_config
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits, tiny_config
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 METHODS = ("grad_ascent", "scrub", "salun", "bad_teaching")
@@ -59,6 +58,12 @@ def main() -> None:
     )
     parser.add_argument("--max_steps", type=int, default=6)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--eval_during_unlearning",
+        type=int,
+        default=0,
+        help="also score forget/validation accuracy every N steps and save each method's curve",
+    )
     cli = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -82,6 +87,7 @@ def main() -> None:
             logging_strategy="no",
             report_to="none",
             disable_tqdm=True,
+            eval_during_unlearning=cli.eval_during_unlearning,
         )
         splits = prepare_splits(raw, "digits", model)
         trainer = UnlearnTrainer(model=model, args=args, splits=splits)
@@ -89,6 +95,8 @@ def main() -> None:
         if trainer.is_world_process_zero():
             unwrapped = trainer.accelerator.unwrap_model(trainer.model)
             results[method] = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+            if trainer.unlearning_curve is not None:  # every process holds the same gathered curve
+                results[f"{method}/curve"] = trainer.unlearning_curve.points
         trainer.accelerator.wait_for_everyone()
     if results:
         results["world_size"] = int(os.environ.get("WORLD_SIZE", "1"))

@@ -20,8 +20,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForImageClassification
 
 from mubench_hf import build_splits
-from mubench_hf.modeling import tiny_config
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits, tiny_config
 from mubench_hf.reference_models import RecipeArguments, train_base
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 

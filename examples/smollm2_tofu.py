@@ -25,11 +25,11 @@ import importlib.metadata
 from pathlib import Path
 
 from mubench_hf import build_splits
-from mubench_hf.generation import GenerationTask
 from mubench_hf.pipeline import prepare, unlearning_trainer
 from mubench_hf.reference_models import RecipeArguments, train_base, train_retrain
 from mubench_hf.tasks import get_task, register_task
 from mubench_hf.tasks.fictitious_authors import make_fictitious_authors
+from mubench_hf.tasks.generation import GenerationTask
 from mubench_hf.trainers import get_spec
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -22,7 +22,7 @@ import datasets
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from mubench_hf import build_splits
-from mubench_hf.processing import data_collator_for, prepare_splits
+from mubench_hf.kinds.classification import data_collator_for, prepare_splits
 from mubench_hf.reference_models import RecipeArguments, train_base, train_retrain
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 

@@ -21,7 +21,7 @@ from transformers import AutoImageProcessor, AutoModelForImageClassification
 
 from mubench_hf import build_splits
 from mubench_hf.hub import base_model_repo_id, push_model, push_splits, unlearned_model_repo_id
-from mubench_hf.processing import data_collator_for, prepare_splits
+from mubench_hf.kinds.classification import data_collator_for, prepare_splits
 from mubench_hf.reference_models import RecipeArguments, train_base, train_retrain
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 

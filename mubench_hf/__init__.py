@@ -26,8 +26,10 @@ _LAZY = {
     "compute_unlearning_metrics": "mubench_hf.metrics",
     "register_metric": "mubench_hf.metrics",
     "register_modality": "mubench_hf.modalities",
-    "build_model": "mubench_hf.modeling",
-    "prepare_splits": "mubench_hf.processing",
+    "build_model": "mubench_hf.kinds.classification",
+    "prepare_splits": "mubench_hf.kinds.classification",
+    "kind_of": "mubench_hf.kinds",
+    "GenerationTask": "mubench_hf.tasks.generation",
     "train_base": "mubench_hf.reference_models",
     "train_retrain": "mubench_hf.reference_models",
 }

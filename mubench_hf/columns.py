@@ -9,6 +9,9 @@ from __future__ import annotations
 import datasets
 import numpy as np
 
+#: The label of token positions no loss scores (Hugging Face's convention): prompts and padding.
+IGNORE_INDEX = -100
+
 
 def column_numpy(dataset: datasets.Dataset, name: str) -> np.ndarray:
     """One column of ``dataset`` as a NumPy array (fast path for numeric columns)."""

@@ -19,6 +19,11 @@ from torch import nn
 from transformers import PretrainedConfig, TrainingArguments
 
 from .errors import MubenchError
+from .evaluation import evaluate_unlearning
+from .evaluation.report import check_reference_source
+from .kinds import kind_of
+from .lora import apply_lora
+from .splits import load_deletion_config
 from .splits.layout import task_of_config
 from .tasks import Task, get_task
 
@@ -41,8 +46,6 @@ def load_config_splits(
     dataset: str, config: str, *, cache_dir: str | None = None, required: tuple[str, ...] = ()
 ) -> datasets.DatasetDict:
     """The splits of deletion config ``config`` in ``dataset`` (a local repo folder or a Hub id)."""
-    from .splits import load_deletion_config
-
     return load_deletion_config(str(dataset), config, cache_dir=cache_dir, required=required)
 
 
@@ -72,30 +75,26 @@ def prepare(
     ``trust_remote_code`` / ``allow_pickle`` default to the active ``modeling.loading_policy`` (no and no).
     """
     from .gguf import resolve_gguf
-    from .processing import data_collator_for
 
     # a GGUF file (or a folder holding one) becomes its dequantised model folder, converted once and cached
     model, processor = resolve_gguf(model), resolve_gguf(processor)
     task = get_task(task or task_of_config(config))
+    kind = kind_of(task)
     raw = load_config_splits(dataset, config, cache_dir=cache_dir, required=required)
     source = processor or (str(model) if isinstance(model, (str, os.PathLike)) else None)
-    # the task decides how processors and models are made (a generation task's tiny model takes the
-    # vocabulary of the tokenizer it trains on the data, so the processor comes first)
-    loaded_processor = task.load_processor(source, raw, trust_remote_code=trust_remote_code)
+    # the task's kind decides how processors and models are made (a generation task's tiny model takes
+    # the vocabulary of the tokenizer it trains on the data, so the processor comes first)
+    loaded_processor = kind.load_processor(task, source, raw, trust_remote_code=trust_remote_code)
     if isinstance(model, nn.Module):
         built = model
     else:
-        built = task.build_model(
-            model, raw, loaded_processor, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
+        built = kind.build_model(
+            task, model, raw, loaded_processor, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
         )
-    splits = task.process_splits(raw, built, loaded_processor)
+    splits = kind.process_splits(task, raw, built, loaded_processor)
     if lora_rank:
-        from .lora import apply_lora
-
-        # a language model's output layer is its (often tied) embedding matrix: adapters only
-        train_head = task.kind != "generation"
         alpha = 2 * lora_rank if lora_alpha is None else lora_alpha  # 0 is refused there, not replaced
-        built, _ = apply_lora(built, r=lora_rank, alpha=alpha, train_head=train_head)
+        built, _ = apply_lora(built, r=lora_rank, alpha=alpha, train_head=kind.lora_trains_head)
     return Prepared(
         task=task,
         dataset=str(dataset),
@@ -104,16 +103,16 @@ def prepare(
         splits=splits,
         model=built,
         processor=loaded_processor,
-        collator=data_collator_for(task, loaded_processor),
+        collator=kind.collator(task, loaded_processor),
     )
 
 
 def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kwargs: Any) -> Any:
     """The method's ``UnlearnTrainer`` on ``prepared`` (``args.method`` picks the method)."""
-    from .objectives import objective_for
+    # on first use: scoring and evaluating import no trainer (the methods pull in TRL and PEFT)
     from .trainers import UnlearnTrainer
 
-    trainer_kwargs.setdefault("objective", objective_for(prepared.task.kind))
+    trainer_kwargs.setdefault("objective", kind_of(prepared.task).objective())
     trainer_kwargs.setdefault("dataset_repo", prepared.dataset)  # recorded in the model card
     return UnlearnTrainer(
         model=prepared.model,
@@ -171,27 +170,14 @@ def score(
     ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time. ``generation`` (a
     ``GenerationSettings`` or a dict of its fields) sets how a generation task's report generates;
     a classification task refuses it (it generates nothing)."""
-    from .evaluation import evaluate_unlearning
-    from .evaluation.report import check_reference_source
-
     if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
         raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
     if retrain is not None:
         check_reference_source(retrain)
     if base_model is not None and not Path(base_model).is_dir():
         raise MubenchError(f"base model folder {str(base_model)!r} does not exist")
-    settings = None
-    if generation is not None:
-        from .generation.report import GenerationSettings
-
-        if prepared.task.kind != "generation":
-            raise MubenchError(
-                f"generation settings apply to generation tasks; {prepared.task.name!r} is a "
-                f"{prepared.task.kind} task (its report generates nothing)"
-            )
-        settings = (
-            generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
-        )
+    # the kind's report settings (a generation task's GenerationSettings), checked before any scoring
+    settings = kind_of(prepared.task).report_settings(prepared.task, generation)
     with tempfile.TemporaryDirectory() as scratch:
         trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
         return evaluate_unlearning(

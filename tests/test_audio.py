@@ -24,6 +24,15 @@ from transformers import (
 
 from mubench_hf import build_splits
 from mubench_hf.errors import MubenchError
+from mubench_hf.kinds.classification import (
+    build_model,
+    data_collator_for,
+    load_processor,
+    prepare_splits,
+    resolve_model,
+    task_transform,
+    tiny_config,
+)
 from mubench_hf.modalities import audio as audio_module
 from mubench_hf.modalities import get_modality
 from mubench_hf.modalities.audio import (
@@ -33,8 +42,6 @@ from mubench_hf.modalities.audio import (
     decode_clip,
     default_feature_extractor,
 )
-from mubench_hf.modeling import build_model, resolve_model, tiny_config
-from mubench_hf.processing import data_collator_for, load_processor, prepare_splits, task_transform
 from mubench_hf.tasks import TASKS, get_task
 from mubench_hf.tasks import spoken_keywords as keywords
 from mubench_hf.tasks.speech_commands import SPEECH_COMMANDS_CLASSES

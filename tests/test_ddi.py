@@ -9,6 +9,7 @@ import datasets
 import pytest
 
 from mubench_hf import MubenchError, build_splits, get_task
+from mubench_hf.kinds import kind_of
 from mubench_hf.tasks.ddi import (
     DDI_CLASS_NAMES,
     DDI_MASK,
@@ -145,7 +146,7 @@ def test_documents_without_the_schema_are_refused() -> None:
 
 def test_tiny_models_get_a_tokenizer_that_keeps_the_words() -> None:
     task = get_task("ddi")
-    tokenizer = task.load_processor("tiny:bert", None)
+    tokenizer = kind_of(task).load_processor(task, "tiny:bert", None)
     tokens = tokenizer.tokenize(f"Concomitant use of {DDI_MASK} and {DDI_MASK} increases the risk.")
     assert tokens[:4] == ["concomitant", "use", "of", "@"] and "[UNK]" not in tokens
     assert len(tokenizer) <= 1000  # the tiny BERT's vocabulary

@@ -20,9 +20,9 @@ import pytest
 
 from mubench_hf import build_splits
 from mubench_hf.errors import MubenchError
-from mubench_hf.generation import GenerationTask
 from mubench_hf.tasks import TASKS, register_task
 from mubench_hf.tasks.fictitious_authors import make_fictitious_authors
+from mubench_hf.tasks.generation import GenerationTask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -54,7 +54,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def small_report(monkeypatch_module):
     """Greedy generation on 10 retain rows instead of 200: the settings, not the sample, are tested."""
-    import mubench_hf.generation.report as report
+    import mubench_hf.kinds.generation.unlearning_report as report
 
     monkeypatch_module.setattr(report, "RETAIN_ROWS", 10)
 
@@ -147,8 +147,8 @@ def test_evaluate_refuses_bad_flag_values() -> None:
 
 
 def test_config_fields_are_what_the_report_is_called_with(tmp_path: Path, monkeypatch) -> None:
-    import mubench_hf.evaluation.generation as generation
-    from mubench_hf.generation.report import GenerationSettings, generation_unlearning_report
+    import mubench_hf.kinds.generation.unlearning_report as generation
+    from mubench_hf.kinds.generation.unlearning_report import GenerationSettings, generation_unlearning_report
     from mubench_hf.trainers import UnlearnConfig
 
     seen: dict = {}
@@ -186,6 +186,13 @@ def test_config_fields_are_what_the_report_is_called_with(tmp_path: Path, monkey
     given = GenerationSettings(max_new_tokens=2, chat_template="on")  # score()'s way: an argument
     generation_unlearning_report(trainer, {"forget": forget}, log=False, generation=given)
     assert (seen["max_new_tokens"], seen["chat_template"]) == (2, True)
+    generation_unlearning_report(trainer, {"forget": forget}, log=False, generation={"max_new_tokens": 3})
+    assert (seen["max_new_tokens"], seen["batch_size"]) == (
+        3,
+        8,
+    )  # this trainer: per_device_eval_batch_size 8
+    with pytest.raises(MubenchError, match="must be a GenerationSettings or a dict of its fields, got int"):
+        generation_unlearning_report(trainer, {"forget": forget}, log=False, generation=7)
     for bad in ({"generation_max_new_tokens": 0}, {"generation_chat_template": "yes"},
                 {"generation_batch_size": -2}):  # fmt: skip
         with pytest.raises(MubenchError, match=next(iter(bad))):

@@ -32,7 +32,8 @@ from trainer_testlib import linear_rows, quiet_args, tiny_linear
 from transformers import Trainer, TrainingArguments
 
 from mubench_hf.errors import MubenchError
-from mubench_hf.objectives import GenerationObjective, objective_for
+from mubench_hf.kinds import objective_for
+from mubench_hf.objectives import GenerationObjective
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, get_spec, list_methods
 from mubench_hf.trainers.refusals import REFUSALS, load_refusals, refusal_index
 

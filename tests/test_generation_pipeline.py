@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from mubench_hf.generation import GenerationTask
 from mubench_hf.sweeps.grid import make_grid
 from mubench_hf.sweeps.runner import run_grid
 from mubench_hf.tasks import TASKS, register_task
 from mubench_hf.tasks.fictitious_authors import make_fictitious_authors
+from mubench_hf.tasks.generation import GenerationTask
 
 PIPELINE_TASK = GenerationTask(
     name="authors_pipeline",
@@ -38,7 +38,7 @@ def _pipeline_task():
 def test_generation_grid_runs_and_reports_against_original_and_retrain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mubench_hf.generation.report as report
+    import mubench_hf.kinds.generation.unlearning_report as report
 
     monkeypatch.setattr(report, "RETAIN_ROWS", 20)  # greedy generation on fewer retain rows: quicker
     grid = make_grid(

@@ -1,4 +1,4 @@
-"""The generation report (mubench_hf.evaluation.generation) on a tiny GPT-2 and a tiny T5 built from configs,
+"""The generation report (mubench_hf.kinds.generation.report) on a tiny GPT-2 and a tiny T5 built from configs,
 with a word-level tokenizer trained here by ``tokenizers`` on the test's own TOFU-shaped text.
 
 What is checked: batched, left-padded greedy generation gives exactly what a per-sample ``model.generate``
@@ -26,7 +26,7 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from mubench_hf.evaluation.generation import (
+from mubench_hf.kinds.generation.report import (
     GENERATIONS_FILE,
     REPORT_METRICS,
     PromptEncoder,
@@ -284,7 +284,7 @@ def test_tokenizer_without_pad_token_gets_one(splits):
     tokenizer = make_tokenizer(splits, pad=False)
     assert tokenizer.pad_token is None
     model = tiny_gpt2(len(tokenizer))
-    with pytest.warns(UserWarning, match=r"no pad token; using its end-of-sequence token '\[EOS\]'"):
+    with pytest.warns(UserWarning, match=r"no pad token: using its EOS token '\[EOS\]'"):
         report = generation_report(model, tokenizer, splits, max_new_tokens=3, progress=False)
     assert tokenizer.pad_token == "[EOS]" and report["forget_rouge_l"] is not None
     with warnings.catch_warnings():

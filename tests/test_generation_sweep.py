@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from mubench_hf.generation import GenerationTask
 from mubench_hf.sweeps.grid import make_grid
 from mubench_hf.sweeps.runner import run_grid
 from mubench_hf.tasks import TASKS, register_task
 from mubench_hf.tasks.debian_summaries import load_debian_summaries
+from mubench_hf.tasks.generation import GenerationTask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -62,7 +62,7 @@ def summaries_task(tmp_path_factory: pytest.TempPathFactory):
 def test_summarisation_runs_through_mubench_run_with_rouge(
     summaries_task, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mubench_hf.generation.report as report
+    import mubench_hf.kinds.generation.unlearning_report as report
 
     monkeypatch.setattr(report, "RETAIN_ROWS", 8)  # greedy generation on fewer retain rows: quicker
     out = tmp_path / "runs"

@@ -12,11 +12,11 @@ import pytest
 
 from mubench_hf import build_splits
 from mubench_hf.errors import MubenchError
-from mubench_hf.generation import GenerationTask
 from mubench_hf.splits import load_deletion_config
 from mubench_hf.tasks import get_task
 from mubench_hf.tasks.debian_summaries import load_debian_summaries, split_description, summary_rows
 from mubench_hf.tasks.fictitious_authors import TEMPLATES, make_fictitious_authors
+from mubench_hf.tasks.generation import GenerationTask
 from mubench_hf.tasks.generation_hub import load_samsum, load_tofu, tofu_upstream_order
 from tests.fixtures.generation_upstream import samsum_like, tofu_like
 

@@ -13,16 +13,16 @@ import torch
 from huggingface_hub import ModelCard
 
 from mubench_hf import build_splits
+from mubench_hf.columns import IGNORE_INDEX
 from mubench_hf.errors import MubenchError
-from mubench_hf.evaluation.generation import PromptEncoder
-from mubench_hf.generation import GenerationTask
-from mubench_hf.generation.collator import GenerationCollator
-from mubench_hf.generation.encoding import IGNORE_INDEX, encode_causal, encode_rows, encode_seq2seq
-from mubench_hf.generation.models import build_generation_model
-from mubench_hf.generation.tokenizer import ensure_pad_token, load_tokenizer, train_tokenizer
+from mubench_hf.kinds.generation.models import build_generation_model
+from mubench_hf.kinds.generation.tokenizer import ensure_pad_token, load_tokenizer, train_tokenizer
+from mubench_hf.modalities.prompt_encoding import PromptEncoder, encode_rows
+from mubench_hf.modalities.text_generation import GenerationCollator
 from mubench_hf.reference_models import RecipeArguments, train_base
 from mubench_hf.tasks import TASKS, get_task, register_task
 from mubench_hf.tasks.fictitious_authors import make_fictitious_authors
+from mubench_hf.tasks.generation import GenerationTask
 from tests.fixtures.generation_upstream import samsum_like
 
 CHAT_TEMPLATE = (
@@ -77,7 +77,9 @@ def quick_recipe(output_dir: Path, **overrides) -> RecipeArguments:
 # --------------------------------------------------------------------------- batch format
 def test_causal_rows_mask_the_prompt(data, tokenizer) -> None:
     row = data["train"][0]
-    encoded, cut = encode_causal(tokenizer, row["prompt"], row["completion"], 256)
+    encoded, cut = PromptEncoder.for_training(tokenizer, seq2seq=False).encode(
+        row["prompt"], row["completion"], 256
+    )
     labels, ids = encoded["labels"], encoded["input_ids"]
     prompt_len = sum(label == IGNORE_INDEX for label in labels)
     assert not cut and prompt_len > 0 and labels[prompt_len:] == ids[prompt_len:]
@@ -87,8 +89,12 @@ def test_causal_rows_mask_the_prompt(data, tokenizer) -> None:
 
 def test_long_prompts_lose_their_start(data, tokenizer) -> None:
     row = data["train"][0]
-    full, _ = encode_causal(tokenizer, row["prompt"], row["completion"], None)
-    short, cut = encode_causal(tokenizer, row["prompt"], row["completion"], len(full["input_ids"]) - 3)
+    full, _ = PromptEncoder.for_training(tokenizer, seq2seq=False).encode(
+        row["prompt"], row["completion"], None
+    )
+    short, cut = PromptEncoder.for_training(tokenizer, seq2seq=False).encode(
+        row["prompt"], row["completion"], len(full["input_ids"]) - 3
+    )
     assert cut and short["input_ids"] == full["input_ids"][3:] and short["labels"] == full["labels"][3:]
     _, flags = encode_rows(
         tokenizer, [row["prompt"]] * 2, [row["completion"]] * 2, seq2seq=False, max_length=8
@@ -98,7 +104,9 @@ def test_long_prompts_lose_their_start(data, tokenizer) -> None:
 
 def test_seq2seq_rows_put_the_completion_in_the_labels(data, tokenizer) -> None:
     row = data["train"][3]
-    encoded, cut = encode_seq2seq(tokenizer, row["prompt"], row["completion"], 256)
+    encoded, cut = PromptEncoder.for_training(tokenizer, seq2seq=True).encode(
+        row["prompt"], row["completion"], 256
+    )
     assert not cut and tokenizer.decode(encoded["input_ids"]) == row["prompt"]
     assert (
         tokenizer.decode(encoded["labels"][:-1]) == row["completion"]
@@ -108,7 +116,7 @@ def test_seq2seq_rows_put_the_completion_in_the_labels(data, tokenizer) -> None:
 
 @pytest.mark.parametrize("chat", [False, True])
 def test_training_tokens_match_what_the_report_scores(data, tokenizer, chat: bool) -> None:
-    """The report (evaluation.generation) scores answers with the tokens the model was trained on."""
+    """The report scores answers with the tokens the model was trained on: one encoder serves both."""
     tok = train_tokenizer(data)
     if chat:
         tok.chat_template = CHAT_TEMPLATE
@@ -202,7 +210,7 @@ def test_classification_only_method_is_refused_naming_the_methods_that_apply(
 def test_base_and_retrain_train_with_sft_from_the_same_start(tiny_repo: Path, tmp_path: Path) -> None:
     from transformers import set_seed
 
-    from mubench_hf.generation.sft import starting_model
+    from mubench_hf.kinds.generation.sft import starting_model
     from mubench_hf.pipeline import prepare
 
     base_dir = tmp_path / "base"

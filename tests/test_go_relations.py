@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mubench_hf import MubenchError, get_task
+from mubench_hf.kinds import kind_of
 from mubench_hf.tasks import go_relations as go
 from mubench_hf.tasks.go_relations import (
     GO_DB_ENV,
@@ -139,7 +140,7 @@ def test_the_tiny_tokenizer_keeps_markers_whole() -> None:
     assert len(tokenizer) <= 1000
     task = get_task("go_relations")
     assert task.modality == "text" and task.loader is not None
-    assert task.load_processor("tiny:bert", None).get_vocab() == tokenizer.get_vocab()
+    assert kind_of(task).load_processor(task, "tiny:bert", None).get_vocab() == tokenizer.get_vocab()
 
 
 @needs_go_db

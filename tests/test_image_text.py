@@ -17,6 +17,7 @@ from trainer_testlib import quiet_args, state
 from transformers import ViltConfig, ViltForImagesAndTextClassification
 
 from mubench_hf import MubenchError, build_splits
+from mubench_hf.kinds.classification import build_model, tiny_config
 from mubench_hf.modalities import get_modality
 from mubench_hf.modalities.image_text import (
     ImageTextCollator,
@@ -25,7 +26,6 @@ from mubench_hf.modalities.image_text import (
     tiny_processor,
     tiny_vocabulary,
 )
-from mubench_hf.modeling import build_model, tiny_config
 from mubench_hf.pipeline import prepare, unlearning_trainer
 from mubench_hf.tasks import TASKS, get_task
 from mubench_hf.tasks.digit_pairs import DIGIT_PAIRS_SIZES, STATEMENTS, load_digit_pairs_splits
@@ -171,8 +171,8 @@ def test_splits_are_decoded_once_and_serve_the_lazy_transforms_rows(monkeypatch)
     import copy
     import pickle
 
+    from mubench_hf.kinds.classification import prepare_splits
     from mubench_hf.modalities import image_text as module
-    from mubench_hf.processing import prepare_splits
 
     split = _pair_split(70, texts=[f"the left digit is {i % 10} and not odd" for i in range(70)])
     model = build_model("digit_pairs", tiny_config("digit_pairs", "vilt"))

@@ -56,7 +56,7 @@ def test_a_checkpoint_with_the_classes_in_another_order_is_remapped(tiny_model_d
     from transformers import AutoModelForImageClassification
 
     from mubench_hf import get_task
-    from mubench_hf.modeling import build_model
+    from mubench_hf.kinds.classification import build_model
 
     original = _logits(AutoModelForImageClassification.from_pretrained(tiny_model_dir), pixels)
     folder = _checkpoint(tiny_model_dir, tmp_path / "permuted", PERMUTED)
@@ -73,7 +73,7 @@ def test_a_checkpoint_with_the_classes_in_another_order_is_remapped(tiny_model_d
 
 
 def test_a_checkpoint_with_other_class_names_is_refused_naming_both_orders(tiny_model_dir, tmp_path):
-    from mubench_hf.modeling import build_model
+    from mubench_hf.kinds.classification import build_model
 
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     folder = _checkpoint(tiny_model_dir, tmp_path / "words", names, permute=False)
@@ -88,7 +88,7 @@ def test_generic_label_names_are_taken_in_their_order(tiny_model_dir, tmp_path, 
     import torch
     from transformers import AutoModelForImageClassification
 
-    from mubench_hf.modeling import build_model
+    from mubench_hf.kinds.classification import build_model
 
     folder = _checkpoint(
         tiny_model_dir, tmp_path / "generic", [f"LABEL_{i}" for i in range(10)], permute=False

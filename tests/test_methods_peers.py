@@ -111,7 +111,7 @@ def test_neggrad_plus_first_update_matches_deepunlearn(tmp_path):
 def test_blocks_of_a_stack_and_of_the_tiny_resnet():
     from transformers import AutoModelForImageClassification
 
-    from mubench_hf.modeling import tiny_config
+    from mubench_hf.kinds.classification import tiny_config
 
     stack = tiny_stack()
     assert block_names(stack) == ["backbone.layers.0", "backbone.layers.1"]

@@ -28,6 +28,16 @@ from transformers import (
 )
 
 from mubench_hf.errors import MubenchError
+from mubench_hf.kinds.classification import (
+    auto_class_for,
+    build_model,
+    data_collator_for,
+    load_processor,
+    prepare_splits,
+    resolve_model,
+    task_transform,
+    tiny_config,
+)
 from mubench_hf.modalities import (
     Modality,
     UnknownModalityError,
@@ -35,8 +45,6 @@ from mubench_hf.modalities import (
     list_modalities,
     register_modality,
 )
-from mubench_hf.modeling import auto_class_for, build_model, resolve_model, tiny_config
-from mubench_hf.processing import data_collator_for, load_processor, prepare_splits, task_transform
 from mubench_hf.tasks import TASKS, Task, get_task
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

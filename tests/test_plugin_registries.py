@@ -232,7 +232,7 @@ def test_a_declared_generation_metric_is_computed_by_the_generation_report(isola
     import datasets
     from generation_testlib import qa_rows, tiny_gpt2, tiny_tokenizer
 
-    from mubench_hf.evaluation.generation import generation_report
+    from mubench_hf.kinds.generation.report import generation_report
 
     @register_metric("forget_words", kind="generation", split="forget", label="Words generated on Df",
                      higher_is_better=None, reference="a test, 2025")  # fmt: skip

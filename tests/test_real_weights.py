@@ -27,9 +27,9 @@ import torch
 
 from mubench_hf import build_splits
 from mubench_hf.errors import MubenchError
-from mubench_hf.generation import GenerationTask
 from mubench_hf.tasks import TASKS, register_task
 from mubench_hf.tasks.fictitious_authors import make_fictitious_authors
+from mubench_hf.tasks.generation import GenerationTask
 
 gguf = pytest.importorskip("gguf", reason="the gguf package writes the test's GGUF file (pip install gguf)")
 
@@ -224,7 +224,7 @@ def test_a_plain_file_as_model_names_gguf(tmp_path: Path) -> None:
 
 
 def test_mubench_unlearn_takes_a_gguf_model(tiny_gguf, repo: Path, gguf_cache: Path, tmp_path: Path) -> None:
-    import mubench_hf.generation.report as report
+    import mubench_hf.kinds.generation.unlearning_report as report
     from mubench_hf.cli import unlearn
 
     out = tmp_path / "unlearned"

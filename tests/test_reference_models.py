@@ -14,7 +14,7 @@ from mubench_hf.cli import main
 from mubench_hf.evaluation import RESULTS_FILE, load_predictions
 from mubench_hf.hub import read_results
 from mubench_hf.hub.cards import read_provenance
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 from tests.hub_server import LocalHub
 

@@ -13,8 +13,8 @@ from mubench_hf import MubenchError
 from mubench_hf.evaluation import RESULTS_FILE
 from mubench_hf.evidence import RelearnSettings, relearn_steps
 from mubench_hf.evidence.relearn import as_settings
+from mubench_hf.kinds.classification import data_collator_for, prepare_splits
 from mubench_hf.modeling import fresh_model
-from mubench_hf.processing import data_collator_for, prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

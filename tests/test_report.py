@@ -15,7 +15,7 @@ from transformers import AutoModelForImageClassification
 from mubench_hf import MubenchError
 from mubench_hf.evaluation import RESULTS_FILE, load_predictions, save_predictions
 from mubench_hf.hub.cards import read_provenance, read_results, render_model_card
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

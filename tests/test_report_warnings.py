@@ -17,10 +17,10 @@ import torch
 from transformers import AutoModelForImageClassification
 
 from mubench_hf.evaluation import RESULTS_FILE, evaluate_unlearning
+from mubench_hf.kinds.classification import prepare_splits
 from mubench_hf.metrics import compute_unlearning_metrics
 from mubench_hf.metrics.report_warnings import ReportWarning, report_warnings
 from mubench_hf.metrics.score import mubench_score, mubench_score_zero_reason
-from mubench_hf.processing import prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

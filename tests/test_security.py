@@ -21,7 +21,8 @@ from transformers import AutoModelForImageClassification, ResNetConfig, ResNetFo
 from mubench_hf import MubenchError, get_task
 from mubench_hf.hub import push_model
 from mubench_hf.hub.client import hub_errors
-from mubench_hf.modeling import build_model, loading_policy
+from mubench_hf.kinds.classification import build_model
+from mubench_hf.modeling import loading_policy
 from mubench_hf.secrets import REDACTED, active_tokens, file_contains_token, redact, redact_value
 from tests.cli_harness import assert_clean_error, run_cli
 from tests.hub_server import HubError, LocalHub
@@ -221,7 +222,7 @@ def test_the_commands_take_allow_pickle_and_refuse_pickles_without_it(
 def test_trust_remote_code_is_passed_only_when_asked(tiny_model_dir: Path, monkeypatch) -> None:
     from transformers import AutoImageProcessor
 
-    from mubench_hf.processing import load_processor
+    from mubench_hf.kinds.classification import load_processor
 
     seen: list[object] = []
     model_loader = AutoModelForImageClassification.from_pretrained.__func__

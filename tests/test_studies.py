@@ -63,7 +63,7 @@ def test_weighting_uses_the_running_mean_as_threshold_and_detaches_the_weights()
 
 
 def test_with_superloss_weights_only_the_losses_of_the_objective() -> None:
-    from mubench_hf.objectives import objective_for
+    from mubench_hf.kinds import objective_for
 
     plain = objective_for("classification")
     weighted = with_superloss(plain)
@@ -112,8 +112,8 @@ def test_widths_scale_the_tiny_backbone() -> None:
 def test_lora_rank_reaches_each_share_and_the_measured_share_is_reported(share: float) -> None:
     from transformers import AutoModelForImageClassification
 
+    from mubench_hf.kinds.classification import tiny_config
     from mubench_hf.lora import rank_for_share
-    from mubench_hf.modeling import tiny_config
     from mubench_hf.studies.peft import measured_share
 
     torch.manual_seed(0)

@@ -318,7 +318,7 @@ def test_json_lines_files_with_named_splits_keep_them(tmp_path: Path) -> None:
 def test_a_generation_task_file_deletes_whole_groups_and_runs_two_methods(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    import mubench_hf.generation.report as report
+    import mubench_hf.kinds.generation.unlearning_report as report
 
     monkeypatch.setattr(report, "RETAIN_ROWS", 8)  # greedy generation on fewer retain rows: quicker
     people = [

@@ -20,7 +20,7 @@ import torch
 from trainer_testlib import accuracy, quiet_args
 from transformers import AutoModelForImageClassification
 
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, get_spec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

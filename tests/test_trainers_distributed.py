@@ -80,7 +80,7 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
     assert two_weights["world_size"] == 2 and one_weights["world_size"] == 1
     from transformers import AutoModelForImageClassification
 
-    from mubench_hf.modeling import tiny_config
+    from mubench_hf.kinds.classification import tiny_config
 
     torch.manual_seed(0)
     original = AutoModelForImageClassification.from_config(

@@ -14,8 +14,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from trainer_testlib import quiet_args, state
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding, PreTrainedTokenizerFast
 
-from mubench_hf.modeling import tiny_config
-from mubench_hf.processing import prepare_splits
+from mubench_hf.kinds.classification import prepare_splits, tiny_config
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -25,6 +25,14 @@ from transformers import (
 )
 
 from mubench_hf.errors import MubenchError
+from mubench_hf.kinds.classification import (
+    auto_class_for,
+    data_collator_for,
+    load_processor,
+    prepare_splits,
+    resolve_model,
+    tiny_config,
+)
 from mubench_hf.modalities import get_modality
 from mubench_hf.modalities.video import (
     VideoCollator,
@@ -34,8 +42,6 @@ from mubench_hf.modalities.video import (
     frames_of,
     sample_frame_indices,
 )
-from mubench_hf.modeling import auto_class_for, resolve_model, tiny_config
-from mubench_hf.processing import data_collator_for, load_processor, prepare_splits
 from mubench_hf.tasks import get_task
 from mubench_hf.tasks.moving_digits import (
     MOVING_DIGITS_CLASS_NAMES,

@@ -25,6 +25,15 @@ from ..plugins import MODALITIES_GROUP, load_plugins, plugin_errors_note
 # The task's label column. Defined here, below tasks, so transforms can default to it; tasks re-export it.
 LABEL_COLUMN = "label"
 
+# The canonical columns of generation tasks (TRL's prompt-completion convention): the prompt already carries
+# its formatting, the completion starts with the separator; ``group`` is the entity a row is about (deletion
+# by group); TOFU's paraphrased and perturbed (wrong) answers feed the truth ratio.
+PROMPT_COLUMN = "prompt"
+COMPLETION_COLUMN = "completion"
+GROUP_COLUMN = "group"
+PARAPHRASED_COLUMN = "paraphrased_completion"
+PERTURBED_COLUMN = "perturbed_completions"
+
 Transform = Callable[[dict[str, list]], dict[str, list]]
 Collator = Callable[[list[dict]], dict]
 

@@ -3,19 +3,16 @@
 A method asks its trainer's objective for per-sample quantities (the log-likelihood of each sample's
 target, the per-sample loss, the output distributions for KL terms) instead of calling
 ``cross_entropy`` on class logits itself. Classification implements the interface here; generation
-adds token-level versions without touching the methods.
+adds token-level versions without touching the methods. Which objective a task uses is its kind's choice
+(``mubench_hf.kinds``: ``kind_of(task).objective()``, or ``objective_for(kind)``).
 """
 
 from .base import TaskObjective
 from .classification import ClassificationObjective
 from .generation import GenerationObjective
-from .registry import OBJECTIVES, objective_for, register_objective
 
 __all__ = [
-    "OBJECTIVES",
     "ClassificationObjective",
     "GenerationObjective",
     "TaskObjective",
-    "objective_for",
-    "register_objective",
 ]

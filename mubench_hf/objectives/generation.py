@@ -32,11 +32,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..columns import IGNORE_INDEX
 from ..errors import MubenchError
 from ..forward import logits_of
 from .base import TaskObjective
 
-IGNORE_INDEX = -100  # the label of positions that are not scored (Hugging Face's convention)
 # Keys that are padded with something other than 0 when two batches of different lengths are joined.
 _PAD_VALUES = {"labels": IGNORE_INDEX}
 

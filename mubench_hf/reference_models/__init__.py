@@ -5,7 +5,7 @@ reference on the retain split of one deletion config with ``RetrainTrainer`` (it
 by default, its recipe read from the base model's card). See ``train.py``.
 """
 
-from ..trainers.retrain import retrain_start
+from ..kinds.starting_point import retrain_start
 from .recipe import RECIPE_FIELDS, RecipeArguments, recipe_from_card, recipe_of
 from .train import TRAIN_RESULTS_FILE, dataset_hash, task_configs, train_base, train_retrain
 

@@ -27,15 +27,17 @@ from ..errors import MubenchError
 from ..evaluation.predictions import PREDICTIONS_FILE, SplitPredictions, predict_split, save_predictions
 from ..gguf import resolve_gguf
 from ..hub.cards import render_model_card
+from ..kinds import kind_of
 from ..pipeline import Prepared, prepare
 from ..rows import RowDataset
 from ..splits import is_mubench_repo, read_manifest
 from ..splits.layout import task_of_config
 from ..tasks import Task, get_task
+from ..trainers import RetrainTrainer
 from ..training import MubenchTrainer
+from .outputs import TRAIN_RESULTS_FILE, backbone_of, check_output_dir, dataset_hash
 from .recipe import RecipeArguments, recipe_from_card, recipe_of
-
-TRAIN_RESULTS_FILE = "train_results.json"
+from .sft import fit_sft
 
 
 def _accuracy(eval_prediction: Any) -> dict[str, float]:
@@ -77,18 +79,6 @@ def task_configs(dataset: str, task: Task) -> list[str]:
     return names
 
 
-def dataset_hash(dataset: str) -> str | None:
-    """The content hash of a local deletion repo (``None`` for a Hub id: its card has it)."""
-    return read_manifest(dataset)["content_hash"] if is_mubench_repo(dataset) else None
-
-
-def _check_output_dir(output_dir: Path) -> None:
-    if output_dir.exists() and not output_dir.is_dir():
-        raise MubenchError(
-            f"output_dir {str(output_dir)!r} is a file; pass a folder (it is created if missing)"
-        )
-
-
 def _trainer(kind: str, prepared: Prepared, args: TrainingArguments) -> Any:
     splits = prepared.splits
     validation = splits.get("validation")
@@ -96,8 +86,6 @@ def _trainer(kind: str, prepared: Prepared, args: TrainingArguments) -> Any:
         data_collator=prepared.collator, processing_class=prepared.processor, compute_metrics=_accuracy
     )
     if kind == "retrain":
-        from ..trainers import RetrainTrainer
-
         trainer = RetrainTrainer(model=prepared.model, args=args, splits=splits, **common)
         trainer.args.unlearning_report = False  # a reference model, not an unlearned one
         return trainer
@@ -113,9 +101,9 @@ def _trainer(kind: str, prepared: Prepared, args: TrainingArguments) -> Any:
 def train_classifier(
     kind: str, prepared: Prepared, args: TrainingArguments, *, init: str | None, quiet: bool
 ) -> dict:
-    """Train a base or retrain classifier on ``prepared`` (``Task.fit`` of classification tasks)."""
+    """Train a base or retrain classifier on ``prepared`` (the ``"trainer"`` base recipe)."""
     output_dir = Path(args.output_dir)
-    _check_output_dir(output_dir)
+    check_output_dir(output_dir)
     created = not output_dir.exists()
     if "validation" not in prepared.splits:  # nothing to select on; never select on test
         args.eval_strategy, args.load_best_model_at_end, args.metric_for_best_model = "no", False, None
@@ -160,7 +148,7 @@ def train_classifier(
         config=prepared.config if kind == "retrain" else None,
         dataset_repo=dataset if not Path(dataset).exists() else Path(dataset).name,
         dataset_hash=dataset_hash(dataset),
-        backbone=_backbone(trainer.model),
+        backbone=backbone_of(trainer.model),
         recipe={**recipe_of(trainer.args), "init": init or getattr(trainer, "start_description", "")},
         seed=trainer.args.seed,
         results=results
@@ -173,6 +161,14 @@ def train_classifier(
 
 
 _train = train_classifier  # the former private name
+
+#: Base recipe (``TaskKind.base_recipe``) → how base and retrain models of that recipe are trained.
+RECIPES = {"trainer": train_classifier, "sft": fit_sft}
+
+
+def fit(kind: str, prepared: Prepared, args: TrainingArguments, *, init: str | None, quiet: bool) -> dict:
+    """Train a base (``kind="base"``) or retrain model on ``prepared`` with its task kind's base recipe."""
+    return RECIPES[kind_of(prepared.task).base_recipe](kind, prepared, args, init=init, quiet=quiet)
 
 
 def train_base(
@@ -191,7 +187,7 @@ def train_base(
     accuracies and training time. ``args`` defaults to :class:`RecipeArguments`."""
     task = get_task(task)
     args = _with_output_dir(args or RecipeArguments(**task.recipe_defaults()), output_dir)
-    _check_output_dir(Path(output_dir))
+    check_output_dir(Path(output_dir))
     config = config or task_configs(dataset, task)[0]
     set_seed(args.seed)  # the initial weights (built before the Trainer seeds) follow the recipe's seed too
     # a GGUF file: its dequantised folder, which the card records as the start (the retrain model loads it)
@@ -199,7 +195,7 @@ def train_base(
     prepared = prepare(
         dataset, config, model, task=task, processor=processor, cache_dir=cache_dir, required=("train",)
     )
-    return task.fit("base", prepared, args, init=_describe_init(model), quiet=quiet)
+    return fit("base", prepared, args, init=_describe_init(model), quiet=quiet)
 
 
 def train_retrain(
@@ -223,11 +219,11 @@ def train_retrain(
     task = get_task(task or task_of_config(config))
     recipe = {**task.recipe_defaults(), **recipe_from_card(model)}
     args = _with_output_dir(args or RecipeArguments(**recipe), output_dir)
-    _check_output_dir(Path(output_dir))
+    check_output_dir(Path(output_dir))
     prepared = prepare(
         dataset, config, model, task=task, processor=processor, cache_dir=cache_dir, required=("retain",)
     )
-    return task.fit("retrain", prepared, args, init=None, quiet=quiet)
+    return fit("retrain", prepared, args, init=None, quiet=quiet)
 
 
 def _with_output_dir(args: TrainingArguments, output_dir: str | os.PathLike) -> TrainingArguments:
@@ -237,8 +233,3 @@ def _with_output_dir(args: TrainingArguments, output_dir: str | os.PathLike) -> 
 
 def _describe_init(model: Any) -> str:
     return model if isinstance(model, str) else f"config:{getattr(model, 'model_type', type(model).__name__)}"
-
-
-def _backbone(model: Any) -> str:
-    config = getattr(model, "config", None)
-    return getattr(config, "model_type", None) or type(model).__name__

@@ -12,34 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-from torch.utils.data import DataLoader
 from transformers import TrainerCallback
 
-
-def split_accuracy(trainer: Any, dataset: Any) -> float:
-    """Share of ``dataset``'s rows whose argmax class is their label, for the trainer's current model."""
-    from ..rows import RowDataset
-
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    loader = DataLoader(
-        RowDataset(dataset),
-        batch_size=trainer.args.per_device_eval_batch_size,
-        collate_fn=trainer._get_collator_with_removed_columns(trainer.data_collator, "hpo pruning"),
-    )
-    correct = total = 0
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for batch in loader:
-                batch = trainer._prepare_inputs(batch)
-                logits = trainer.objective.outputs(model, batch)
-                correct += int((logits.argmax(-1) == batch["labels"]).sum())
-                total += int(batch["labels"].numel())
-    finally:
-        model.train(was_training)
-    return correct / max(total, 1)
+from ..trainers.curves import split_accuracy, validation_gap
 
 
 class GapReporter(TrainerCallback):
@@ -49,11 +24,13 @@ class GapReporter(TrainerCallback):
         self.trainer, self.trial, self.every = trainer, trial, every
         self.retrain_forget, self.retrain_validation = retrain
         self.reported: list[tuple[int, float]] = []
+        self._batches: dict[str, Any] = {}  # prepared rows kept between evaluations (split_accuracy)
 
     def gap(self) -> float:
-        forget = split_accuracy(self.trainer, self.trainer.forget_dataset)
-        validation = split_accuracy(self.trainer, self.trainer.eval_dataset_raw)
-        return abs(forget - self.retrain_forget) + abs(validation - self.retrain_validation)
+        # the measurement of the unlearning curve (trainers/curves.py): gathered across processes
+        forget = split_accuracy(self.trainer, self.trainer.forget_dataset, "forget", self._batches)
+        validation = split_accuracy(self.trainer, self.trainer.eval_dataset_raw, "validation", self._batches)
+        return validation_gap(forget, validation, (self.retrain_forget, self.retrain_validation))
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         import optuna

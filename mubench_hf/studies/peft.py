@@ -40,8 +40,8 @@ def measured_share(model: Any, rank: int) -> float:
 
 
 def run(options: StudyOptions, shares: tuple[float, ...] = SHARES) -> StudyResult:
+    from ..kinds.classification import build_model
     from ..lora import rank_for_share
-    from ..modeling import build_model
     from ..tasks import get_task
 
     folder = options.folder("peft")

@@ -20,7 +20,7 @@ WIDTHS = (0.5, 1.0, 2.0)
 
 def scaled_config(task: str, model: str, width: float) -> Any:
     """The config of ``model`` (a ``tiny:<arch>`` spec) with its hidden sizes multiplied by ``width``."""
-    from ..modeling import tiny_config
+    from ..kinds.classification import tiny_config
 
     if not model.startswith("tiny:"):
         raise MubenchError(f"the scalability study scales a tiny backbone (e.g. tiny:resnet), got {model!r}")
@@ -41,7 +41,7 @@ def scaled_config(task: str, model: str, width: float) -> Any:
 
 
 def parameter_count(task: str, config: Any) -> int:
-    from ..modeling import build_model
+    from ..kinds.classification import build_model
     from ..tasks import get_task
 
     return sum(p.numel() for p in build_model(get_task(task), config).parameters())

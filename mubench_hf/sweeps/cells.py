@@ -160,7 +160,7 @@ def unlearn_cell(
     save the model when asked). Studies run variants through the same path: LoRA adapters of
     ``lora_rank`` (``lora_alpha``, default 2·r), another task objective (``objective(base)``), or
     ``before_training(trainer)`` called on the built trainer (a search adds its pruning callback there)."""
-    from ..objectives import objective_for
+    from ..kinds import kind_of
     from ..pipeline import prepare, unlearning_trainer
     from ..trainers import get_spec
 
@@ -181,7 +181,7 @@ def unlearn_cell(
             "seed": cell.seed,
         }
     )
-    kwargs = {} if objective is None else {"objective": objective(objective_for(prepared.task.kind))}
+    kwargs = {} if objective is None else {"objective": objective(kind_of(prepared.task).objective())}
     trainer = unlearning_trainer(prepared, args, **kwargs)
     _quiet(trainer)
     if before_training is not None:

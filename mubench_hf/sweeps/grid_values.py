@@ -190,7 +190,7 @@ def check_model(task: str, value: str) -> str:
     """A ``tiny:<arch>`` model must name a known tiny architecture; a folder must exist, and a Hub id be
     reachable (offline: in the cache); whether it loads is checked when it is loaded."""
     if value.startswith("tiny:"):
-        from ..modeling import tiny_config
+        from ..kinds.classification import tiny_config
 
         try:
             tiny_config(task, value.split(":", 1)[1])

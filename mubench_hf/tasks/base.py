@@ -28,8 +28,55 @@ DEFAULT_DELETION_FRACTION = 0.1
 # Task (and config) names become folder names (data/<task>/) and config prefixes: plain names only.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-# What a task asks of a model: a label per input today; generation tasks (no class names) come later.
-TASK_KINDS = ("classification", "generation")
+# What a task asks of a model: a label per input, or a completion per prompt. A kind registered in
+# mubench_hf.kinds (register_kind) adds its name here, so tasks of it can be declared.
+TASK_KINDS = ["classification", "generation"]
+
+
+def source_columns(
+    task: str, ds: datasets.Dataset, mapping: dict[str, str], roles: list[tuple[str, str]], where: str
+) -> dict[str, str]:
+    """Canonical column → its name in ``ds`` (through ``mapping``, upstream → canonical), for every
+    ``(column, role)`` of ``roles``; a missing one is refused with the columns there are."""
+    upstream_of = {new: old for old, new in mapping.items() if old in ds.column_names}
+    columns = {}
+    for needed, role in roles:
+        name = upstream_of.get(needed, needed)
+        if name not in ds.column_names:
+            upstream = [old for old, new in mapping.items() if new == needed]
+            hint = f" (upstream name {upstream[0]!r})" if upstream else ""
+            what = f"{role} column" if role else "column"
+            raise MubenchError(
+                f"task {task!r}: {where} has no {what} {needed!r}{hint}; "
+                f"its columns are {list(ds.column_names)}"
+            )
+        columns[needed] = name
+    return columns
+
+
+def canonical_dataset(
+    task: str, ds: datasets.Dataset, columns: dict[str, str], ids: np.ndarray, where: str, *, features: bool
+) -> datasets.Dataset:
+    """``ds`` cut to ``columns`` (canonical → upstream name), renamed, with ``sample_id`` = ``ids``.
+
+    Works on the Arrow table directly: the ``Dataset`` methods would hash every new column for their
+    fingerprints, which costs seconds on CIFAR-sized data. ``features`` keeps the upstream features of the
+    columns (the caller casts otherwise)."""
+    table = ds.select_columns(list(columns.values())).with_format("arrow")[:]
+    table = table.rename_columns(list(columns))
+    table = table.append_column(SAMPLE_ID_COLUMN, pa.array(ids.astype(np.int64)))
+    info = (
+        datasets.DatasetInfo(
+            features=datasets.Features(
+                {**{k: ds.features[v] for k, v in columns.items()}, SAMPLE_ID_COLUMN: SAMPLE_ID_FEATURE}
+            )
+        )
+        if features
+        else None
+    )
+    # an explicit fingerprint: deriving one would hash the whole new table
+    fingerprint = hashlib.sha256(f"{task}|{where}|{ds._fingerprint}".encode()).hexdigest()[:16]
+    return datasets.Dataset(InMemoryTable(table), info=info, fingerprint=fingerprint)
 
 
 @dataclass(frozen=True)
@@ -122,9 +169,10 @@ class Task:
         """Length m of the task's deletion order; ratio p ≤ 10 forgets the first floor(p/10 * m)."""
         return int(num_train * self.deletion_fraction)
 
-    # ------------------------------------------------------------------ what a task kind decides
-    # Classification defaults; a generation task (mubench_hf.generation.GenerationTask) overrides them,
-    # so the code that builds splits, models and reference models never asks which kind it holds.
+    # ------------------------------------------------------------------ what the data says
+    # Classification defaults; a generation task (tasks.generation.GenerationTask) overrides them, so the
+    # code that builds splits never asks which kind it holds. How models and processors are built, trained
+    # and scored is the business of the task's kind (mubench_hf.kinds.kind_of), never of the task.
     def row_labels(self, train: datasets.Dataset) -> np.ndarray:
         """The class of every train row (class-wise configs cut files by it)."""
         return column_numpy(train, LABEL_COLUMN).astype(np.int64)
@@ -144,44 +192,11 @@ class Task:
         """Training arguments base and retrain models of this task use unless given (none: the recipe's)."""
         return {}
 
-    def load_processor(
-        self, source: str | None, splits: Any, *, trust_remote_code: bool | None = None
-    ) -> Any:
-        """The processor of checkpoint ``source`` for this task's modality (``splits``: the task's data)."""
-        from ..processing import load_processor
-
-        return load_processor(self, source, trust_remote_code=trust_remote_code)
-
-    def build_model(
-        self,
-        model: Any,
-        splits: Any,
-        processor: Any,
-        *,
-        trust_remote_code: bool | None = None,
-        allow_pickle: bool | None = None,
-    ) -> Any:
-        """A model for this task from a spec (``tiny:<arch>``, a config, ``.json``) or a checkpoint."""
-        from transformers import PretrainedConfig
-
-        from ..modeling import build_model, resolve_model
-
-        spec = str(model)
-        if isinstance(model, PretrainedConfig) or spec.startswith("tiny:") or spec.endswith(".json"):
-            return resolve_model(self, model, next(iter(splits.values())))
-        return build_model(self, str(model), trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
-
-    def process_splits(self, splits: Any, model: Any, processor: Any) -> Any:
-        """The splits with the task's processing attached (a lazy ``with_transform``)."""
-        from ..processing import prepare_splits
-
-        return prepare_splits(splits, self, model, processor)
-
-    def fit(self, kind: str, prepared: Any, args: Any, *, init: str | None, quiet: bool) -> dict:
-        """Train a base (``kind="base"``) or retrain model on ``prepared`` (see ``reference_models``)."""
-        from ..reference_models.train import train_classifier
-
-        return train_classifier(kind, prepared, args, init=init, quiet=quiet)
+    def config_model_processor(self, splits: Any) -> Any:
+        """The processor a model built from a config (``tiny:<arch>``, no checkpoint to read one from) uses,
+        when the task brings its own (a tokenizer over its vocabulary, possibly read from ``splits``);
+        ``None``: the modality's default."""
+        return None
 
     def source_description(self) -> str:
         if self.hub is not None:
@@ -244,30 +259,11 @@ class Task:
         Works on the Arrow table directly: the ``Dataset`` methods would hash every new column for
         their fingerprints, which costs seconds on CIFAR-sized data.
         """
-        upstream_of = {new: old for old, new in mapping.items() if old in ds.column_names}
-        columns = {}
-        for needed, role in [*((column, "input") for column in self.input_columns), (LABEL_COLUMN, "label")]:
-            name = upstream_of.get(needed, needed)
-            if name not in ds.column_names:
-                upstream = [old for old, new in mapping.items() if new == needed]
-                hint = f" (upstream name {upstream[0]!r})" if upstream else ""
-                raise MubenchError(
-                    f"task {self.name!r}: {where} has no {role} column {needed!r}{hint}; "
-                    f"its columns are {list(ds.column_names)}"
-                )
-            columns[needed] = name
+        roles = [*((column, "input") for column in self.input_columns), (LABEL_COLUMN, "label")]
+        columns = source_columns(self.name, ds, mapping, roles, where)
         self._check_labels(ds, columns[LABEL_COLUMN], where)
-        table = ds.select_columns(list(columns.values())).with_format("arrow")[:]
-        table = table.rename_columns(list(columns))
-        table = table.append_column(SAMPLE_ID_COLUMN, pa.array(np.arange(len(ds), dtype=np.int64)))
-        features = datasets.Features(
-            {**{k: ds.features[v] for k, v in columns.items()}, SAMPLE_ID_COLUMN: SAMPLE_ID_FEATURE}
-        )
-        # an explicit fingerprint: deriving one would hash the whole new table
-        fingerprint = hashlib.sha256(f"{self.name}|{where}|{ds._fingerprint}".encode()).hexdigest()[:16]
-        out = datasets.Dataset(
-            InMemoryTable(table), info=datasets.DatasetInfo(features=features), fingerprint=fingerprint
-        )
+        ids = np.arange(len(ds), dtype=np.int64)
+        out = canonical_dataset(self.name, ds, columns, ids, where, features=True)
         # a modality that can spot malformed rows (a missing image) refuses them before anything is stored
         check_rows = getattr(self.modality_spec, "check_rows", None)
         if check_rows is not None:

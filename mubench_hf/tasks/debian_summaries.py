@@ -33,7 +33,7 @@ import datasets
 import numpy as np
 
 from ..errors import MubenchError
-from ..generation.task import GenerationTask
+from .generation import GenerationTask
 from .registry import register_task
 
 DPKG_STATUS = Path("/var/lib/dpkg/status")

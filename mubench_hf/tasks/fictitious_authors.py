@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 
-from ..generation.task import GenerationTask
+from .generation import GenerationTask
 from .registry import register_task
 
 DEFAULT_AUTHORS = 100

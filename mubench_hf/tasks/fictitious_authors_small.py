@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datasets
 
-from ..generation.task import GenerationTask
 from .fictitious_authors import DEFAULT_SEED, make_fictitious_authors
+from .generation import GenerationTask
 from .registry import register_task
 
 #: Measured on ``fictitious_authors_small_del10`` (seed 42): the base model's forget ROUGE-L is 0.97, the

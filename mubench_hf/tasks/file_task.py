@@ -48,16 +48,14 @@ class FileTask(Task):
     def source_description(self) -> str:
         return describe_declared_source(self.declaration)
 
-    def load_processor(
-        self, source: str | None, splits: Any, *, trust_remote_code: bool | None = None
-    ) -> Any:
+    def config_model_processor(self, splits: Any) -> Any:
         # A text model built from a config has no tokenizer to read: give it a word-level one made from the
         # train split (the same rows in every config, so base, retrain and unlearned models agree).
-        if self.modality == "text" and _is_config_spec(source):
+        if self.modality == "text":
             from .go_relations import tiny_tokenizer
 
             return tiny_tokenizer(frequent_words(splits))
-        return super().load_processor(source, splits, trust_remote_code=trust_remote_code)
+        return None
 
     def _load_raw(self, source: SourceLike) -> datasets.DatasetDict:
         if source is not None:
@@ -70,10 +68,6 @@ class FileTask(Task):
             return label_ids(renamed(ds, decl, where, self.name), names, where, self.name)
 
         return canonical_splits(raw, decl, self.name, prepare)
-
-
-def _is_config_spec(source: str | None) -> bool:
-    return source is None or source.startswith("tiny:") or source.endswith(".json")
 
 
 def frequent_words(splits: Any, limit: int = TINY_VOCABULARY_WORDS) -> tuple[str, ...]:

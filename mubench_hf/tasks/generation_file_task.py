@@ -18,8 +18,9 @@ import numpy as np
 
 from ..columns import column_numpy
 from ..errors import MubenchError
-from ..generation.task import COMPLETION_COLUMN, GROUP_COLUMN, PROMPT_COLUMN, GenerationTask
+from ..modalities.base import COMPLETION_COLUMN, GROUP_COLUMN, PROMPT_COLUMN
 from .file_sources import canonical_splits, describe_declared_source, load_declared_source, with_column
+from .generation import GenerationTask
 from .sources import HubSource, SourceLike, load_source
 
 

@@ -43,7 +43,7 @@ import datasets
 import numpy as np
 
 from ..errors import MubenchError
-from ..generation.task import GenerationTask
+from .generation import GenerationTask
 from .registry import register_task
 from .sources import HubSource, load_hub_source, load_source
 from .tofu_authors import TOFU_QUESTIONS_PER_AUTHOR, author_groups, check_forget_configs, forget_authors

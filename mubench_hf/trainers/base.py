@@ -20,7 +20,9 @@ What the base adds around ``Trainer``:
 * ``before_unlearning()``: a hook run once at the start of ``train()`` on the original weights θo;
 * the guards of ``guards.py`` (non-finite loss) and ``training.py`` (one-row batches under batch
   norm, exact checkpoint loading); evaluation reports the model's plain task loss, whatever the
-  method optimises; the unlearning report (``reporting.py``) and model card (``card.py``).
+  method optimises; the unlearning report (``reporting.py``) and model card (``card.py``);
+* the unlearning curve and checkpoint selection (``curves.py``: ``eval_during_unlearning``,
+  ``select_checkpoint``).
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ from transformers import Trainer, TrainingArguments
 from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
-from ..objectives import TaskObjective, objective_for
+from ..objectives import ClassificationObjective, TaskObjective
 from ..rows import RowDataset
 from ..training import SafeTrainingMixin
 from .card import ModelCardMixin
 from .checks import check_num_labels
 from .config import UnlearnConfig
+from .curves import attach_curve
 from .data import DataUse, PairedCollator, build_training_data, check_datasets
 from .guards import FiniteTrainingMixin
 from .registry import MethodSpec, get_spec, list_methods
@@ -114,7 +117,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
             forget_dataset = forget_dataset if forget_dataset is not None else splits.get("forget")
             retain_dataset = retain_dataset if retain_dataset is not None else splits.get("retain")
             eval_dataset = eval_dataset if eval_dataset is not None else splits.get("validation")
-        self.objective = objective if objective is not None else objective_for("classification")
+        self.objective = objective if objective is not None else ClassificationObjective()
         if self.objective.kind not in self.spec.kinds:
             known = ", ".join(list_methods(self.objective.kind)) or "none"
             raise MubenchError(
@@ -155,6 +158,8 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         self._terms: dict[str, list[float]] = defaultdict(list)
         self.original_model = self.frozen_original() if self.spec.needs_original else None
         self.incompetent_teacher = self.random_teacher() if self.spec.needs_random_teacher else None
+        # eval_during_unlearning: scored every N steps on validation-side data; select_checkpoint
+        self.unlearning_curve = attach_curve(self)
 
     @property
     def spec(self) -> MethodSpec:

@@ -83,7 +83,7 @@ class ModelCardMixin:
             or "unknown"
         )
         dataset = self.dataset_repo or "mubench"
-        return render_model_card(
+        card = render_model_card(
             "unlearned",
             task=task,
             config=config,
@@ -100,3 +100,9 @@ class ModelCardMixin:
             unlearn_time_s=self.unlearn_time_s,
             model_name=model_name or self.args.hub_model_id or Path(self.args.output_dir).name,
         )
+        selection = results.get("checkpoint_selection") or self.checkpoint_selection()
+        if selection:
+            from .curves import selection_text
+
+            card.text = f"{card.text.rstrip()}\n\n## Checkpoint selection\n\n{selection_text(selection)}\n"
+        return card

@@ -21,6 +21,7 @@ from .registry import get_spec, spec_for_config
 
 PAIR_ANCHORS = ("longest", "forget", "retain")
 CHAT_TEMPLATE_CHOICES = ("auto", "on", "off")  # generation_chat_template
+SELECT_CHOICES = ("last", "best")  # select_checkpoint (see curves.py)
 
 
 @dataclass
@@ -103,6 +104,24 @@ class UnlearnConfig(TrainingArguments):
         },
     )
 
+    eval_during_unlearning: int = field(
+        default=0,
+        metadata={
+            "help": "Score the model every N optimizer steps while it unlearns (0: never), on the forget and "
+            "validation splits only (never test), with the gap to the retrain reference when one is given; "
+            "writes curve.jsonl and curve.png to output_dir. Classification tasks."
+        },
+    )
+    select_checkpoint: str = field(
+        default="last",
+        metadata={
+            "help": "Which weights the run keeps, reports and pushes: 'last' (the final step) or 'best' (the "
+            "evaluated step with the lowest validation gap to retrain, |Acc_Df - Acc_Df(retrain)| + "
+            "|Acc_val - Acc_val(retrain)|; needs --eval_during_unlearning and --retrain_reference).",
+            "choices": list(SELECT_CHOICES),
+        },
+    )
+
     def __new__(cls, *args: object, **kwargs: object) -> UnlearnConfig:
         method = kwargs.get("method")
         if cls is UnlearnConfig and isinstance(method, str) and method:
@@ -121,10 +140,26 @@ class UnlearnConfig(TrainingArguments):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise MubenchError(f"{name} must be a positive integer, got {value!r}")
+        self._check_checkpoint_selection()
         if self.generation_chat_template not in CHAT_TEMPLATE_CHOICES:
             raise MubenchError(
                 f"generation_chat_template must be one of {list(CHAT_TEMPLATE_CHOICES)}, "
                 f"got {self.generation_chat_template!r}"
+            )
+
+    def _check_checkpoint_selection(self) -> None:
+        every = self.eval_during_unlearning
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise MubenchError(
+                f"eval_during_unlearning must be a whole number of steps >= 0 (0: off), got {every!r}"
+            )
+        if self.select_checkpoint not in SELECT_CHOICES:
+            raise MubenchError(
+                f"select_checkpoint must be one of {list(SELECT_CHOICES)}, got {self.select_checkpoint!r}"
+            )
+        if self.select_checkpoint == "best" and every == 0:
+            raise MubenchError(
+                "select_checkpoint='best' chooses among the evaluated steps: set eval_during_unlearning to N > 0"
             )
 
     @classmethod

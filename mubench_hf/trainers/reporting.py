@@ -110,7 +110,8 @@ class ReportingMixin:
                 "the unlearning report needs the test split: build the trainer with splits= (the DatasetDict of "
                 "load_dataset(repo, '<task>_del<p>')) or pass evaluate_unlearning(splits={'test': ...})"
             )
-        self.last_report = evaluate_unlearning(
+        selection = self.checkpoint_selection()
+        self.last_report = report = evaluate_unlearning(
             self,
             report_splits,
             retrain=retrain if retrain is not None else self.args.retrain_reference,
@@ -121,8 +122,16 @@ class ReportingMixin:
             unlearn_time_s=self.unlearn_time_s,
             output_dir=output_dir or self.args.output_dir,
             extra={"method": self.method, "kind": "unlearned"},
+            # which step's weights these are travels with the report, into the results file and the card
+            record={"checkpoint_selection": selection} if selection is not None else None,
         )
-        return self.last_report
+        return report
+
+    def checkpoint_selection(self) -> dict[str, Any] | None:
+        """Which step's weights the model holds and by which criterion (``select_checkpoint``), once
+        training with ``eval_during_unlearning`` has ended; else ``None``."""
+        curve = getattr(self, "unlearning_curve", None)
+        return dict(curve.selection) if curve is not None and curve.selection is not None else None
 
     def evaluate(
         self, eval_dataset: Any = None, ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"

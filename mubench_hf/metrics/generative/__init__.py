@@ -5,7 +5,7 @@ probability, truth ratio), :mod:`.tofu` (forget quality, model utility), :mod:`.
 zlib, min-k %, min-k %++ attacks and their AUC), :mod:`.privleak` (MUSE), :mod:`.extraction`
 (extraction strength). Definitions follow TOFU (``locuslab/tofu``), open-unlearning
 (``locuslab/open-unlearning``) and MUSE; each module says which code it matches and where it differs.
-:func:`mubench_hf.evaluation.generation.generation_report` computes all of them from a model.
+:func:`mubench_hf.kinds.generation.report.generation_report` computes all of them from a model.
 """
 
 from mubench_hf.metrics.generative.extraction import extraction_strength, extraction_strengths

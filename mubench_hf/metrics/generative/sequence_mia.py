@@ -21,7 +21,7 @@ indistinguishable (what a model that never trained on either gives). A sample wi
 (open-unlearning's choice).
 
 Which tokens: open-unlearning's LOSS and zlib attacks use all completion tokens including the final
-end-of-sequence token, its min-k attacks drop that final token. :func:`mubench_hf.evaluation.generation`
+end-of-sequence token, its min-k attacks drop that final token. :func:`mubench_hf.kinds.generation.report`
 passes the tokens the same way; the functions here score whatever tokens they are given.
 """
 

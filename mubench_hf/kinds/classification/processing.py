@@ -17,11 +17,12 @@ from typing import Any
 
 import datasets
 
-from .errors import MubenchError
-from .modalities.base import Transform
-from .modalities.image import image_transform
-from .modalities.text import text_transform
-from .tasks import Task, get_task
+from ...errors import MubenchError
+from ...modalities.base import Transform
+from ...modalities.image import image_transform
+from ...modalities.text import text_transform
+from ...modeling import current_loading_policy
+from ...tasks import Task, get_task
 
 __all__ = [
     "Transform",
@@ -71,16 +72,22 @@ def _has_no_checkpoint(source: str | None) -> bool:
     return source is None or source.startswith("tiny:") or source.endswith(".json")
 
 
-def load_processor(task: str | Task, source: str | None, *, trust_remote_code: bool | None = None) -> Any:
+def load_processor(
+    task: str | Task, source: str | None, *, trust_remote_code: bool | None = None, splits: Any = None
+) -> Any:
     """The checkpoint's processor for the task's modality (image processor, tokenizer, ...), or what the
     modality uses without one (``None`` for image models built from a config; text raises).
 
     ``trust_remote_code`` is always passed explicitly: ``False`` unless given or set by
     ``modeling.loading_policy`` (``--trust_remote_code``), so a repo's own processor code never runs
-    unasked."""
-    from .modeling import current_loading_policy
-
-    modality = get_task(task).modality_spec
+    unasked. A model built from a config gets the task's own processor when it brings one
+    (``Task.config_model_processor``, which may read ``splits``: the task's data)."""
+    task = get_task(task)
+    modality = task.modality_spec
+    if _has_no_checkpoint(source):
+        own = task.config_model_processor(splits)
+        if own is not None:
+            return own
     loader = modality.processor_class()
     if loader is None:
         return None

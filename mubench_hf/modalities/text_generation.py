@@ -1,4 +1,5 @@
-"""Text generation as a modality object: what a generation task's ``modality_spec`` returns.
+"""Text generation as a modality object: what a generation task's ``modality_spec`` returns, and the
+collator that pads its rows.
 
 It answers the same questions as the classification modalities (``mubench_hf.modalities``): the input
 column and feature, the ``AutoModelFor...`` class, the pipeline tag of cards, the batch transform and
@@ -10,17 +11,17 @@ generation side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import datasets
 
+from ..columns import IGNORE_INDEX
 from ..errors import MubenchError
-from ..modalities.base import LABEL_COLUMN, Collator, Modality, Transform
-from .collator import GenerationCollator
-from .encoding import encode_rows
-from .task import COMPLETION_COLUMN, PROMPT_COLUMN
+from .base import COMPLETION_COLUMN, LABEL_COLUMN, PROMPT_COLUMN, Collator, Modality, Transform
+from .prompt_encoding import encode_rows
 
 # Small enough to train in seconds on two CPU cores, large enough to memorise a few thousand QA pairs.
 _TINY_SIZE = dict(hidden=64, layers=2, heads=4, ffn=256, positions=512)
@@ -56,6 +57,36 @@ def encode_split(split: Any, tokenizer: Any, *, seq2seq: bool, max_length: int |
         return encoded
 
     return split.map(encode, batched=True, keep_in_memory=True, load_from_cache_file=False, desc=None)
+
+
+# Padding encoded rows into a batch: ``input_ids`` and ``attention_mask`` padded with the tokenizer's pad
+# token, ``labels`` with -100, on the right (training and scoring; generation pads prompts on the left
+# itself).
+PADDED = {"input_ids": None, "attention_mask": 0, "labels": IGNORE_INDEX}
+
+
+@dataclass
+class GenerationCollator:
+    """Pads ``input_ids`` / ``attention_mask`` / ``labels`` on the right (see ``PADDED``); other fields are
+    dropped (the transform emits only these)."""
+
+    pad_token_id: int
+    pad_to_multiple_of: int | None = None
+
+    def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        import torch  # on first use: listing tasks stays quick
+
+        batch: dict[str, Any] = {}
+        for key, pad in PADDED.items():
+            if key not in rows[0]:
+                continue
+            seqs = [list(row[key]) for row in rows]
+            width = max(len(s) for s in seqs)
+            if self.pad_to_multiple_of:
+                width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+            fill = self.pad_token_id if pad is None else pad
+            batch[key] = torch.tensor([s + [fill] * (width - len(s)) for s in seqs], dtype=torch.long)
+        return batch
 
 
 class TextGenerationModality(Modality):

@@ -1,4 +1,4 @@
-"""Base and retrain models of generation tasks, trained with TRL's ``SFTTrainer`` (completion-only loss).
+"""The base recipe of generation tasks: TRL's ``SFTTrainer`` (completion-only loss) for base and retrain models.
 
 * **base**: the model as built (``tiny:llama``, a pretrained checkpoint ...) fine-tuned on the full train
   split;
@@ -6,38 +6,36 @@
   pretrained checkpoint the base was fine-tuned from (its card's ``recipe.init``), or, for a base built
   from a config, the fresh weights it started from (the same seed gives the same initialisation).
 
-Rows are tokenized once by the task's encoding (``encoding.py``, the format the unlearning methods and the
-report use too) and handed to ``SFTTrainer`` already processed; the labels carry ``-100`` on the prompt, so
-the loss is on completion tokens only. TRL's ``SFTTrainer`` supports causal LMs only (its loss shifts the
+Rows are tokenized once by the shared prompt encoder (``mubench_hf.modalities.prompt_encoding``, the
+format the unlearning methods and the report use too) and handed to ``SFTTrainer`` already processed; the
+labels carry ``-100`` on the prompt, so the loss is on completion tokens only. TRL's ``SFTTrainer`` supports causal LMs only (its loss shifts the
 labels for next-token prediction), so seq2seq models train with ``transformers.Trainer`` on the same
 batches (the model's own loss on the decoder labels). Either way mubench's safety fixes apply (token never
 pickled, pushes allow-listed, exact checkpoint reloads).
 
 ``LoRA``: ``--lora_r`` (with ``--lora_alpha``, ``--lora_dropout``) adapts the model with PEFT instead of
 training every weight; MU-Bench's TOFU recipe is r=8, α=32.
+
+``sft_trainer`` builds the trainer; ``mubench_hf.reference_models`` runs it and writes the model folder.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import datasets
 import torch
 from transformers import Trainer, TrainingArguments
-from transformers.trainer_callback import PrinterCallback
 from trl import SFTConfig, SFTTrainer
 
-from ..errors import MubenchError
-from ..training import SafeTrainingMixin
-from .collator import GenerationCollator
-from .encoding import encode_rows
-from .task import COMPLETION_COLUMN, PROMPT_COLUMN
+from ...lora import apply_lora
+from ...modalities.base import COMPLETION_COLUMN, PROMPT_COLUMN
+from ...modalities.prompt_encoding import encode_rows
+from ...modalities.text_generation import GenerationCollator
+from ...training import SafeTrainingMixin
+from ..starting_point import retrain_starting_point
 
-TRAIN_RESULTS_FILE = "train_results.json"
 #: TrainingArguments fields carried over from the recipe into the SFT configuration
 _CARRIED = (
     "output_dir", "num_train_epochs", "max_steps", "learning_rate", "lr_scheduler_type", "warmup_steps",
@@ -71,21 +69,14 @@ def starting_model(kind: str, prepared: Any, seed: int) -> tuple[torch.nn.Module
     base's own starting point (retrain)."""
     if kind == "base":
         return prepared.model, None
-    from ..modeling import fresh_model
-    from ..trainers.retrain import _source_of, describe_start, retrain_start
-
-    model = prepared.model
-    if hasattr(model, "peft_config"):
-        raise MubenchError(
-            "retrain starts from the weights the base started from; pass the base model folder (merged), not a "
-            "PEFT adapter"
-        )
-    source = _source_of(model)
-    start, fresh = retrain_start(source) if source and Path(source).is_dir() else (source, True)
-    description = describe_start(start or type(model).__name__, fresh)
-    if fresh:
-        return fresh_model(model, seed), description
-    return prepared.task.modality_spec.auto_class().from_pretrained(start), description
+    auto_class = prepared.task.modality_spec.auto_class()
+    return retrain_starting_point(
+        prepared.model,
+        seed,
+        auto_class.from_pretrained,
+        adapter_error="retrain starts from the weights the base started from; pass the base model folder "
+        "(merged), not a PEFT adapter",
+    )
 
 
 def _lora(model: torch.nn.Module, args: Any) -> torch.nn.Module:
@@ -94,8 +85,6 @@ def _lora(model: torch.nn.Module, args: Any) -> torch.nn.Module:
     r = int(getattr(args, "lora_r", 0) or 0)
     if r <= 0:
         return model
-    from ..lora import apply_lora
-
     adapted, _ = apply_lora(
         model,
         r=r,
@@ -135,22 +124,17 @@ def sft_config(args: TrainingArguments, *, has_validation: bool) -> SFTConfig:
     )
 
 
-def fit_generation_model(
-    kind: str, prepared: Any, args: TrainingArguments, *, init: str | None, quiet: bool
-) -> dict[str, Any]:
-    """Train the base or retrain model of a generation task into ``args.output_dir`` (see the module
-    docstring); writes the weights, the tokenizer, ``train_results.json`` and a model card."""
-    from ..hub.cards import render_model_card
-    from ..reference_models.train import _backbone, _check_output_dir, dataset_hash
-
+def sft_trainer(kind: str, prepared: Any, args: TrainingArguments, output_dir: Path) -> tuple[Any, str, dict]:
+    """The trainer of a base (``kind="base"``: the train split) or retrain (the retain split, from the base's
+    starting point) model, checkpointing under ``output_dir / "checkpoints"``; how it started (``""`` for a
+    base); and what the training summary records (trainer, rows, truncated prompts)."""
     task, tokenizer = prepared.task, prepared.processor
-    output_dir = Path(args.output_dir)
-    _check_output_dir(output_dir)
-    created = not output_dir.exists()
-    split_name = "train" if kind == "base" else "retain"
     seq2seq = task.architecture == "seq2seq"
     train, cut = encoded_dataset(
-        prepared.raw[split_name], tokenizer, seq2seq=seq2seq, max_length=task.max_length
+        prepared.raw["train" if kind == "base" else "retain"],
+        tokenizer,
+        seq2seq=seq2seq,
+        max_length=task.max_length,
     )
     validation = prepared.raw.get("validation")
     eval_set = (
@@ -159,61 +143,18 @@ def fit_generation_model(
         else None
     )
     model, start = starting_model(kind, prepared, int(args.seed))
-    start = init or start or ""
     model = _lora(model, args)
     config = sft_config(args, has_validation=eval_set is not None)
     config.output_dir = str(output_dir / "checkpoints")
     collator = GenerationCollator(pad_token_id=int(tokenizer.pad_token_id))
     trainer_class = MubenchSeq2SeqTrainer if seq2seq else MubenchSFTTrainer
-    common = dict(model=model, args=config, train_dataset=train, eval_dataset=eval_set, data_collator=collator,
-                  processing_class=tokenizer)  # fmt: skip
-    try:
-        trainer = trainer_class(**common)
-        if quiet:
-            trainer.remove_callback(PrinterCallback)
-        begin = time.perf_counter()
-        output = trainer.train()
-        train_time = time.perf_counter() - begin
-        trained = trainer.model
-        if hasattr(trained, "merge_and_unload"):
-            trained = trained.merge_and_unload()  # a plain model folder: what retrain and unlearning load
-        trained.save_pretrained(str(output_dir))
-        tokenizer.save_pretrained(str(output_dir))
-    except BaseException:
-        shutil.rmtree(output_dir if created else output_dir / "checkpoints", ignore_errors=True)
-        raise
-    shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
-
-    results = {"train_loss": float(output.training_loss)}
-    if eval_set is not None:
-        results["validation_loss"] = float(trainer.evaluate()["eval_loss"])
-    summary = {
-        "train_runtime": train_time,
-        "kind": kind,
-        "config": prepared.config,
+    trainer = trainer_class(
+        model=model, args=config, train_dataset=train, eval_dataset=eval_set, data_collator=collator,
+        processing_class=tokenizer,
+    )  # fmt: skip
+    info = {
         "trainer": "transformers.Trainer" if seq2seq else "trl.SFTTrainer",
         "num_train_rows": len(train),
         "truncated_prompts": cut,
-        **results,
     }
-    (output_dir / TRAIN_RESULTS_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    dataset = prepared.dataset
-    recipe = {name: getattr(args, name) for name in ("num_train_epochs", "max_steps", "learning_rate",
-              "lr_scheduler_type", "warmup_steps", "weight_decay", "per_device_train_batch_size",
-              "gradient_accumulation_steps", "optim", "seed")}  # fmt: skip
-    if getattr(args, "lora_r", 0):
-        recipe.update(lora_r=args.lora_r, lora_alpha=getattr(args, "lora_alpha", 32))
-    card = render_model_card(
-        kind,
-        task=task,
-        config=prepared.config if kind == "retrain" else None,
-        dataset_repo=dataset if not Path(dataset).exists() else Path(dataset).name,
-        dataset_hash=dataset_hash(dataset),
-        backbone=_backbone(trained),
-        recipe={**recipe, "init": start},
-        seed=int(args.seed),
-        results=results,
-        model_name=output_dir.name,
-    )
-    card.save(str(output_dir / "README.md"))
-    return {**results, "train_time_s": train_time, "truncated_prompts": cut, "output_dir": str(output_dir)}
+    return trainer, start or "", info

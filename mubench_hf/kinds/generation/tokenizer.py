@@ -12,8 +12,9 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..errors import MubenchError
-from .task import COMPLETION_COLUMN, PARAPHRASED_COLUMN, PERTURBED_COLUMN, PROMPT_COLUMN
+from ...errors import MubenchError
+from ...modalities.base import COMPLETION_COLUMN, PARAPHRASED_COLUMN, PERTURBED_COLUMN, PROMPT_COLUMN
+from ...modeling import current_loading_policy
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 #: vocabulary of the trained tokenizer: ample for a few thousand templated sentences
@@ -53,7 +54,8 @@ def train_tokenizer(splits: Mapping[str, Any], vocab_size: int = TRAINED_VOCAB_S
 
 
 def ensure_pad_token(tokenizer: Any, source: str | None = None) -> Any:
-    """Give a tokenizer without a pad token one (its EOS token, as TRL does), and say so."""
+    """Give a tokenizer without a pad token one (its EOS token, as TRL does), and say so. Training and the
+    report both call this, so a model is scored with the padding it was trained with."""
     if tokenizer.pad_token is not None:
         return tokenizer
     if tokenizer.eos_token is None:
@@ -63,7 +65,7 @@ def ensure_pad_token(tokenizer: Any, source: str | None = None) -> Any:
         )
     warnings.warn(
         f"the tokenizer of {source or 'the model'} has no pad token: using its EOS token "
-        f"{tokenizer.eos_token!r} as the pad token (padding is masked out of every loss)",
+        f"{tokenizer.eos_token!r} as the pad token (padding is masked out of every loss and score)",
         stacklevel=2,
     )
     tokenizer.pad_token = tokenizer.eos_token
@@ -81,8 +83,6 @@ def load_tokenizer(
     if _has_no_checkpoint(source):
         return train_tokenizer(splits)
     from transformers import AutoTokenizer
-
-    from ..modeling import current_loading_policy
 
     if trust_remote_code is None:
         trust_remote_code = current_loading_policy().trust_remote_code

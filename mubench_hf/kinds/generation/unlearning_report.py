@@ -1,6 +1,6 @@
 """The unlearning report of a generation task: ``evaluate_unlearning`` hands over here (by task kind).
 
-It calls :func:`mubench_hf.evaluation.generation.generation_report` on the trainer's model with
+It calls :func:`mubench_hf.kinds.generation.report.generation_report` on the trainer's model with
 
 * the splits as strings (the ``prompt`` / ``completion`` rows behind the tokenising transform): forget,
   retain (a fixed, seeded subset of at most ``RETAIN_ROWS`` rows: greedy generation on every retain row
@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from ..errors import MubenchError
-from ..metrics.generative import DEFAULT_K
+from ...errors import MubenchError
+from ...metrics.generative import DEFAULT_K
+from .report import generation_report
 
 RESULTS_FILE = "unlearning_results.json"
 RETAIN_ROWS = 200
@@ -90,17 +91,17 @@ class GenerationSettings:
         )
 
 
-def settings_of(
-    trainer: Any, settings: GenerationSettings | Mapping[str, Any] | None = None
-) -> GenerationSettings:
-    """``settings`` when given, else what ``trainer.args`` asks for (module docstring)."""
+def settings_of(trainer: Any, settings: Any = None) -> GenerationSettings:
+    """``settings`` (a ``GenerationSettings`` or a dict of its fields) if given, else what ``trainer.args``
+    asks for (module docstring)."""
     if settings is None:
         return GenerationSettings.from_args(trainer.args)
     if isinstance(settings, Mapping):
         return GenerationSettings(**settings)
     if not isinstance(settings, GenerationSettings):
         raise MubenchError(
-            f"generation settings must be a GenerationSettings or a dict, got {type(settings)}"
+            "generation settings must be a GenerationSettings or a dict of its fields, got "
+            f"{type(settings).__name__}"
         )
     return settings
 
@@ -156,13 +157,13 @@ def generation_unlearning_report(
     output_dir: str | os.PathLike | None = None,
     extra: Mapping[str, Any] | None = None,
     log: bool = True,
-    generation: GenerationSettings | Mapping[str, Any] | None = None,
+    generation: Any = None,
+    add_metrics: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     **_: Any,
 ) -> dict[str, Any]:
-    """Score ``trainer.model`` on a generation task's splits (see the module docstring); ``generation``:
-    how it generates (default: what the trainer's arguments ask for)."""
-    from ..evaluation.generation import generation_report
-
+    """Score ``trainer.model`` on a generation task's splits (see the module docstring); ``generation``: how
+    it generates (a ``GenerationSettings`` or a dict of its fields; ``None``: what the trainer's arguments
+    ask for)."""
     settings = settings_of(trainer, generation)  # a bad setting fails before any model is loaded
     chosen = report_splits(splits)
     if "forget" not in chosen:
@@ -205,7 +206,9 @@ def generation_unlearning_report(
             retrain_time = json.loads(results.read_text()).get("train_runtime")
             if retrain_time:
                 metrics["unlearn_time_fraction_of_retrain"] = float(unlearn_time_s) / float(retrain_time)
-    from ..metrics.report_warnings import add_report_warnings
+    if add_metrics is not None:  # metrics measured above this layer, before they are logged and written
+        metrics.update(add_metrics(metrics))
+    from ...metrics.report_warnings import add_report_warnings
 
     add_report_warnings(metrics, kind="generation", split_rows={n: len(s) for n, s in chosen.items()})
     if log:

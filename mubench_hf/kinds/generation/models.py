@@ -10,9 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoConfig, PretrainedConfig
+from transformers import PretrainedConfig
 
-from ..errors import MubenchError
+from ...errors import MubenchError
+from ...modalities.text_generation import generation_modality
+from ...modeling import config_from_spec, load_config, load_pretrained, resolve_policy
 
 _KIND = {True: "seq2seq (encoder-decoder)", False: "causal (decoder-only)"}
 
@@ -46,8 +48,6 @@ def tiny_generation_config(
     task: Any, architecture: str, tokenizer: Any, **overrides: Any
 ) -> PretrainedConfig:
     """A tiny config of ``architecture`` sized to ``tokenizer``'s vocabulary."""
-    from .modality import generation_modality
-
     modality = task.modality_spec
     if architecture not in modality.tiny_configs():
         other = "causal" if task.architecture == "seq2seq" else "seq2seq"
@@ -70,24 +70,15 @@ def build_generation_model(
     allow_pickle: bool | None = None,
 ) -> Any:
     """A language model for ``task`` (see the module docstring)."""
-    from ..modeling import _policy, load_config, load_pretrained
-
     modality = task.modality_spec
-    if isinstance(model, str) and model.startswith("tiny:"):
-        config = tiny_generation_config(task, model.split(":", 1)[1], tokenizer)
-    elif isinstance(model, PretrainedConfig):
-        config = model
-    elif str(model).endswith(".json"):
-        if not Path(model).is_file():
-            raise MubenchError(f"config file {str(model)!r} does not exist")
-        config = AutoConfig.from_pretrained(str(Path(model).parent))
-    else:
-        config = None
+    config = config_from_spec(
+        model, lambda architecture: tiny_generation_config(task, architecture, tokenizer)
+    )
     if config is not None:
         check_architecture(task, config, f"the config {getattr(config, 'model_type', '')!r}")
         return modality.auto_class().from_config(config)
 
-    policy = _policy(trust_remote_code, allow_pickle)
+    policy = resolve_policy(trust_remote_code, allow_pickle)
     path = Path(model)
     if (path / "adapter_config.json").is_file():
         from peft import PeftConfig, PeftModel

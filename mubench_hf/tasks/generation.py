@@ -10,35 +10,34 @@ training text), ``sample_id``, and where the task says so:
 * ``paraphrased_completion`` (str) and ``perturbed_completions`` (list of str): TOFU's paraphrased and
   wrong answers, for the truth ratio; ``""`` / ``[]`` on rows that have none.
 
-The task object answers every question the rest of mubench-hf asks that a classification task answers
-differently: its columns and features, its modality object (tokenisation into ``input_ids`` /
+The task is data: its columns and features, its modality object (tokenisation into ``input_ids`` /
 ``attention_mask`` / ``labels`` with ``-100`` on the prompt, the ``AutoModelFor...`` class, the pipeline
-tag), how a model and a tokenizer are built, how base and retrain models are trained (TRL's ``SFTTrainer``)
-and the recipe they are trained with.
+tag), its deletion units and the recipe its base and retrain models train with. How a tokenizer and a model
+are built, how they are trained (TRL's ``SFTTrainer``) and scored is the generation kind's business
+(``mubench_hf.kinds.generation``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import datasets
 import numpy as np
-import pyarrow as pa
-from datasets.table import InMemoryTable
 
 from ..columns import column_numpy
 from ..errors import MubenchError
-from ..tasks.base import SAMPLE_ID_COLUMN, SAMPLE_ID_FEATURE, Task
-from ..tasks.sources import SourceLike, load_source
-
-PROMPT_COLUMN = "prompt"
-COMPLETION_COLUMN = "completion"
-GROUP_COLUMN = "group"
-PARAPHRASED_COLUMN = "paraphrased_completion"
-PERTURBED_COLUMN = "perturbed_completions"
+from ..modalities.base import (
+    COMPLETION_COLUMN,
+    GROUP_COLUMN,
+    PARAPHRASED_COLUMN,
+    PERTURBED_COLUMN,
+    PROMPT_COLUMN,
+)
+from ..modalities.text_generation import generation_modality
+from .base import SAMPLE_ID_COLUMN, SAMPLE_ID_FEATURE, Task, canonical_dataset, source_columns
+from .sources import SourceLike, load_source
 
 ARCHITECTURES = ("causal", "seq2seq")
 
@@ -104,8 +103,6 @@ class GenerationTask(Task):
     @property
     def modality_spec(self) -> Any:
         """The text-generation modality object for this task's architecture (tokenisation, model class)."""
-        from .modality import generation_modality
-
         return generation_modality(self.architecture)
 
     @property
@@ -171,63 +168,15 @@ class GenerationTask(Task):
     def canonicalise(self, ds: datasets.Dataset, where: str) -> datasets.Dataset:
         """Rename onto the canonical columns, check them, add ``sample_id`` (unless given), drop the rest."""
         mapping = dict(self.hub.column_mapping) if self.hub else {}
-        upstream_of = {new: old for old, new in mapping.items() if old in ds.column_names}
-        table_columns: dict[str, str] = {}
-        for needed in self.columns:
-            name = upstream_of.get(needed, needed)
-            if name not in ds.column_names:
-                upstream = [old for old, new in mapping.items() if new == needed]
-                hint = f" (upstream name {upstream[0]!r})" if upstream else ""
-                raise MubenchError(
-                    f"task {self.name!r}: {where} has no column {needed!r}{hint}; its columns are "
-                    f"{list(ds.column_names)}"
-                )
-            table_columns[needed] = name
-        table = ds.select_columns(list(table_columns.values())).with_format("arrow")[:]
-        table = table.rename_columns(list(table_columns))
-        for column in (PROMPT_COLUMN, COMPLETION_COLUMN):
-            values = table.column(column)
-            if values.null_count:
-                raise MubenchError(f"task {self.name!r}: {where} has {values.null_count} empty {column}s")
+        columns = source_columns(self.name, ds, mapping, [(c, "") for c in self.columns], where)
         ids = (
             column_numpy(ds, SAMPLE_ID_COLUMN)
             if SAMPLE_ID_COLUMN in ds.column_names
             else np.arange(len(ds), dtype=np.int64)
         )
-        table = table.append_column(SAMPLE_ID_COLUMN, pa.array(ids.astype(np.int64)))
-        fingerprint = hashlib.sha256(f"{self.name}|{where}|{ds._fingerprint}".encode()).hexdigest()[:16]
-        out = datasets.Dataset(InMemoryTable(table), fingerprint=fingerprint)
+        out = canonical_dataset(self.name, ds, columns, ids, where, features=False)
+        for column in (PROMPT_COLUMN, COMPLETION_COLUMN):
+            nulls = out.data.column(column).null_count
+            if nulls:
+                raise MubenchError(f"task {self.name!r}: {where} has {nulls} empty {column}s")
         return out.cast(self.features)
-
-    # ------------------------------------------------------------------ models, tokenizers, training
-    def load_processor(self, source: str | None, splits: Mapping[str, Any], **options: Any) -> Any:
-        """The tokenizer of checkpoint ``source`` (a pad token set when it has none, with a warning), or
-        for a model built from a config a byte-level BPE tokenizer trained on the train split's text."""
-        from .tokenizer import load_tokenizer
-
-        return load_tokenizer(source, splits, **options)
-
-    def build_model(self, model: Any, splits: Mapping[str, Any], processor: Any, **options: Any) -> Any:
-        """A causal or seq2seq LM (per ``architecture``) from ``tiny:<arch>``, a config or a checkpoint."""
-        from .models import build_generation_model
-
-        return build_generation_model(self, model, processor, **options)
-
-    def process_splits(self, splits: Any, model: Any, processor: Any) -> datasets.DatasetDict:
-        """Every split with ``input_ids`` / ``attention_mask`` / ``labels`` added beside its string columns
-        (tokenized once, in memory): the methods read the labels, the report reads the strings."""
-        from .modality import encode_split
-
-        seq2seq = self.architecture == "seq2seq"
-        return datasets.DatasetDict(
-            {
-                name: encode_split(split, processor, seq2seq=seq2seq, max_length=self.max_length)
-                for name, split in splits.items()
-            }  # fmt: skip
-        )
-
-    def fit(self, kind: str, prepared: Any, args: Any, *, init: str | None, quiet: bool) -> dict[str, Any]:
-        """Train a base (``kind="base"``) or retrain model with TRL's ``SFTTrainer`` (completion-only loss)."""
-        from .sft import fit_generation_model
-
-        return fit_generation_model(kind, prepared, args, init=init, quiet=quiet)

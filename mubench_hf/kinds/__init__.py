@@ -1,0 +1,21 @@
+"""Task kinds: everything that differs between a classification and a generation task, one object per
+kind (see ``base.py``). ``kind_of(task)`` finds a task's kind; a new kind is one module that subclasses ``TaskKind``
+and calls ``register_kind``."""
+
+from .base import KINDS, TaskKind, get_kind, kind_of, list_kinds, objective_for, register_kind
+from .classification import CLASSIFICATION, ClassificationKind
+from .generation import GENERATION, GenerationKind
+
+__all__ = [
+    "CLASSIFICATION",
+    "GENERATION",
+    "KINDS",
+    "ClassificationKind",
+    "GenerationKind",
+    "TaskKind",
+    "get_kind",
+    "kind_of",
+    "list_kinds",
+    "objective_for",
+    "register_kind",
+]

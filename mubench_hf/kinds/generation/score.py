@@ -1,0 +1,234 @@
+"""Teacher-forced scoring for the generation report: each answer's per-token statistics under a model (one
+forward per batch of prompt–answer pairs), and a split's generations and answer statistics together
+(:class:`SplitScores`). Prompts and answers are encoded by the shared ``PromptEncoder``, as in training."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ...errors import MubenchError
+from ...modalities.base import COMPLETION_COLUMN, PARAPHRASED_COLUMN, PERTURBED_COLUMN, PROMPT_COLUMN
+from ...modalities.prompt_encoding import PromptEncoder
+from ...objectives.generation import is_encoder_decoder_model
+from .decode import device_of, generate_batched, right_pad
+
+# A scoring forward holds (sequences x positions x vocabulary) logits plus their log-softmax; batches are
+# split so that this stays below ~256 MB of float32 for real vocabularies (tiny models are never split).
+LOGIT_BUDGET = 2**26
+
+
+@dataclass
+class SplitScores:
+    """One model's outputs on one split: generations and, per scored answer, its token statistics."""
+
+    predictions: list[str] | None = None
+    # per row: the answer's statistics (see score_answers), the paraphrase's (None without one) and the
+    # perturbed answers' (a list, possibly empty)
+    answer: list[dict[str, np.ndarray]] = field(default_factory=list)
+    paraphrase: list[dict[str, np.ndarray] | None] = field(default_factory=list)
+    perturbed: list[list[dict[str, np.ndarray]]] = field(default_factory=list)
+    truncated_rows: set[int] = field(default_factory=set)
+
+
+@torch.no_grad()
+def _vocab_size(model: nn.Module) -> int:
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    weight = getattr(head, "weight", None)
+    if weight is not None:
+        return int(weight.shape[0])
+    return int(getattr(getattr(model, "config", None), "vocab_size", 1) or 1)
+
+
+def _chunks(lengths: Sequence[int], order: np.ndarray, batch_size: int, per_token: int) -> list[np.ndarray]:
+    """``order`` (sorted by length) cut into batches of at most ``batch_size`` sequences whose logits fit
+    :data:`LOGIT_BUDGET`."""
+    chunks: list[np.ndarray] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        wider = max(longest, lengths[i])
+        if current and (len(current) >= batch_size or (len(current) + 1) * wider * per_token > LOGIT_BUDGET):
+            chunks.append(np.array(current))
+            current, wider = [], lengths[i]
+        current.append(int(i))
+        longest = wider
+    if current:
+        chunks.append(np.array(current))
+    return chunks
+
+
+def score_answers(
+    model: nn.Module,
+    pairs: Sequence[tuple[list[int], list[int]]],
+    *,
+    pad_token_id: int,
+    batch_size: int,
+    progress: bool = False,
+    desc: str = "scoring",
+) -> list[dict[str, np.ndarray]]:
+    """Teacher-forced statistics of each (prompt ids, answer ids) pair, one forward per batch of up to
+    ``batch_size`` pairs (fewer where a real vocabulary's logits would not fit :data:`LOGIT_BUDGET`).
+
+    Returns per pair: ``log_probs`` (each answer token's log-probability), ``argmax`` (the model's top
+    token at each answer position), ``mean`` and ``var`` (of ``log p`` under the next-token
+    distribution there), ``target`` (the answer ids).
+    """
+    seq2seq = is_encoder_decoder_model(model)
+    device = device_of(model)
+    lengths = [len(a) if seq2seq else len(p) + len(a) for p, a in pairs]
+    order = np.argsort(lengths, kind="stable")
+    results: list[dict[str, np.ndarray] | None] = [None] * len(pairs)
+    chunks = _chunks(lengths, order, batch_size, _vocab_size(model))
+    for chosen in tqdm(chunks, desc=desc, disable=not progress, leave=False):
+        batch = [pairs[i] for i in chosen]
+        targets = [a for _, a in batch]
+        t_max = max(len(a) for a in targets)
+        target_ids = torch.full((len(batch), t_max), pad_token_id, dtype=torch.long)
+        target_mask = torch.zeros((len(batch), t_max), dtype=torch.bool)
+        for i, a in enumerate(targets):
+            target_ids[i, : len(a)] = torch.tensor(a, dtype=torch.long)
+            target_mask[i, : len(a)] = True
+        target_ids, target_mask = target_ids.to(device), target_mask.to(device)
+        if seq2seq:
+            ids, mask = right_pad([p for p, _ in batch], pad_token_id, device)
+            labels = target_ids.masked_fill(~target_mask, -100)
+            inputs: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+            shift = getattr(model, "prepare_decoder_input_ids_from_labels", None)
+            if shift is not None:
+                inputs["decoder_input_ids"] = shift(labels=labels)
+            else:
+                inputs["labels"] = labels
+            logits = model(**inputs).logits
+        else:
+            ids, mask = right_pad([p + a for p, a in batch], pad_token_id, device)
+            full = model(input_ids=ids, attention_mask=mask).logits
+            # position len(prompt) + t - 1 predicts answer token t
+            offsets = torch.tensor([len(p) - 1 for p, _ in batch], device=device)
+            positions = offsets[:, None] + torch.arange(t_max, device=device)[None, :]
+            positions = positions.clamp(max=full.shape[1] - 1)
+            logits = full.gather(1, positions[:, :, None].expand(-1, -1, full.shape[-1]))
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        probs = log_probs.exp()
+        token = log_probs.gather(-1, target_ids[:, :, None]).squeeze(-1)
+        mean = (probs * log_probs).sum(-1)
+        var = (probs * log_probs.square()).sum(-1) - mean.square()
+        argmax = logits.argmax(-1)
+        stats = {
+            name: value.cpu().numpy()
+            for name, value in {
+                "log_probs": token.double(),
+                "mean": mean.double(),
+                "var": var.double(),
+                "argmax": argmax,
+            }.items()
+        }
+        for row, (i, a) in enumerate(zip(chosen, targets)):
+            n = len(a)
+            results[i] = {name: value[row, :n] for name, value in stats.items()}
+            results[i]["target"] = np.asarray(a, dtype=np.int64)
+    return [r for r in results if r is not None]
+
+
+def texts_of(split: Any, column: str) -> list[str]:
+    return [str(v) for v in split[column]]
+
+
+def _optional_column(split: Any, column: str) -> list[Any] | None:
+    return list(split[column]) if column in split.column_names else None
+
+
+def score_split(
+    model: nn.Module,
+    tokenizer: Any,
+    encoder: PromptEncoder,
+    split: Any,
+    *,
+    generate: bool,
+    alternatives: bool,
+    max_new_tokens: int,
+    batch_size: int,
+    progress: bool,
+    name: str,
+) -> SplitScores:
+    """Generations (when ``generate``) and answer statistics (true answer; paraphrased and perturbed ones
+    when ``alternatives``) of one model on one split."""
+    prompts, answers = texts_of(split, PROMPT_COLUMN), texts_of(split, COMPLETION_COLUMN)
+    scores = SplitScores()
+    prompt_ids = encoder.prompt_ids(prompts)
+    if generate:
+        room = None if encoder.context is None or encoder.seq2seq else encoder.context - max_new_tokens
+        if room is not None and room < 1:
+            raise MubenchError(
+                f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the model's context of "
+                f"{encoder.context} tokens; use max_new_tokens below {encoder.context}"
+            )
+        if encoder.seq2seq:
+            room = encoder.context
+        fitted = []
+        for row, ids in enumerate(prompt_ids):
+            ids, cut = encoder.fit_prompt(ids, room)
+            fitted.append(ids)
+            if cut:
+                scores.truncated_rows.add(row)
+        scores.predictions = generate_batched(
+            model,
+            tokenizer,
+            fitted,
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+            progress=progress,
+            desc=f"generating {name}",
+        )
+    # every answer to score, flattened: (row, kind, answer text)
+    wanted: list[tuple[int, str, str]] = [(row, "answer", a) for row, a in enumerate(answers)]
+    if alternatives:
+        paraphrased = _optional_column(split, PARAPHRASED_COLUMN)
+        perturbed = _optional_column(split, PERTURBED_COLUMN)
+        for row in range(len(answers)):
+            if paraphrased is not None and paraphrased[row]:
+                wanted.append((row, "paraphrase", str(paraphrased[row])))
+            for text in (perturbed[row] or []) if perturbed is not None else []:
+                if text:
+                    wanted.append((row, "perturbed", str(text)))
+    answer_ids = encoder.answer_ids([prompts[row] for row, _, _ in wanted], [text for _, _, text in wanted])
+    pairs = []
+    for (row, _, _), target in zip(wanted, answer_ids):
+        if encoder.context is not None and not encoder.seq2seq and len(target) >= encoder.context:
+            target = target[: encoder.context - 1]  # an answer longer than the context keeps its start
+        room = (
+            None
+            if encoder.context is None
+            else (encoder.context if encoder.seq2seq else encoder.context - len(target))
+        )
+        ids, cut = encoder.fit_prompt(prompt_ids[row], room)
+        if cut:
+            scores.truncated_rows.add(row)
+        pairs.append((ids, target))
+    # one forward per batch of rows: the answers of ``batch_size`` rows together
+    per_row = max(1, round(len(pairs) / len(answers)))
+    stats = score_answers(
+        model,
+        pairs,
+        pad_token_id=tokenizer.pad_token_id,
+        batch_size=batch_size * per_row,
+        progress=progress,
+        desc=f"scoring {name}",
+    )
+    scores.answer = [None] * len(answers)  # type: ignore[list-item]
+    scores.paraphrase = [None] * len(answers)
+    scores.perturbed = [[] for _ in answers]
+    for (row, kind, _), stat in zip(wanted, stats):
+        if kind == "answer":
+            scores.answer[row] = stat
+        elif kind == "paraphrase":
+            scores.paraphrase[row] = stat
+        else:
+            scores.perturbed[row].append(stat)
+    return scores
