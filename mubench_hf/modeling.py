@@ -149,7 +149,8 @@ def load_pretrained(
         )
     if path.is_file():
         raise MubenchError(
-            f"--model {str(model)!r} is a file; pass the model's folder (it holds config.json)"
+            f"--model {str(model)!r} is a file; pass the model's folder (it holds config.json) or a GGUF "
+            "file (.gguf), which is dequantised into a model folder once"
         )
     if not policy.allow_pickle and path.is_dir():
         pickled = _only_pickled(path)

@@ -69,10 +69,15 @@ def prepare(
     classifier's head trained in full, a language model's output layer frozen; ``lora_alpha`` defaults
     to twice the rank): see ``mubench_hf.lora``.
 
-    ``model`` is a trained model (folder, Hub id or PEFT adapter folder), a spec that builds one
+    ``model`` is a trained model (folder, Hub id, PEFT adapter folder, or a GGUF file: see
+    ``mubench_hf.gguf``), a spec that builds one
     (``tiny:resnet``, a config or ``config.json``: fresh weights), or a module already built.
     ``trust_remote_code`` / ``allow_pickle`` default to the active ``modeling.loading_policy`` (no and no).
     """
+    from .gguf import resolve_gguf
+
+    # a GGUF file (or a folder holding one) becomes its dequantised model folder, converted once and cached
+    model, processor = resolve_gguf(model), resolve_gguf(processor)
     task = get_task(task or task_of_config(config))
     kind = kind_of(task)
     raw = load_config_splits(dataset, config, cache_dir=cache_dir, required=required)

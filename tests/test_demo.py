@@ -33,15 +33,15 @@ def test_the_quick_demo_is_every_method_on_digits_then_a_short_generation_grid(t
     digits, generation = _grids(output=tmp_path / "out")
     assert digits.task == "digits" and sorted(digits.methods) == sorted(list_methods("classification"))
     assert digits.configs == ["digits_del5"] and digits.seeds == [42] and digits.classes == []
-    assert generation.task == "fictitious_authors" and get_task(generation.task).kind == "generation"
+    assert generation.task == "fictitious_authors_small" and get_task(generation.task).kind == "generation"
     assert generation.methods == ["retrain", "grad_ascent", "npo", "idk"]
     assert set(generation.methods) <= set(list_methods("generation")) | {RETRAIN}
-    assert generation.configs == ["fictitious_authors_del5"] and generation.seeds == [42]
-    assert generation.base_recipe == {"num_train_epochs": 4, "learning_rate": 1e-2}
+    assert generation.configs == ["fictitious_authors_small_del10"] and generation.seeds == [42]
+    assert generation.base_recipe == {}  # the task's own recipe: it memorises the answers
     # each grid is a sweep folder of its own inside the output, and keeps its unlearned weights
     assert [Path(g.output) for g in (digits, generation)] == [
         tmp_path / "out" / "digits",
-        tmp_path / "out" / "fictitious_authors",
+        tmp_path / "out" / "fictitious_authors_small",
     ]
     assert digits.save_models and generation.save_models
     assert digits.split_seed == generation.split_seed == 42
@@ -62,7 +62,7 @@ def test_all_modalities_runs_every_offline_classification_task_with_a_class_conf
     tmp_path: Path,
 ) -> None:
     grids = _grids("--all-modalities", output=tmp_path)
-    assert [g.task for g in grids] == [*MODALITIES, "fictitious_authors"]
+    assert [g.task for g in grids] == [*MODALITIES, "fictitious_authors_small"]
     every_method = sorted(list_methods("classification"))
     for grid in grids[:-1]:
         spec = get_task(grid.task)
@@ -70,7 +70,7 @@ def test_all_modalities_runs_every_offline_classification_task_with_a_class_conf
         assert sorted(grid.methods) == every_method
         assert grid.configs == [f"{grid.task}_del5", f"{grid.task}_class0"]
         assert grid.output == str(tmp_path / grid.task)
-    assert grids[-1].configs == ["fictitious_authors_del5"]
+    assert grids[-1].configs == ["fictitious_authors_small_del10"]
     without = _grids("--all-modalities", "--no-generation", output=tmp_path)
     assert [g.task for g in without] == list(MODALITIES)
 
@@ -264,8 +264,8 @@ def test_all_modalities_end_to_end(tmp_path: Path, one_torch_thread: None) -> No
     board = (out / "leaderboard.md").read_text()
     for task in MODALITIES:
         assert f"## {task}_del5" in board and f"## {task}_class0" in board
-    assert "## fictitious_authors_del5" in board
-    assert {r["task"] for r in records} == {*MODALITIES, "fictitious_authors"}
+    assert "## fictitious_authors_small_del10" in board
+    assert {r["task"] for r in records} == {*MODALITIES, "fictitious_authors_small"}
     assert all(r["status"] == "done" for r in records)
     for record in records:
         for name, value in record["metrics"].items():
@@ -281,10 +281,35 @@ def test_all_modalities_end_to_end(tmp_path: Path, one_torch_thread: None) -> No
                 )
             else:
                 assert lowered, (record["config"], record["method"], metrics["forget_accuracy"])
-        if record["task"] == "fictitious_authors" and record["method"] != RETRAIN:
+        if record["task"] == "fictitious_authors_small" and record["method"] != RETRAIN:
             assert metrics["forget_rouge_l"] < metrics["original_forget_rouge_l"], record["method"]
     with (out / "results.csv").open() as handle:
         assert {row["config"] for row in csv.DictReader(handle)} >= {f"{t}_class0" for t in MODALITIES}
     figures = {p.name for p in (out / "figures").iterdir()}
     assert {f"{t}_class0_forget_vs_test.png" for t in MODALITIES} <= figures
-    assert "fictitious_authors_del5_quality_vs_utility.png" in figures
+    assert "fictitious_authors_small_del10_quality_vs_utility.png" in figures
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_the_demo_generation_grid_memorises_then_forgets(tmp_path: Path, one_torch_thread: None) -> None:
+    """The default demo's generation grid: the base model knows the forget authors far better than the
+    retrain model that never saw them, and every method moves forget ROUGE-L down from the base's."""
+    import json
+
+    from mubench_hf.sweeps.grid import make_grid
+    from mubench_hf.sweeps.runner import run_grid
+    from mubench_hf.sweeps.summary import folder_records
+
+    grid = make_grid({**demo.GENERATION_GRID, "output": str(tmp_path / "generation")})
+    assert not run_grid(grid, show_progress=False).failed
+    records = {r["method"]: r["metrics"] for r in folder_records(tmp_path / "generation").records}
+    base = records[RETRAIN]["original_forget_rouge_l"]
+    # memorised, not just the answers' wording: far above the retrain model, which never saw those authors
+    assert base > records[RETRAIN]["forget_rouge_l"] + 0.2, records[RETRAIN]
+
+    cell = tmp_path / "generation" / "cells" / grid.configs[0] / "seed42" / RETRAIN
+    warned = json.loads((cell / "unlearning_results.json").read_text()).get("warnings", [])
+    assert not [w for w in warned if "memorised" in w], warned
+    for method in demo.GENERATION_METHODS[1:]:
+        assert records[method]["forget_rouge_l"] < base, method

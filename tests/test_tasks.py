@@ -15,8 +15,8 @@ from tests.fixtures.upstream import cifar10_like, cifar100_like, imdb_like, rott
 def test_registry_lists_the_working_tasks() -> None:
     assert list_tasks() == [
         "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "fashion_mnist",
-        "fictitious_authors", "go_relations", "imdb", "moving_digits", "nlvr2", "samsum",
-        "speech_commands", "spoken_keywords", "tiny_imagenet", "tofu", "ucf101",
+        "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb", "moving_digits", "nlvr2",
+        "samsum", "speech_commands", "spoken_keywords", "tiny_imagenet", "tofu", "ucf101",
     ]  # fmt: skip
     cifar100 = get_task("cifar100")
     assert cifar100.num_labels == 100 and cifar100.class_names[3] == "bear"
@@ -140,7 +140,7 @@ def test_task_definition_is_checked() -> None:
 def test_tasks_have_a_kind() -> None:
     kinds = {name: get_task(name).kind for name in list_tasks()}
     assert {name for name, kind in kinds.items() if kind == "generation"} == {
-        "debian_summaries", "fictitious_authors", "samsum", "tofu",
+        "debian_summaries", "fictitious_authors", "fictitious_authors_small", "samsum", "tofu",
     }  # fmt: skip
     assert set(kinds.values()) == {"classification", "generation"}
     assert (

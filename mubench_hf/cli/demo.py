@@ -3,9 +3,9 @@
 Two presets of ``mubench run`` grids, all into one output folder with one leaderboard:
 
 * default (``make demo``): every classification method on scikit-learn's digits (``digits_del5``,
-  seed 42), then a short generation grid on ``fictitious_authors`` (TOFU-shaped QA, tiny Llama from a
-  config, a shorter base recipe): retrain, grad_ascent, npo and idk forgetting 5 % of the authors.
-  ``--no-generation`` leaves the second grid out.
+  seed 42), then a generation grid on ``fictitious_authors_small`` (TOFU-shaped QA about 20 made-up
+  authors, tiny Llama from a config, the task's own recipe, which memorises the answers): retrain,
+  grad_ascent, npo and idk forgetting 10 % of the authors. ``--no-generation`` leaves the second grid out.
 * ``--all-modalities``: a short grid on each offline classification task (digits image,
   spoken_keywords audio, moving_digits video, digit_pairs image_text), each with a random-deletion
   config (``<task>_del5``) and a class-wise one (``<task>_class0``: every row of class 0 is forgotten,
@@ -34,19 +34,20 @@ from .run import add_runtime_flags, check_threads, set_threads
 #: The quick demo's classification grid (every method on digits; about a minute on two cores).
 DEMO_GRID: dict[str, Any] = {"task": "digits", "methods": "all", "ratios": [5], "seeds": [42]}
 
-#: Generative methods of the short generation grid: gradient ascent, NPO (a bounded ascent) and IDK
+#: Generative methods of the generation grid: gradient ascent, NPO (a bounded ascent) and IDK
 #: (fine-tuning the forget prompts to refusals) each lower forget ROUGE-L within their quick settings;
 #: retrain is the reference forget quality is measured against.
 GENERATION_METHODS = ["retrain", "grad_ascent", "npo", "idk"]
-#: A shorter base (and retrain) recipe than the task's 20 epochs: enough for tiny:llama to learn the QA
-#: of fictitious_authors well above what forgetting then takes away, in a fraction of the time.
-GENERATION_BASE_RECIPE: dict[str, Any] = {"num_train_epochs": 4, "learning_rate": 1e-2}
+#: The demo's generation task: 20 authors, so that tiny:llama memorises them with the task's own recipe
+#: (20 epochs, 260 steps: the cost of four epochs of the 100-author task) and the base model is far above
+#: the retrain model on the forget set (forget ROUGE-L 0.97 against 0.62), which is what unlearning must
+#: close. 10 % of the authors: two, 40 forget rows, enough for forget quality's KS test.
+GENERATION_TASK = "fictitious_authors_small"
 GENERATION_GRID: dict[str, Any] = {
-    "task": "fictitious_authors",
+    "task": GENERATION_TASK,
     "methods": GENERATION_METHODS,
-    "ratios": [5],
+    "ratios": [10],
     "seeds": [42],
-    "base_recipe": GENERATION_BASE_RECIPE,
 }
 
 #: The class each class-wise config of ``--all-modalities`` forgets (label index 0 of every task).
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with a class-wise config, then the generation grid",
     )
     parser.add_argument(
-        "--no-generation", action="store_true", help="leave out the generation grid (fictitious_authors)"
+        "--no-generation", action="store_true", help=f"leave out the generation grid ({GENERATION_TASK})"
     )
     parser.add_argument(
         "--overwrite",

@@ -4,7 +4,10 @@
         --output_dir OUT [any UnlearnConfig / TrainingArguments flag, e.g. --learning_rate 1e-3]
     mubench unlearn args.yaml        # the same arguments as one JSON or YAML file
 
-The method's own hyper-parameters are flags too (``--mask_ratio`` for salun, ``--kd_temperature`` for
+Settings that no flag gives come from the method's declared defaults for the task (the ones a sweep
+cell gets: ``mubench_hf.sweeps.defaults``); the command prints the settings it uses, where each comes
+from, and the planned number of optimisation steps before training. The method's own hyper-parameters
+are flags too (``--mask_ratio`` for salun, ``--kd_temperature`` for
 scrub ...): ``--method`` is read first and selects the arguments class, so ``--help`` together with
 ``--method X`` lists X's flags. Every input is checked before training starts. The unlearned model
 (and its processor) are saved to ``output_dir`` with ``unlearn_run.json`` (method, arguments, status),
@@ -26,6 +29,7 @@ from ..errors import MubenchError
 from ._args import (
     command_line,
     explicit_names,
+    flags_from_mapping,
     help_requested,
     is_args_file,
     parse_dataclasses,
@@ -116,18 +120,66 @@ def _parser(method: str | None) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Where the run's settings came from: the declared defaults applied (``applied``), for which task
+    (``task``; ``None`` when the config names none), and the names given explicitly (``given``)."""
+
+    applied: dict[str, Any]
+    task: str | None
+    given: frozenset[str]
+    tuned: bool = False  # whether the method has settings tuned for this task (beyond the common ones)
+
+
 def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, Any]:
-    """Parse command-line flags, or one JSON/YAML file, into the script and the method's arguments."""
+    """Parse command-line flags, or one JSON/YAML file, into the script and the method's arguments
+    (the method's declared defaults for the task filling in what is not given: :func:`parse_run`)."""
+    script, args, _ = parse_run(argv)
+    return script, args
+
+
+def parse_run(argv: list[str]) -> tuple[UnlearnScriptArguments, Any, Settings]:
+    """:func:`parse_args`, and which declared defaults it applied.
+
+    What a flag (or the arguments file) does not set comes from the method's declared settings for the
+    task, the same a sweep cell of that method gets (``mubench_hf.sweeps.defaults.method_defaults``), not
+    from ``TrainingArguments``' fine-tuning defaults (lr 5e-5, 3 epochs), which do nothing for some methods
+    and run hundreds of steps for others. Giving ``--num_train_epochs`` or ``--max_steps`` replaces both
+    declared ones."""
     method = _method_from(argv)
-    script, args = parse_dataclasses(_parser(method), command_line(argv))
+    flags = command_line(argv)
+    parser = _parser(method)
+    script, args = parse_dataclasses(parser, flags)
     from ._tasks import use_task_files
 
-    script.task = use_task_files(script.task, script.task_file, script.dataset)
+    task = script.task = use_task_files(script.task, script.task_file, script.dataset)
     if not args.method:
         from ..trainers import list_methods
 
         raise MubenchError("give --method (e.g. --method salun); known methods: " + ", ".join(list_methods()))
-    return script, args
+    given = frozenset(explicit_names(flags))
+    settings = _declared_defaults(script, args.method, given)
+    if settings.applied:
+        # parsed, not assigned: the values get argparse's checks and the config's own validation
+        script, args = parse_dataclasses(
+            parser, flags_from_mapping(settings.applied, "declared defaults") + flags
+        )
+        script.task = task  # as the task files resolved it above
+    return script, args, settings
+
+
+def _declared_defaults(script: UnlearnScriptArguments, method: str, given: frozenset[str]) -> Settings:
+    from ..splits.layout import is_class_config, task_of_config
+    from ..sweeps.defaults import default_hyperparameters, method_defaults, unset_defaults
+
+    try:
+        task = script.task or task_of_config(script.config)
+        class_wise = is_class_config(script.config)
+    except MubenchError:
+        return Settings({}, None, given)  # a config that names no task: reported when the data are loaded
+    applied = unset_defaults(method_defaults(method, task, class_wise=class_wise), set(given))
+    tuned = bool(default_hyperparameters(task, class_wise=class_wise).get(method))
+    return Settings(applied, task, given, tuned)
 
 
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:
@@ -185,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..modeling import loading_policy
     from ..secrets import remember_token
 
-    script, args = parse_args(argv)
+    script, args, settings = parse_run(argv)
     remember_token(args.hub_token)  # kept out of every file written below
     _check_output_dir(args.output_dir)
     check_lora(script, args.method, explicit_names(command_line(argv)))
@@ -199,11 +251,59 @@ def main(argv: list[str] | None = None) -> int:
         check_hub_online(
             "--push_to_hub", f", or drop --push_to_hub and later run mubench push {args.output_dir} REPO_ID"
         )
+    print(describe_settings(args, settings))
     with loading_policy(trust_remote_code=script.trust_remote_code, allow_pickle=script.allow_pickle):
-        return _run(script, args)
+        return _run(script, args, settings)
 
 
-def _run(script: UnlearnScriptArguments, args: Any) -> int:
+def describe_settings(args: Any, settings: Settings) -> str:
+    """One line: the settings the run trains with and where they come from, e.g. ``npo: learning_rate
+    0.001, max_steps 15, per_device_train_batch_size 32 (declared defaults for fictitious_authors;
+    override with --learning_rate, --max_steps, --per_device_train_batch_size)``."""
+    length = "max_steps" if args.max_steps > 0 else "num_train_epochs"
+    names = list(dict.fromkeys(["learning_rate", length, "per_device_train_batch_size", *settings.applied]))
+    shown = ", ".join(f"{name} {_value(getattr(args, name))}" for name in names if name != "method")
+    declared = [name for name in names if name in settings.applied]
+    given = [name for name in names if name in settings.given]
+    rest = [name for name in names if name not in settings.applied and name not in settings.given]
+    parts = []
+    if declared:
+        parts.append(f"declared defaults for {settings.task}: {', '.join(declared)}")
+    if given:
+        parts.append(f"given: {', '.join(given)}")
+    if rest:
+        why = (
+            f", as {args.method} has no declared settings for task {settings.task!r}"
+            if not settings.tuned
+            else ""
+        )
+        parts.append(f"TrainingArguments' defaults{why}: {', '.join(rest)}")
+    overridable = ", ".join(f"--{name}" for name in names if name not in settings.given)
+    hint = f"; override with {overridable}" if overridable else ""
+    return f"{args.method}: {shown} ({'; '.join(parts)}{hint})"
+
+
+def _value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe_plan(trainer: Any) -> str:
+    """The number of optimisation steps ``trainer.train()`` is about to take, and why."""
+    steps = trainer.planned_steps()
+    args = trainer.args
+    if steps == 0:
+        return f"{args.method}: no optimisation steps (it edits the weights in one pass over the data)"
+    if args.max_steps > 0:
+        why = f"max_steps {args.max_steps}"
+    else:
+        rows = len(trainer.train_dataset)
+        why = f"{_value(float(args.num_train_epochs))} epoch(s) over {rows} training row(s), batch {args.train_batch_size}"
+        if args.gradient_accumulation_steps > 1:
+            why += f" x {args.gradient_accumulation_steps} accumulated"
+    return f"{args.method}: {steps} optimisation step(s) planned ({why})"
+
+
+def _run(script: UnlearnScriptArguments, args: Any, settings: Settings | None = None) -> int:
     """Train, save, score and write the run record (under the loading policy of the flags)."""
     from ..faults import tidy_on_interrupt
     from ..pipeline import prepare, unlearning_trainer
@@ -215,6 +315,7 @@ def _run(script: UnlearnScriptArguments, args: Any) -> int:
         lora_rank=script.lora_rank, lora_alpha=script.lora_alpha,
     )  # fmt: skip
     trainer = unlearning_trainer(prepared, args)  # checks every other input (e.g. the retrain reference)
+    print(describe_plan(trainer))
     results: dict[str, Any] = {
         "method": args.method,
         "task": prepared.task.name,
@@ -222,6 +323,8 @@ def _run(script: UnlearnScriptArguments, args: Any) -> int:
         "config": script.config,
         "model": script.model,
         "arguments": args.to_dict(),
+        "declared_defaults": dict(settings.applied) if settings is not None else {},
+        "planned_steps": trainer.planned_steps(),
     }
     start = time.perf_counter()
     try:

@@ -86,14 +86,57 @@ def mubench_score(
     allowed = check_fraction(allowed, "max_test_change")
     max_below_chance = check_fraction(max_below_chance, "max_below_chance")
     chance = 1.0 / num_labels
-    # Accuracies are ratios of counts; the tolerance keeps a value exactly on a boundary on the scored
-    # side despite float rounding (see the module docstring).
-    if abs(test_accuracy - original_test_accuracy) > allowed * original_test_accuracy + _BOUNDARY_TOLERANCE:
-        return 0.0
-    if chance - forget_accuracy > max_below_chance * chance + _BOUNDARY_TOLERANCE:
+    if _zeroing_rule(
+        test_accuracy, forget_accuracy, original_test_accuracy, chance, allowed, max_below_chance
+    ):
         return 0.0
     closeness_test = 1.0 - abs(test_accuracy - original_test_accuracy)
     closeness_chance = 1.0 - abs(forget_accuracy - chance)
     if closeness_test + closeness_chance == 0.0:  # unreachable after the rules; MU-Bench would divide by 0
         return 0.0
     return 2.0 * closeness_test * closeness_chance / (closeness_test + closeness_chance)
+
+
+def _zeroing_rule(
+    test_accuracy: float,
+    forget_accuracy: float,
+    original_test_accuracy: float,
+    chance: float,
+    allowed: float,
+    max_below_chance: float,
+) -> str | None:
+    """Which of MU-Bench's rules sets the score to 0, in words (``None``: neither)."""
+    # Accuracies are ratios of counts; the tolerance keeps a value exactly on a boundary on the scored
+    # side despite float rounding (see the module docstring).
+    change = abs(test_accuracy - original_test_accuracy)
+    if change > allowed * original_test_accuracy + _BOUNDARY_TOLERANCE:
+        return (
+            f"test accuracy moved from {original_test_accuracy:.3f} to {test_accuracy:.3f}, by "
+            f"{change / original_test_accuracy:.0%} of the original (MU-Bench allows {allowed:.0%})"
+        )
+    if chance - forget_accuracy > max_below_chance * chance + _BOUNDARY_TOLERANCE:
+        return (
+            f"forget accuracy {forget_accuracy:.3f} is below chance ({chance:.3f}) by more than "
+            f"{max_below_chance:.0%} of chance (over-forgetting)"
+        )
+    return None
+
+
+def mubench_score_zero_reason(
+    *,
+    test_accuracy: float,
+    forget_accuracy: float,
+    original_test_accuracy: float,
+    num_labels: int,
+    method: str | None = None,
+) -> str | None:
+    """Why :func:`mubench_score` is 0 for these accuracies (the rule, with the numbers), or ``None`` when
+    no zeroing rule applies. Arguments as for :func:`mubench_score`; they are not re-validated."""
+    return _zeroing_rule(
+        float(test_accuracy),
+        float(forget_accuracy),
+        float(original_test_accuracy),
+        1.0 / int(num_labels),
+        max_test_change_for(method),
+        DEFAULT_MAX_BELOW_CHANCE,
+    )

@@ -25,6 +25,7 @@ from transformers.trainer_callback import PrinterCallback
 
 from ..errors import MubenchError
 from ..evaluation.predictions import PREDICTIONS_FILE, SplitPredictions, predict_split, save_predictions
+from ..gguf import resolve_gguf
 from ..hub.cards import render_model_card
 from ..kinds import kind_of
 from ..pipeline import Prepared, prepare
@@ -189,6 +190,8 @@ def train_base(
     check_output_dir(Path(output_dir))
     config = config or task_configs(dataset, task)[0]
     set_seed(args.seed)  # the initial weights (built before the Trainer seeds) follow the recipe's seed too
+    # a GGUF file: its dequantised folder, which the card records as the start (the retrain model loads it)
+    model = resolve_gguf(model)
     prepared = prepare(
         dataset, config, model, task=task, processor=processor, cache_dir=cache_dir, required=("train",)
     )

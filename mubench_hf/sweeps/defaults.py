@@ -29,6 +29,7 @@ QUICK_SETTINGS_TASKS = (
     "digit_pairs",
     "go_relations",
     "fictitious_authors",
+    "fictitious_authors_small",
     "debian_summaries",
 )
 
@@ -78,3 +79,25 @@ def default_hyperparameters(task: str, class_wise: bool = False) -> dict[str, di
         for method, changes in layer.items():
             settings[method] = {**settings.get(method, {}), **changes}
     return settings
+
+
+#: Arguments that say how long a run trains; giving either one replaces both declared ones (``max_steps``
+#: would otherwise override the ``num_train_epochs`` the user asked for).
+LENGTH_ARGUMENTS = ("num_train_epochs", "max_steps")
+
+
+def method_defaults(method: str, task: str, class_wise: bool = False) -> dict[str, Any]:
+    """What ``method`` runs with on ``task`` when nothing is given: the arguments every sweep cell gets
+    (:data:`UNLEARN_DEFAULTS`), then the method's declared settings for the task
+    (:func:`default_hyperparameters`; none for tasks without tuned defaults). A sweep cell and
+    ``mubench unlearn`` without flags run the same settings."""
+    return {**UNLEARN_DEFAULTS, **default_hyperparameters(task, class_wise=class_wise).get(method, {})}
+
+
+def unset_defaults(defaults: dict[str, Any], given: set[str]) -> dict[str, Any]:
+    """The entries of ``defaults`` that the names in ``given`` (arguments set explicitly) leave in force;
+    an explicit training length (epochs or steps) replaces both declared ones."""
+    drop = set(given)
+    if drop & set(LENGTH_ARGUMENTS):
+        drop |= set(LENGTH_ARGUMENTS)
+    return {name: value for name, value in defaults.items() if name not in drop}

@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     digits,
     fashion_mnist,
     fictitious_authors,
+    fictitious_authors_small,
     generation_hub,
     go_relations,
     imdb,

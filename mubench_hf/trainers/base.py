@@ -27,6 +27,7 @@ What the base adds around ``Trainer``:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -202,6 +203,19 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
             logs = {**logs, **{k: sum(v) / len(v) for k, v in self._terms.items() if v}}
             self._terms.clear()
         super().log(logs, start_time)
+
+    def planned_steps(self) -> int:
+        """The optimisation steps ``train()`` will take, computed as ``Trainer`` does (``max_steps``, else
+        epochs x updates per epoch over this process's share of the training rows); 0 for a method that
+        edits the weights without steps (it overrides this)."""
+        args = self.args
+        if args.max_steps > 0:
+            return int(args.max_steps)
+        rows = math.ceil(len(self.train_dataset) / max(int(args.world_size), 1))
+        batch = int(self._train_batch_size)
+        batches = rows // batch if args.dataloader_drop_last else math.ceil(rows / batch)
+        per_epoch = max(math.ceil(batches / args.gradient_accumulation_steps), 1)
+        return math.ceil(args.num_train_epochs * per_epoch)
 
     # ------------------------------------------------------------------ Trainer overrides
     @timed_train

@@ -106,6 +106,10 @@ class SSDTrainer(UnlearnTrainer):
             total += selected.numel()
         return changed / max(total, 1)
 
+    def planned_steps(self) -> int:
+        """None: SSD dampens weights in one pass over the data, without optimisation steps."""
+        return 0
+
     def train(
         self, resume_from_checkpoint: str | bool | None = None, trial: Any = None, **kwargs: Any
     ) -> TrainOutput:

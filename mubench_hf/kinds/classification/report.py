@@ -29,6 +29,7 @@ from transformers import Trainer
 from ...columns import column_numpy
 from ...errors import MubenchError
 from ...metrics import compute_unlearning_metrics
+from ...metrics.report_warnings import add_report_warnings
 from ...modeling import fresh_model
 from ...tasks import LABEL_COLUMN
 from .anchor import card_test_accuracy
@@ -117,6 +118,13 @@ def classification_report(
 
     if add_metrics is not None:
         metrics.update(add_metrics(metrics))
+    add_report_warnings(
+        metrics,
+        kind="classification",
+        split_rows={name: len(p.labels) for name, p in predictions.items()},
+        num_labels=int(predictions["forget"].logits.shape[1]),
+        method=(extra or {}).get("method"),
+    )
 
     if log:
         trainer.log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})

@@ -208,6 +208,9 @@ def generation_unlearning_report(
                 metrics["unlearn_time_fraction_of_retrain"] = float(unlearn_time_s) / float(retrain_time)
     if add_metrics is not None:  # metrics measured above this layer, before they are logged and written
         metrics.update(add_metrics(metrics))
+    from ...metrics.report_warnings import add_report_warnings
+
+    add_report_warnings(metrics, kind="generation", split_rows={n: len(s) for n, s in chosen.items()})
     if log:
         trainer.log({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
     if output_dir is not None and trainer.is_world_process_zero():
