@@ -1,13 +1,12 @@
 """Helpers of the text-to-image tests: the digits_t2i deletion repo (class 3 forgotten), its processed splits
-and tiny models built from configs. Nothing is downloaded: the tokenizer is trained on the task's prompts."""
+and tiny models built from configs (the repo fixtures t2i_repo and t2i_class3 are in conftest.py). Nothing is
+downloaded: the tokenizer is trained on the task's prompts."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import datasets
-import pytest
 import torch
 
 from mubench_hf.kinds import get_kind
@@ -15,23 +14,6 @@ from mubench_hf.tasks import get_task
 
 TASK = "digits_t2i"
 CONFIG = "digits_t2i_class3"
-
-
-@pytest.fixture(scope="session")
-def t2i_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The digits_t2i deletion repo with del5 and a class-wise config for digit 3, built once."""
-    from mubench_hf import build_splits
-
-    out = tmp_path_factory.mktemp("t2i_repo") / "mubench"
-    build_splits(TASK, out, ratios=[5], forget_classes=[3], show_progress=False)
-    return out
-
-
-@pytest.fixture(scope="session")
-def t2i_class3(t2i_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> datasets.DatasetDict:
-    """The raw ``digits_t2i_class3`` splits (forget: every training 3)."""
-    datasets.disable_progress_bars()
-    return datasets.load_dataset(str(t2i_repo), CONFIG, cache_dir=str(tmp_path_factory.mktemp("t2i_cache")))
 
 
 def tiny_parts(raw: Any, seed: int = 0) -> tuple[Any, Any, Any]:
@@ -45,7 +27,9 @@ def tiny_parts(raw: Any, seed: int = 0) -> tuple[Any, Any, Any]:
 
 def small_splits(raw: datasets.DatasetDict, rows: int = 16) -> datasets.DatasetDict:
     """The first ``rows`` rows of every split (the config name kept: the report reads it)."""
-    return datasets.DatasetDict({name: split.select(range(min(rows, len(split)))) for name, split in raw.items()})
+    return datasets.DatasetDict(
+        {name: split.select(range(min(rows, len(split)))) for name, split in raw.items()}
+    )
 
 
 def processed(raw: datasets.DatasetDict, model: Any, tokenizer: Any) -> datasets.DatasetDict:

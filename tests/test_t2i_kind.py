@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from t2i_testlib import CONFIG, TASK, batch_of, processed, small_splits, t2i_class3, t2i_repo, tiny_parts  # noqa: F401
+from t2i_testlib import TASK, batch_of, processed, small_splits, tiny_parts
 
 from mubench_hf.errors import MubenchError
 from mubench_hf.kinds import kind_of
@@ -46,7 +46,9 @@ def test_the_collator_targets_each_rows_concept_and_draws_the_forward_process(t2
     splits = processed(small_splits(t2i_class3), model, tokenizer)
     batch = batch_of(splits, "retain", tokenizer, size=6)
     assert batch["pixel_values"].shape == (6, 1, 8, 8) and batch["pixel_values"].min() >= -1.0
-    assert torch.equal(batch["input_ids"], model.prompt_ids([get_task(TASK).prompt(int(k)) for k in batch["labels"]]))
+    assert torch.equal(
+        batch["input_ids"], model.prompt_ids([get_task(TASK).prompt(int(k)) for k in batch["labels"]])
+    )
     assert batch["noise"].shape == batch["pixel_values"].shape
     assert ((batch["timesteps"] >= 0) & (batch["timesteps"] < 1000)).all()
     # a relabelled row (random-label methods) is re-targeted to the other concept's prompt
@@ -63,7 +65,9 @@ def test_the_objective_is_the_per_sample_noise_mse_and_refuses_distributions(t2i
     objective = DenoisingObjective()
     outputs = objective.outputs(model, batch)
     noisy = model.scheduler.add_noise(batch["pixel_values"], batch["noise"], batch["timesteps"])
-    by_hand = model.unet(noisy, batch["timesteps"], encoder_hidden_states=model.encode(batch["input_ids"])).sample
+    by_hand = model.unet(
+        noisy, batch["timesteps"], encoder_hidden_states=model.encode(batch["input_ids"])
+    ).sample
     expected = (by_hand - batch["noise"]).pow(2).mean(dim=(1, 2, 3))
     torch.testing.assert_close(objective.per_sample_loss(outputs, batch), expected)
     torch.testing.assert_close(objective.log_likelihood(outputs, batch), -expected)
@@ -71,7 +75,9 @@ def test_the_objective_is_the_per_sample_noise_mse_and_refuses_distributions(t2i
     retain = batch_of(splits, "retain", tokenizer, seed=1)
     forget_out, retain_out = objective.pair_outputs(model, {"forget": batch, "retain": retain})
     torch.testing.assert_close(forget_out.prediction, outputs.prediction, atol=1e-5, rtol=1e-4)
-    torch.testing.assert_close(retain_out.prediction, objective.outputs(model, retain).prediction, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(
+        retain_out.prediction, objective.outputs(model, retain).prediction, atol=1e-5, rtol=1e-4
+    )
     with pytest.raises(MubenchError, match="no output distribution"):
         objective.kl_to_teacher(outputs, outputs, batch)
 
@@ -106,7 +112,10 @@ def test_sampling_is_seeded_and_the_same_in_any_batch_size(t2i_class3):
 
 def test_parameter_groups_select_the_papers_parts(t2i_class3):
     _, _, model = tiny_parts(t2i_class3)
-    counts = {group: select_trainable(model, group, "test") for group in ("xattn", "xattn_kv", "noxattn", "unet", "full")}
+    counts = {
+        group: select_trainable(model, group, "test")
+        for group in ("xattn", "xattn_kv", "noxattn", "unet", "full")
+    }
     unet = sum(p.numel() for p in model.unet.parameters())
     assert counts["xattn"] + counts["noxattn"] == counts["unet"] == unet
     assert 0 < counts["xattn_kv"] < counts["xattn"] < counts["noxattn"]
@@ -117,7 +126,17 @@ def test_parameter_groups_select_the_papers_parts(t2i_class3):
 
 def test_the_kind_lists_the_methods_that_apply():
     methods = list_methods("image_generation")
-    for name in ("esd", "salun", "concept_ablation", "fmn", "erasediff", "scissorhands", "grad_ascent", "finetune", "npo"):
+    for name in (
+        "esd",
+        "salun",
+        "concept_ablation",
+        "fmn",
+        "erasediff",
+        "scissorhands",
+        "grad_ascent",
+        "finetune",
+        "npo",
+    ):
         assert name in methods
     for name in ("scrub", "bad_teaching", "ssd"):  # distributions over classes or tokens: none here
         assert name not in methods

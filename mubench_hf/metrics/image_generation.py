@@ -13,6 +13,8 @@ between feature distributions of generated and real images.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -54,7 +56,9 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray, eps: float 
         raise MubenchError(f"FID of {a.shape[1]}- and {b.shape[1]}-dimensional features")
     mu_a, mu_b = a.mean(0), b.mean(0)
     sigma_a, sigma_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    covmean, _ = linalg.sqrtm(sigma_a @ sigma_b, disp=False)
+    with warnings.catch_warnings():  # a singular product (few images) is handled below, not warned about
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(sigma_a @ sigma_b)
     if not np.isfinite(covmean).all():  # a nearly singular product: regularise both covariances
         offset = np.eye(sigma_a.shape[0]) * eps
         covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
