@@ -140,3 +140,14 @@ def test_the_kind_lists_the_methods_that_apply():
         assert name in methods
     for name in ("scrub", "bad_teaching", "ssd"):  # distributions over classes or tokens: none here
         assert name not in methods
+
+
+def test_sampling_settings_come_from_the_unlearning_arguments():
+    from mubench_hf.kinds.image_generation.sampling import settings_from_args
+    from mubench_hf.trainers import UnlearnConfig
+
+    args = UnlearnConfig(method="esd", output_dir="unused", t2i_images_per_concept=7, t2i_guidance_scale=1.0)
+    settings = settings_from_args(args)
+    assert (settings.images_per_concept, settings.guidance_scale, settings.inference_steps) == (7, 1.0, 20)
+    with pytest.raises(MubenchError, match="t2i_inference_steps must be a positive integer"):
+        UnlearnConfig(method="esd", output_dir="unused", t2i_inference_steps=0)

@@ -47,7 +47,7 @@ from ..classification.report import RESULTS_FILE, config_name_of
 from .classifier import load_evaluation_classifier, predict_and_features, split_pixels
 from .figures import save_sample_grid
 from .model import TextToImageModel
-from .sampling import SamplingSettings, concept_prompts, generate
+from .sampling import SamplingSettings, concept_prompts, generate, settings_from_args
 
 HEADLINE = (
     "unlearning_accuracy",
@@ -151,7 +151,7 @@ def image_generation_report(
     add_metrics: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on a text-to-image task's splits (see the module docstring)."""
-    settings = settings or SamplingSettings()
+    settings = settings or settings_from_args(getattr(trainer, "args", None))
     if "forget" not in splits:
         raise MubenchError("the image-generation report needs the forget split")
     config = config_name_of(splits["forget"])

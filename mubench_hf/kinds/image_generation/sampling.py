@@ -12,6 +12,7 @@ give the same images for every model, so two models are compared on the same dra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -36,6 +37,20 @@ class SamplingSettings:
                 raise MubenchError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.guidance_scale < 0:
             raise MubenchError(f"guidance_scale must be >= 0 (1: no guidance), got {self.guidance_scale}")
+
+
+#: ``UnlearnConfig`` fields (``mubench unlearn --t2i_images_per_concept 10``, a grid's ``unlearn_args``) → settings
+ARGUMENT_FIELDS = {
+    "t2i_images_per_concept": "images_per_concept",
+    "t2i_inference_steps": "inference_steps",
+    "t2i_guidance_scale": "guidance_scale",
+}
+
+
+def settings_from_args(args: Any) -> SamplingSettings:
+    """The settings a trainer's arguments ask for (the defaults for those they leave unset)."""
+    given = {field: getattr(args, name, None) for name, field in ARGUMENT_FIELDS.items()}
+    return SamplingSettings(**{k: v for k, v in given.items() if v is not None})
 
 
 def initial_noise(count: int, shape: tuple[int, ...], seed: int) -> torch.Tensor:
