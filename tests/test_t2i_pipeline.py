@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from huggingface_hub import ModelCard
 from PIL import Image
 
@@ -115,3 +116,22 @@ def test_the_base_recipe_generates_recognisable_digits(t2i_repo, tmp_path):
     results = train_base(str(t2i_repo), "digits_t2i", "tiny:unet", tmp_path / "base", quiet=True)
     assert results["classifier_test_accuracy"] > 0.9
     assert results["sample_accuracy"] > 0.6
+
+
+def test_a_base_model_is_pushed_as_a_diffusers_folder_and_loads_back(t2i_models, hub_server):
+    from huggingface_hub import snapshot_download
+
+    from mubench_hf.hub import push_model
+    from mubench_hf.kinds.image_generation.model import TextToImageModel
+
+    repo = "mubench-org/mubench-digits_t2i-unet"
+    result = push_model(t2i_models["base"], repo)
+    for path in ("model_index.json", "README.md", "unet/diffusion_pytorch_model.safetensors", "unet/config.json",
+                 "text_encoder/model.safetensors", "tokenizer/tokenizer.json", "scheduler/scheduler_config.json",
+                 "classifier/model.safetensors"):  # fmt: skip
+        assert path in result.uploaded, path
+    remote = TextToImageModel.from_pretrained(snapshot_download(repo))
+    local = TextToImageModel.from_pretrained(t2i_models["base"])
+    for (name, a), (_, b) in zip(local.named_parameters(), remote.named_parameters()):
+        assert torch.equal(a, b), name
+    assert ModelCard.load(repo).data.pipeline_tag == "text-to-image"
