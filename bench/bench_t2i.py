@@ -46,9 +46,8 @@ def main() -> None:
     torch.set_num_threads(1)
     task, kind = get_task("digits_t2i"), get_kind("image_generation")
     with tempfile.TemporaryDirectory() as tmp:
-        repo = build_splits(
-            "digits_t2i", f"{tmp}/mubench", ratios=[5], forget_classes=[3], show_progress=False
-        )
+        repo = f"{tmp}/mubench"
+        build_splits("digits_t2i", repo, ratios=[5], forget_classes=[3], show_progress=False)
         datasets.disable_progress_bars()
         raw = datasets.load_dataset(repo, "digits_t2i_class3", cache_dir=f"{tmp}/cache")
         tokenizer = kind.load_processor(task, None, raw)

@@ -148,6 +148,6 @@ def test_sampling_settings_come_from_the_unlearning_arguments():
 
     args = UnlearnConfig(method="esd", output_dir="unused", t2i_images_per_concept=7, t2i_guidance_scale=1.0)
     settings = settings_from_args(args)
-    assert (settings.images_per_concept, settings.guidance_scale, settings.inference_steps) == (7, 1.0, 20)
+    assert (settings.images_per_concept, settings.guidance_scale, settings.inference_steps) == (7, 1.0, 10)
     with pytest.raises(MubenchError, match="t2i_inference_steps must be a positive integer"):
         UnlearnConfig(method="esd", output_dir="unused", t2i_inference_steps=0)

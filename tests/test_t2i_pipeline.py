@@ -109,7 +109,7 @@ def test_an_unlearning_run_is_scored_against_retrain_and_original(t2i_models, t2
 @pytest.mark.slow
 def test_the_base_recipe_generates_recognisable_digits(t2i_repo, tmp_path):
     """The base model must draw recognisable digits before unlearning them means anything: the task's
-    classifier recognises most of its samples (20 per digit, 20 DDIM steps, guidance 3)."""
+    classifier recognises most of its samples (20 per digit, 10 DDIM steps, guidance 3)."""
     import torch
 
     torch.set_num_threads(2)

@@ -77,7 +77,7 @@ def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--images-per-concept", "--images_per_concept", dest="images_per_concept",
                        type=_positive_int, default=None, help="images generated per concept (default 20)")  # fmt: skip
     group.add_argument("--inference-steps", "--inference_steps", dest="inference_steps", type=_positive_int,
-                       default=None, help="DDIM steps per image (default 20)")  # fmt: skip
+                       default=None, help="DDIM steps per image (default 10)")  # fmt: skip
     group.add_argument("--guidance-scale", "--guidance_scale", dest="guidance_scale", type=float, default=None,
                        help="classifier-free guidance weight (default 3.0; 1 = none)")  # fmt: skip
     group.add_argument("--sampling-batch-size", "--sampling_batch_size", dest="sampling_batch_size",

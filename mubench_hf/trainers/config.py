@@ -108,7 +108,7 @@ class UnlearnConfig(TrainingArguments):
         metadata={"help": "Text-to-image tasks' report: images generated per concept (default 20)."},
     )
     t2i_inference_steps: int | None = field(
-        default=None, metadata={"help": "Text-to-image tasks' report: DDIM steps per image (default 20)."}
+        default=None, metadata={"help": "Text-to-image tasks' report: DDIM steps per image (default 10)."}
     )
     t2i_guidance_scale: float | None = field(
         default=None,

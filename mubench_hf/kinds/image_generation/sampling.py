@@ -26,7 +26,7 @@ class SamplingSettings:
     """How a report generates (every field has a CLI flag: ``--images-per-concept`` ...)."""
 
     images_per_concept: int = 20
-    inference_steps: int = 20
+    inference_steps: int = 10
     guidance_scale: float = 3.0
     batch_size: int = 500
     seed: int = 0
