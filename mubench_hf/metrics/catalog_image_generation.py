@@ -41,10 +41,10 @@ _metric("fid_classifier_features", "test", "FID on the task classifier's feature
 _metric("kid_classifier_features", "test", "KID on the task classifier's features (kept concepts vs real test images)",
         False, f"Bińkowski et al. 2018 as {CLEAN_FID}", reads=("retain", "test"))  # fmt: skip
 _metric("gap_to_retrain", None, "Gap to retrain (mean of the UA and IRA gaps)", False,
-        f"SalUn's avg. gap (Fan et al., ICLR 2024) over {UNLEARN_CANVAS}'s UA and IRA")  # fmt: skip
+        f"SalUn's avg. gap (Fan et al., ICLR 2024) over {UNLEARN_CANVAS}'s UA and IRA", column="gap to retrain ↓")  # fmt: skip
 _metric("forgotten_concepts", None, "Concepts forgotten (no image left in the retain split)", None,
         "this package: the concepts of a class-wise config")  # fmt: skip
-_metric("unlearn_time_s", None, "Unlearning time (s)", False, "wall time of train()")
+_metric("unlearn_time_s", None, "Unlearning time (s)", False, "wall time of train()", column="time (s)")
 _metric("unlearn_time_fraction_of_retrain", None, "Unlearning time / retrain time", False,
         "wall time of train() over the retrain model's training time")  # fmt: skip
 _metric("sample_accuracy", None, "Classifier accuracy on the model's own samples", True,
