@@ -164,12 +164,16 @@ def score(
     use_cpu: bool = False,
     relearn: Any = None,
     generation: Any = None,
+    max_eval_rows: int | None = None,
+    eval_sample_seed: int | None = None,
+    report_cache_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Every unlearning metric of ``prepared.model`` on the config's splits (see
     :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given.
     ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time. ``generation`` (a
     ``GenerationSettings`` or a dict of its fields) sets how a generation task's report generates;
-    a classification task refuses it (it generates nothing)."""
+    a classification task refuses it (it generates nothing). ``max_eval_rows`` (``eval_sample_seed``) bounds
+    each scored split to a seeded sample; ``report_cache_dir`` keeps the reference models' values on disk."""
     if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
         raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
     if retrain is not None:
@@ -192,4 +196,7 @@ def score(
             log=False,
             relearn=relearn,
             generation=settings,
+            max_eval_rows=max_eval_rows,
+            eval_sample_seed=eval_sample_seed,
+            report_cache_dir=report_cache_dir,
         )
