@@ -222,3 +222,40 @@ def test_the_reference_cache_keys_rows_and_content(tmp_path) -> None:
     (a / "model.safetensors").write_bytes(b"weights, changed")
     assert reference_cache.folder_digest(a) != first
     assert rows_sha256(np.array([1, 2, 3])) != rows_sha256(np.array([1, 3, 2]))
+
+
+def test_mubench_evaluate_bounds_the_report_and_reuses_a_full_reference(
+    digits_repo, digits_base_model_dir, tmp_path, capsys
+) -> None:
+    from mubench_hf.cli import main
+
+    out = tmp_path / "scored"
+    argv = ["evaluate", "--model", str(digits_base_model_dir), "--dataset", str(digits_repo),
+            "--config", "digits_del1", "--output_dir", str(out), "--use_cpu", "--batch_size", "64",
+            "--retrain", str(digits_base_model_dir), "--max-eval-rows", "8", "--eval-sample-seed", "3",
+            "--cache_dir", str(tmp_path / "cache")]  # fmt: skip
+    assert main(argv) == 0
+    saved = json.loads((out / RESULTS_FILE).read_text())
+    assert saved["eval_sample"]["max_eval_rows"] == 8 and saved["eval_sample"]["seed"] == 3
+    assert {r["rows"] for r in saved["eval_sample"]["splits"].values()} == {8}
+    # the base model's own predictions.npz (every row) as the reference: the same model, no gap on the sample
+    assert saved["gap_to_retrain"] == pytest.approx(0.0, abs=1e-12)
+    assert capsys.readouterr().err.count("max_eval_rows=8") == 1
+
+
+def test_a_sweeps_retrain_row_reads_the_bound_of_its_cells(tmp_path) -> None:
+    from mubench_hf.cli.run import bound_reports
+    from mubench_hf.sweeps.grid import make_grid
+    from mubench_hf.sweeps.runner import make_cell
+
+    values = {"task": "digits", "methods": ["retrain", "finetune"], "ratios": [5], "seeds": [1],
+              "output": str(tmp_path / "runs")}  # fmt: skip
+    plain = make_grid(values)
+    assert make_cell(plain, "digits_del5", 1, "retrain", "s", "b", "r").arguments == {}  # as before
+    grid = make_grid({**values, "unlearn_args": {"per_device_train_batch_size": 8}})
+    bound_reports(grid, 40)  # mubench run --max-eval-rows 40 on a grid file with its own unlearn_args
+    assert grid.unlearn_args == {"per_device_train_batch_size": 8, "max_eval_rows": 40}
+    retrain = make_cell(grid, "digits_del5", 1, "retrain", "s", "b", "r")
+    finetune = make_cell(grid, "digits_del5", 1, "finetune", "s", "b", "r")
+    assert retrain.arguments == {"max_eval_rows": 40} and finetune.arguments["max_eval_rows"] == 40
+    assert retrain.report_cache_dir == str(tmp_path / "runs" / ".report_cache")

@@ -219,6 +219,13 @@ def run_and_report(
     return 1 if result.failed else 0
 
 
+def bound_reports(grid: Any, max_eval_rows: int | None) -> None:
+    """``--max-eval-rows``: one ``unlearn_args`` key, merged into the grid file's (not replacing them); the
+    retrain row's report reads it too (``sweeps.cells.REPORT_ARGUMENTS``)."""
+    if max_eval_rows is not None:
+        grid.unlearn_args = {**grid.unlearn_args, "max_eval_rows": max_eval_rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mubench run``; exits 1 when any cell failed (the others are still written)."""
     from ..sweeps.grid import load_grid, make_grid
@@ -239,10 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         raise MubenchError("give a grid file or --task (e.g. mubench run --task digits --methods all)")
     else:
         grid = make_grid(values)
-    if (
-        args.max_eval_rows is not None
-    ):  # one unlearn_args key: merged into the grid file's, not replacing them
-        grid.unlearn_args = {**grid.unlearn_args, "max_eval_rows": args.max_eval_rows}
+    bound_reports(grid, args.max_eval_rows)
     set_threads(args.threads, grid.model)
     if backend is not None:
         # the cluster is joined (and a cell checked to fit in it) before any splits are built
