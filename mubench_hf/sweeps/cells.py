@@ -38,6 +38,12 @@ REPORT_ARGUMENTS = ("max_eval_rows", "eval_sample_seed")
 REPORT_CACHE = ".report_cache"
 
 
+def report_arguments(unlearn_args: dict[str, Any]) -> dict[str, Any]:
+    """The retrain row's arguments: what of a grid's ``unlearn_args`` its report reads too (none given:
+    ``{}``, as before, so the retrain rows of earlier sweeps are still finished)."""
+    return {name: unlearn_args[name] for name in REPORT_ARGUMENTS if name in unlearn_args}
+
+
 @dataclass
 class Cell:
     """Everything one cell needs: what to run, where its inputs are and where it writes."""

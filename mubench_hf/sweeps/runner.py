@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from ..errors import MubenchError
 from ..faults import NOT_WRITABLE, as_mubench_error, classify
 from .aggregate import aggregate
-from .cells import REPORT_ARGUMENTS, Cell, finished_record, is_done, run_cell
+from .cells import Cell, finished_record, is_done, report_arguments, run_cell
 from .grid import RETRAIN, Grid
 from .lock import sweep_lock
 from .outputs import csv_text, jsonl_text, leaderboard_markdown, write_figures, write_text
@@ -95,7 +95,9 @@ def make_cell(
         config=config,
         seed=seed,
         method=method,
-        arguments=_report_arguments(grid) if method == RETRAIN else grid.method_arguments(method, config),
+        arguments=report_arguments(grid.unlearn_args)
+        if method == RETRAIN
+        else grid.method_arguments(method, config),
         identity=identity,
         dataset_repo=str(splits_dir(grid)),
         cache_dir=cache_dir(grid),
@@ -104,12 +106,6 @@ def make_cell(
         output_dir=str(Path(grid.output) / "cells" / config / f"seed{seed}" / method),
         save_model=grid.save_models,
     )
-
-
-def _report_arguments(grid: Grid) -> dict[str, Any]:
-    """What of ``unlearn_args`` the retrain row's report reads too (a bound on its rows: the retrain row must
-    score the same rows as the cells it is compared with); none given: ``{}``, as before."""
-    return {name: grid.unlearn_args[name] for name in REPORT_ARGUMENTS if name in grid.unlearn_args}
 
 
 def run_grid(
