@@ -78,6 +78,8 @@ def add_bound_flags(parser: argparse.ArgumentParser) -> None:
                         "the same rows for every model of the report (default: every row)")  # fmt: skip
     parser.add_argument("--eval-sample-seed", "--eval_sample_seed", dest="eval_sample_seed", type=int,
                         default=None, help="seed of the --max-eval-rows sample (default 0)")  # fmt: skip
+    parser.add_argument("--no-progress", "--no_progress", dest="no_progress", action="store_true",
+                        help="hide the scoring passes' progress bars (shown on a terminal)")  # fmt: skip
     parser.add_argument("--report-cache", "--report_cache", dest="report_cache", default=None,
                         help="folder where the base and retrain models' report values are kept for later "
                         "reports on the same rows (default: none)")  # fmt: skip
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             max_eval_rows=args.max_eval_rows,
             eval_sample_seed=args.eval_sample_seed,
             report_cache_dir=args.report_cache,
+            progress=not args.no_progress,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     print(f"wrote {output_dir}/{RESULTS_FILE}")

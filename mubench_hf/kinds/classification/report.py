@@ -264,7 +264,8 @@ def _check_reference(
         if ref.logits.shape != pred.logits.shape:
             raise MubenchError(
                 f"retrain reference's {name} split has logits of shape {ref.logits.shape} but this model's "
-                f"has {pred.logits.shape}: the reference was made for a different task or config"
+                f"has {pred.logits.shape}: the reference was made for a different task or config, or on fewer "
+                "rows (a max_eval_rows sample: make the reference on every row)"
             )
         if (
             ref.sample_ids is not None
