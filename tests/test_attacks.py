@@ -272,3 +272,33 @@ def test_generation_report_adds_the_attack_keys_from_the_unlearn_config(tmp_path
     assert report["forget_answer_prob_recovery_relearn"] > 0
     written = json.loads((tmp_path / "ga" / RESULTS_FILE).read_text())
     assert written["forget_rouge_l_after_quant4"] == report["forget_rouge_l_after_quant4"]
+
+
+def test_the_sweep_leaderboard_gets_a_robustness_section_when_cells_ran_attacks():
+    from mubench_hf.sweeps.outputs import leaderboard_markdown
+    from mubench_hf.sweeps.robustness import robustness_table
+
+    def row(method: str, **means: float) -> dict:
+        return {"task": "digits", "config": "digits_del5", "method": method, "n_seeds": 1, "n_failed": 0,
+                **{f"{k}_mean": v for k, v in means.items()}}  # fmt: skip
+
+    rows = [
+        row("retrain", forget_accuracy=0.96),
+        row(
+            "grad_ascent",
+            forget_accuracy=0.5,
+            original_forget_accuracy=1.0,
+            forget_accuracy_after_quant4=0.75,
+            forget_accuracy_recovery_quant4=0.5,
+        ),  # fmt: skip
+    ]
+    table = robustness_table(rows, "classification")
+    assert "| method | forget_accuracy before | forget_accuracy | 4-bit | recovered (4-bit) |" in table
+    assert (
+        "| grad_ascent | 1.000 | 0.500 | 0.750 | 0.500 |" in table
+        and "| retrain | – | 0.960 | – | – |" in table
+    )
+    assert "8-bit" not in table.split("\n", 2)[2]  # only the attacks that were run get columns
+    assert "### digits_del5: robustness of the forgetting" in leaderboard_markdown(rows)
+    assert robustness_table([row("npo", forget_accuracy=0.5)], "classification") is None
+    assert "robustness" not in leaderboard_markdown([row("npo", forget_accuracy=0.5)])
