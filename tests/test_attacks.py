@@ -66,6 +66,20 @@ def test_8_bit_rounding_moves_weights_by_at_most_half_a_step_and_4_bit_more(axis
         round_to_nearest(weight, 1)
 
 
+def test_8_bit_rounding_equals_optimum_quantos_qint8_weights():
+    """optimum-quanto (a maintained quantization library) quantizes nn.Linear weights to qint8 per output
+    channel with a symmetric absmax scale: its dequantized weights are ours, exactly."""
+    quanto = pytest.importorskip("optimum.quanto")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(24, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8))
+    ours = rounded_copy(model, 8)
+    quanto.quantize(model, weights=quanto.qint8)
+    quanto.freeze(model)
+    for index in (0, 2):
+        theirs = model[index].weight.dequantize()
+        assert torch.equal(theirs, ours[index].weight)  # measured: identical (max difference 0.0)
+
+
 def test_a_model_copy_gets_its_layer_weights_rounded_not_its_embeddings():
     model = tiny_gpt2(40)
     before = copy.deepcopy(model.state_dict())
@@ -302,3 +316,20 @@ def test_the_sweep_leaderboard_gets_a_robustness_section_when_cells_ran_attacks(
     assert "### digits_del5: robustness of the forgetting" in leaderboard_markdown(rows)
     assert robustness_table([row("npo", forget_accuracy=0.5)], "classification") is None
     assert "robustness" not in leaderboard_markdown([row("npo", forget_accuracy=0.5)])
+
+
+def test_a_grid_with_attacks_attacks_its_retrain_row_too(tmp_path):
+    from mubench_hf.sweeps.cells import cell_arguments
+    from mubench_hf.sweeps.grid import make_grid
+
+    plain = make_grid({"task": "digits", "methods": ["retrain", "npo"], "output": str(tmp_path)})
+    assert (
+        cell_arguments(plain, "retrain", "digits_del5") == {}
+    )  # unchanged: earlier sweeps' cells are reused
+    attacked = make_grid({"task": "digits", "methods": ["retrain", "npo"], "output": str(tmp_path),
+                          "unlearn_args": {"attacks": "relearn", "relearn_attack_steps": 3, "learning_rate": 1e-3}})  # fmt: skip
+    assert cell_arguments(attacked, "retrain", "digits_del5") == {
+        "attacks": "relearn",
+        "relearn_attack_steps": 3,
+    }
+    assert cell_arguments(attacked, "npo", "digits_del5")["relearn_attack_steps"] == 3

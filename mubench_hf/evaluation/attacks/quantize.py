@@ -7,8 +7,9 @@ floating point: per output channel, symmetric, scale = max |w| / (2^(b-1) - 1), 
 clipped to ±(2^(b-1) - 1) levels (int8: ±127, int4: ±7). Integer kernels compute the same products up to the
 order of float accumulation, so the forget metric after rounding is what a quantized deployment would show.
 
-Implemented here rather than through a quantization library: ``optimum-quanto`` installs on CPU with torch
-2.13 but replaces ``nn.Linear`` only (GPT-2's ``Conv1D`` layers stay in float), its int4 weights are group-wise
+Implemented here rather than through a quantization library, though its 8-bit weights equal ``optimum-quanto``'s
+``qint8`` weights exactly on ``nn.Linear`` (``tests/test_attacks.py``): ``optimum-quanto`` installs on CPU with
+torch 2.13 but replaces ``nn.Linear`` only (GPT-2's ``Conv1D`` layers stay in float), its int4 weights are group-wise
 affine rather than per-channel RTN, and its first int4 use compiles a C++ extension (135 s on this machine);
 ``torchao`` quantizes ``nn.Linear`` only too. Every ``nn.Linear``, ``transformers``' ``Conv1D`` and
 convolution weight is rounded here, except a language model's output layer (``get_output_embeddings()``, often
