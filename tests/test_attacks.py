@@ -219,6 +219,9 @@ def test_classification_report_adds_the_attack_keys(digits_base_model_dir, digit
         torch.equal(before[k], v) for k, v in trainer.model.state_dict().items()
     )  # scored model untouched
     forget, original = report["forget_accuracy"], report["original_forget_accuracy"]
+    # the attacks' scorer, on the model as it is, gives the report's own value
+    kind = get_kind("classification")
+    assert kind.forget_scores(trainer, trainer.model, splits["forget"]) == {"forget_accuracy": forget}
     assert forget < original  # grad ascent forgot some rows (measured: 1.0 -> 0.90 on the 62 rows)
     # 8-bit rounding changes at most a few of the 62 forget predictions (measured: none)
     assert abs(report["forget_accuracy_after_quant8"] - forget) <= 3 / 62
@@ -278,6 +281,9 @@ def test_generation_report_adds_the_attack_keys_from_the_unlearn_config(tmp_path
     for metric in metrics:
         for attack in ATTACKS:
             assert 0.0 <= report[f"{metric}_after_{attack}"] <= 1.0
+    # the attacks' scorer, on the model as it is, gives the report's own values (same encoding and batching)
+    unattacked = get_kind("generation").forget_scores(trainer, trainer.model, splits["forget"])
+    assert unattacked == pytest.approx({m: report[m] for m in metrics}, abs=1e-6)
     prob = report["forget_answer_prob"]
     assert prob < report["original_forget_answer_prob"]  # grad ascent lowered it
     # 8-bit rounding barely moves the answer probability; relearning on 3 rows lifts it on the other 3
