@@ -339,3 +339,18 @@ def test_a_grid_with_attacks_attacks_its_retrain_row_too(tmp_path):
         "relearn_attack_steps": 3,
     }
     assert cell_arguments(attacked, "npo", "digits_del5")["relearn_attack_steps"] == 3
+
+
+def test_mubench_evaluate_attacks_flags_reach_the_report(digits_repo, digits_base_model_dir, tmp_path):
+    from mubench_hf.cli import evaluate
+
+    out = tmp_path / "scored"
+    base = str(digits_base_model_dir)
+    assert evaluate.main(["--model", base, "--dataset", str(digits_repo), "--config", "digits_del5",
+                          "--base-model", base, "--output_dir", str(out), "--use_cpu",
+                          "--attacks", "quant8,relearn", "--relearn-attack-steps", "2"]) == 0  # fmt: skip
+    written = json.loads((out / RESULTS_FILE).read_text())
+    assert {"forget_accuracy_after_quant8", "forget_accuracy_after_relearn"} <= set(written)
+    assert "forget_accuracy_after_quant4" not in written  # only the attacks asked for
+    # the base model scored against itself: nothing was removed, so no recovery share is defined
+    assert written["forget_accuracy_recovery_quant8"] is None
