@@ -235,6 +235,10 @@ def test_classification_report_adds_the_attack_keys(digits_base_model_dir, digit
     assert report["forget_accuracy_after_relearn"] > forget
     written = json.loads((tmp_path / "out" / RESULTS_FILE).read_text())
     assert written["forget_accuracy_after_quant4"] == report["forget_accuracy_after_quant4"]
+    # one forget row leaves none to score after relearning: refused before any prediction pass
+    with pytest.raises(MubenchError, match="at least 2 forget rows"):
+        evaluate_unlearning(trainer, {**trainer.report_splits(), "forget": splits["forget"].select([0])},
+                            log=False, attacks="relearn")  # fmt: skip
 
 
 def _qa_split(people: list[int], offset: int, tok) -> datasets.Dataset:

@@ -42,7 +42,7 @@ from ..kinds.classification.report import (  # noqa: F401  (importable from here
 )
 from ..splits.layout import task_of_config
 from ..tasks import get_task
-from .attacks import as_attack_settings, attack_metrics
+from .attacks import as_attack_settings, attack_metrics, relearn_parts
 from .relearn import as_settings, relearn_steps
 
 
@@ -89,6 +89,12 @@ def evaluate_unlearning(
     kind = get_kind(task_kind_of(trainer, splits))
     if relearn_settings is not None and not kind.measures_relearn:
         raise MubenchError("relearn_steps is measured on classification tasks only (forget accuracy)")
+    if attack_settings is not None and not kind.attack_metrics:
+        raise MubenchError(
+            f"attacks on the forgetting are not scored for {kind.name} tasks (no attack_metrics)"
+        )
+    if attack_settings is not None and "relearn" in attack_settings.attacks:
+        relearn_parts(len(splits["forget"]), attack_settings.relearn_share, 0)  # too few rows fail here
     add_metrics = None
     if relearn_settings is not None or record or attack_settings is not None:
         seed = int(trainer.args.seed)
