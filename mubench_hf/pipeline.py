@@ -175,6 +175,7 @@ def score(
     eval_sample_seed: int | None = None,
     report_cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
+    attacks: Any = None,
 ) -> dict[str, Any]:
     """Every unlearning metric of ``prepared.model`` on the config's splits (see
     :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given.
@@ -182,7 +183,8 @@ def score(
     ``GenerationSettings`` or a dict of its fields) sets how a generation task's report generates;
     a classification task refuses it (it generates nothing). ``max_eval_rows`` (``eval_sample_seed``) bounds
     each scored split to a seeded sample; ``report_cache_dir`` keeps the reference models' values on disk;
-    ``progress`` shows the scoring passes' bars (on a terminal)."""
+    ``progress`` shows the scoring passes' bars (on a terminal). ``attacks`` (an ``AttackSettings``, names or a
+    dict) adds the forget metric after attacks on the forgetting (:mod:`mubench_hf.evaluation.attacks`)."""
     if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
         raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
     if retrain is not None:
@@ -210,4 +212,5 @@ def score(
             max_eval_rows=max_eval_rows,
             eval_sample_seed=eval_sample_seed,
             report_cache_dir=report_cache_dir,
+            attacks=attacks,
         )
