@@ -12,7 +12,7 @@ each against a baseline measured in the same run; asserts nothing.
 
 Measured on the shared 2-core VM (load 13-17, one torch thread): batched 18.9 images/s against 4.3 image by
 image, 4.4x (below the 5x target on this CPU, where the UNet's arithmetic per image, not the per-call
-overhead, dominates: batching cannot remove it; a GPU would be needed to show more). The retrain recipe is
+overhead, dominates, which batching cannot remove). The retrain recipe is
 720 steps (~186 s CPU); ESD's 20 steps cost ~0.05 of it, FMN's 20 steps 0.016, grad_ascent's 8 steps 0.006.
 
 Run: ``python bench/bench_t2i.py`` (a minute or two on two cores).
