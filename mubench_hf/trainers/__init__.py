@@ -42,12 +42,14 @@ from .registry import (
     method_specs,
     register_method,
 )
+from .reset_distill import ResetDistillConfig, ResetDistillTrainer
 from .retrain import RetrainTrainer
 from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
 from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
+from .snip_reinit import SnipReinitConfig, SnipReinitTrainer
 from .ssd import SSDConfig, SSDTrainer
 from .successive_random_labels import SuccessiveRandomLabelsTrainer
 from .task_vector import TaskVectorConfig, TaskVectorTrainer
@@ -105,6 +107,8 @@ __all__ = [
     "PDUTrainer",
     "RMUConfig",
     "RMUTrainer",
+    "ResetDistillConfig",
+    "ResetDistillTrainer",
     "RetrainTrainer",
     "SSDConfig",
     "SSDTrainer",
@@ -113,6 +117,8 @@ __all__ = [
     "ScrubConfig",
     "ScrubTrainer",
     "SimNPOConfig",
+    "SnipReinitConfig",
+    "SnipReinitTrainer",
     "SimNPOTrainer",
     "SuccessiveRandomLabelsTrainer",
     "TransposedKernelsTrainer",

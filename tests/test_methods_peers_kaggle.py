@@ -1,0 +1,158 @@
+"""Peer cross-checks of the NeurIPS 2023 unlearning challenge entries DeepUnlearn implements in
+``munl/unlearning/kgltop1.py`` … ``kgltop7.py`` (xcadet/deepunlearn): ``uniform_contrastive`` (kgltop1),
+``snip_reinit`` (kgltop2), ``prune_reinit_entropy`` (kgltop4), ``reset_distill`` (kgltop6) and
+``layer_noise_finetune`` (kgltop7); kgltop3 and kgltop5 are in ``test_methods_peers_entries.py``.
+
+Each method has a first-update check (one plain SGD step over a batch holding every row, against the peer
+file's loss re-derived here on identical weights) and a check of its loss or update by hand.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from peer_testlib import (
+    FORGET_ROWS,
+    LR,
+    RETAIN_ROWS,
+    assert_weights,
+    forget_set,
+    image_rows,
+    peer_sgd_step,
+    retain_set,
+    sgd_args,
+    tiny_conv,
+    xy,
+)
+from test_trainers_losses import (
+    RETAIN,
+    SHIFT,
+    XR,
+    YR,
+    close,
+    cross_entropy,
+    kl,
+    logits,
+    loss_of,
+    make_trainer,
+    softmax,
+    student,
+)
+from trainer_testlib import quiet_args, tiny_linear
+
+from mubench_hf.errors import MubenchError
+from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
+
+
+# ============================================================================= reset_distill (kgltop6)
+def test_reset_distill_first_update_matches_deepunlearn(tmp_path):
+    model = tiny_conv()
+    teacher, peer = copy.deepcopy(model), copy.deepcopy(model)
+    trainer = UnlearnTrainer(
+        model=model,
+        args=UnlearnConfig(method="reset_distill", **sgd_args(tmp_path, seed=3)),
+        retain_dataset=image_rows(RETAIN_ROWS, seed=2),
+    )
+    assert trainer.reset == [trainer.model.backbone, trainer.model.classifier]
+    assert not torch.equal(trainer.model.classifier.weight, teacher.classifier.weight)
+    # kgltop6.py: conv1.reset_parameters(), then fc.reset_parameters() (the same seeded draws here); the
+    # warm-up's first step is kl_loss(student, teacher, T): kl_div(log_softmax(s/T), softmax(t/T), batchmean)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        peer.backbone.reset_parameters()
+        peer.classifier.reset_parameters()
+    x, _ = xy(image_rows(RETAIN_ROWS, seed=2))
+    t = 5.0
+    loss = F.kl_div(
+        F.log_softmax(peer(x).logits / t, dim=1),
+        F.softmax(teacher(x).logits / t, dim=1),
+        reduction="batchmean",
+    )
+    expected = peer_sgd_step(peer, loss)
+    trainer.train()
+    assert_weights(trainer.model, expected)
+
+
+def test_reset_distill_losses_by_hand(tmp_path):
+    trainer, w0, b0 = make_trainer(tmp_path, "reset_distill", kd_temperature=2.0, kd_warmup_epochs=1)
+    w, b = student(trainer)
+    assert not torch.allclose(w - SHIFT, w0)  # the student was reset (then shifted), the teacher keeps θo
+    zs, zt = logits(w, b, XR), logits(w0, b0, XR)
+    trainer.state.epoch = 0.5  # warm-up: KL(θo ‖ θ) at T only
+    assert loss_of(trainer, RETAIN) == close(float(kl(zt, zs, 2.0)))
+    trainer.state.epoch = 1.0  # then soft CE + CE + KL, the peer's soft_cross_entropy re-applying log_softmax
+    soft_ce = -(softmax(zt / 2.0) * torch.log(softmax(zs / 2.0))).sum(dim=1).mean()
+    expected = soft_ce + cross_entropy(zs, YR) + kl(zt, zs, 2.0)
+    assert loss_of(trainer, RETAIN) == close(float(expected))
+    with pytest.raises(MubenchError, match="kd_temperature must be > 0"):
+        UnlearnConfig(method="reset_distill", output_dir=str(tmp_path), kd_temperature=0.0)
+
+
+# ============================================================================= snip_reinit (kgltop2)
+def test_snip_reinit_first_update_matches_deepunlearn(tmp_path):
+    model = tiny_conv()
+    peer = copy.deepcopy(model)
+    forget, retain = image_rows(FORGET_ROWS, seed=1), image_rows(RETAIN_ROWS, seed=2)
+    trainer = UnlearnTrainer(
+        model=model,
+        args=UnlearnConfig(method="snip_reinit", **sgd_args(tmp_path, seed=4)),
+        forget_dataset=forget,
+        retain_dataset=retain,
+    )
+    trainer.train()
+    # kgltop2.py get_grads_for_snip: .grad accumulates CE on |Df| random rows of Dr, then −CE on Df
+    (xf, yf), (xr, yr) = xy(forget), xy(retain)
+    rows = torch.randperm(RETAIN_ROWS, generator=torch.Generator().manual_seed(4))[:FORGET_ROWS]
+    F.cross_entropy(peer(xr[rows]).logits, yr[rows]).backward()
+    (-F.cross_entropy(peer(xf).logits, yf)).backward()
+    # re_init_model_snip_ver2_little_grad: the round(0.3·n) weights of smallest |grad| get kaiming_normal_
+    # (fan_out, relu) values, the others θo's; MaskConv2d multiplies the others' gradient by 0.1
+    conv = peer.backbone
+    mask = torch.zeros(conv.weight.numel(), dtype=torch.bool)
+    mask[torch.topk(-conv.weight.grad.abs().view(-1), k=round(0.3 * mask.numel())).indices] = True
+    mask = mask.view_as(conv.weight)
+    assert torch.equal(trainer.reinit_masks["backbone.weight"], mask)
+    fresh = torch.empty_like(conv.weight)
+    torch.nn.init.kaiming_normal_(
+        fresh, mode="fan_out", nonlinearity="relu", generator=torch.Generator().manual_seed(4)
+    )
+    grad_mask = mask.float()
+    grad_mask[grad_mask == 0] += 0.1
+    with torch.no_grad():
+        conv.weight[mask] = fresh[mask]
+    peer.zero_grad()
+    params = list(peer.parameters())
+    grads = torch.autograd.grad(F.cross_entropy(peer(xr).logits, yr), params)
+    expected = {}
+    for (name, p), g in zip(peer.named_parameters(), grads):
+        expected[name] = p.detach() - LR * (g * grad_mask if name == "backbone.weight" else g)
+    assert_weights(trainer.model, expected)
+
+
+def test_snip_reinit_masks_and_settings_by_hand(tmp_path):
+    from mubench_hf.trainers.snip_reinit import retain_subset, smallest_fraction
+
+    scores = torch.tensor([[0.5, 0.1, 0.9], [0.3, 0.0, 0.7]])
+    assert torch.equal(
+        smallest_fraction(scores, 0.5), torch.tensor([[False, True, False], [True, True, False]])
+    )
+    assert not smallest_fraction(scores, 0.0).any() and smallest_fraction(scores, 1.0).all()
+    assert sorted(retain_subset(5, 9, seed=0)) == [0, 1, 2, 3, 4]  # never more rows than Dr has
+    linear = tiny_linear()  # no convolution: the weights are θo's when training starts
+    weights = {n: p.detach().clone() for n, p in linear.named_parameters()}
+    trainer = UnlearnTrainer(
+        model=linear,
+        args=UnlearnConfig(method="snip_reinit", **quiet_args(tmp_path, max_steps=1)),
+        forget_dataset=forget_set(),
+        retain_dataset=retain_set(),
+    )
+    trainer.before_unlearning()
+    assert trainer.reinit_masks == {}
+    assert all(torch.equal(p, weights[n]) for n, p in trainer.model.named_parameters())
+    with pytest.raises(MubenchError, match="needs the forget set"):
+        UnlearnTrainer(model=tiny_linear(), args=trainer.args, retain_dataset=retain_set())
+    with pytest.raises(MubenchError, match=r"reinit_fraction must be in \[0, 1\]"):
+        UnlearnConfig(method="snip_reinit", output_dir=str(tmp_path), reinit_fraction=1.5)
