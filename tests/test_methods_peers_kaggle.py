@@ -33,6 +33,7 @@ from test_trainers_losses import (
     XR,
     YR,
     close,
+    column,
     cross_entropy,
     kl,
     logits,
@@ -41,7 +42,7 @@ from test_trainers_losses import (
     softmax,
     student,
 )
-from trainer_testlib import quiet_args, tiny_linear
+from trainer_testlib import linear_rows, quiet_args, tiny_linear
 
 from mubench_hf.errors import MubenchError
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
@@ -156,3 +157,75 @@ def test_snip_reinit_masks_and_settings_by_hand(tmp_path):
         UnlearnTrainer(model=tiny_linear(), args=trainer.args, retain_dataset=retain_set())
     with pytest.raises(MubenchError, match=r"reinit_fraction must be in \[0, 1\]"):
         UnlearnConfig(method="snip_reinit", output_dir=str(tmp_path), reinit_fraction=1.5)
+
+
+# ============================================================================= prune_reinit_entropy (kgltop4)
+def test_prune_reinit_entropy_first_update_matches_deepunlearn(tmp_path):
+    import torch.nn.utils.prune as prune
+
+    model = tiny_conv()
+    teacher, peer = copy.deepcopy(model), copy.deepcopy(model)
+    retain = image_rows(RETAIN_ROWS, seed=2)
+    trainer = UnlearnTrainer(
+        model=model,
+        args=UnlearnConfig(method="prune_reinit_entropy", **sgd_args(tmp_path, prune_amount=0.6, seed=5)),
+        retain_dataset=retain,
+    )
+    # kgltop4.py prune_model: prune.global_unstructured(L1Unstructured) over the Conv2d/Linear weights and
+    # biases, then each zero weight drawn as (rand − 0.5)·2·√(1/fan_in) (the same seeded draws here)
+    layers = [peer.backbone, peer.classifier]
+    prune.global_unstructured(
+        [(m, n) for m in layers for n in ("weight", "bias")], pruning_method=prune.L1Unstructured, amount=0.6
+    )
+    generator = torch.Generator().manual_seed(5)
+    for m in layers:
+        prune.remove(m, "weight")
+        prune.remove(m, "bias")
+    with torch.no_grad():
+        for m in layers:
+            mask = m.weight == 0
+            fan_in = mask.shape[1] * (mask.shape[2] * mask.shape[3] if mask.dim() == 4 else 1)
+            draw = (torch.rand(m.weight.shape, generator=generator) - 0.5) * 2 * (1 / fan_in) ** 0.5
+            m.weight[mask] = draw[mask]
+    assert trainer.pruned_entries == round(0.6 * 119)
+    for name, p in peer.named_parameters():
+        assert torch.equal(trainer.model.get_parameter(name), p), name
+    # entropy_loss_fn: CE weighted by counts ** -0.1 + MSE(entropy(student), entropy(θo))
+    x, y = xy(retain)
+    counts = torch.unique(y, return_counts=True)[1].float()
+    out, target = peer(x).logits, torch.log_softmax(teacher(x).logits, dim=1).detach()
+    ce = F.cross_entropy(out, y, weight=counts**-0.1)
+    entropy_target = torch.sum(-torch.exp(target) * target, dim=1)
+    entropy_out = torch.sum(-torch.softmax(out, dim=1) * torch.log_softmax(out, dim=1), dim=1)
+    expected = peer_sgd_step(peer, ce + F.mse_loss(entropy_out, entropy_target))
+    trainer.args.round_to_half = False  # checked below: the peer's net.to(half).to(float) after training
+    trainer.train()
+    assert_weights(trainer.model, expected)
+    from mubench_hf.trainers.prune_reinit_entropy import round_to_half
+
+    half = copy.deepcopy(peer).to(torch.half).to(torch.float)
+    round_to_half(peer)
+    assert all(torch.equal(p, q) for p, q in zip(peer.parameters(), half.parameters()))
+
+
+def test_prune_reinit_entropy_weights_and_loss_by_hand(tmp_path):
+    import numpy as np
+
+    from mubench_hf.trainers.prune_reinit_entropy import count_weights
+
+    weights = count_weights(np.array([0, 0, 0, 2]), 4, -0.1)  # classes 1 and 3 absent: 0, not shifted
+    assert torch.allclose(weights, torch.tensor([3**-0.1, 0.0, 1.0, 0.0]))
+    trainer, w0, b0 = make_trainer(tmp_path, "prune_reinit_entropy", prune_amount=0.5)
+    assert trainer.pruned_entries == 8  # half of the 12 weights and 3 biases, rounded
+    w, b = student(trainer)
+    zs, zt = logits(w, b, XR), logits(w0, b0, XR)  # θo is the teacher, as it was before the pruning
+    n = torch.bincount(
+        column(linear_rows(10, 4, 3, seed=2), "label"), minlength=3
+    ).float()  # make_trainer's Dr
+    wy = (n**-0.1)[YR]
+    p, q = softmax(zs), softmax(zt)
+    ce = (wy * -torch.log(p[torch.arange(4), YR])).sum() / wy.sum()
+    gap = ((-(p * torch.log(p)).sum(1)) - (-(q * torch.log(q)).sum(1))).pow(2).mean()
+    assert loss_of(trainer, RETAIN) == close(float(ce + gap))
+    with pytest.raises(MubenchError, match=r"prune_amount must be in \[0, 1\)"):
+        UnlearnConfig(method="prune_reinit_entropy", output_dir=str(tmp_path), prune_amount=1.0)

@@ -30,6 +30,7 @@ from .l1_sparse import L1SparseConfig, L1SparseTrainer
 from .neggrad_plus import NegGradPlusConfig, NegGradPlusTrainer
 from .npo import NPOConfig, NPOTrainer
 from .pdu import PDUConfig, PDUTrainer
+from .prune_reinit_entropy import PruneReinitEntropyConfig, PruneReinitEntropyTrainer
 from .random_label import RandomLabelTrainer
 from .registry import (
     METHODS,
@@ -102,6 +103,8 @@ __all__ = [
     "NegGradPlusTrainer",
     "NonFiniteLossError",
     "PLUGIN_GROUP",
+    "PruneReinitEntropyConfig",
+    "PruneReinitEntropyTrainer",
     "RandomLabelTrainer",
     "PDUConfig",
     "PDUTrainer",
