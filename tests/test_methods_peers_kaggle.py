@@ -19,17 +19,21 @@ from peer_testlib import (
     LR,
     RETAIN_ROWS,
     assert_weights,
+    first_update,
     forget_set,
     image_rows,
     peer_sgd_step,
     retain_set,
     sgd_args,
     tiny_conv,
+    tiny_stack,
     xy,
 )
 from test_trainers_losses import (
+    PAIRED,
     RETAIN,
     SHIFT,
+    XF,
     XR,
     YR,
     close,
@@ -229,3 +233,39 @@ def test_prune_reinit_entropy_weights_and_loss_by_hand(tmp_path):
     assert loss_of(trainer, RETAIN) == close(float(ce + gap))
     with pytest.raises(MubenchError, match=r"prune_amount must be in \[0, 1\)"):
         UnlearnConfig(method="prune_reinit_entropy", output_dir=str(tmp_path), prune_amount=1.0)
+
+
+# ============================================================================= uniform_contrastive (kgltop1)
+def test_uniform_contrastive_first_update_matches_deepunlearn(tmp_path):
+    model = tiny_stack()
+    peer = copy.deepcopy(model)
+    trainer = first_update(tmp_path, "uniform_contrastive", model)
+    assert trainer.uniform_steps == 1  # one pass over the 6 forget rows in a batch of 18
+    # kgltop1.py's first stage: kl_loss_sym(outputs, uniform) = KLDivLoss(batchmean)(log_softmax(z), 1/C) on Df
+    x, _ = xy(forget_set())
+    out = peer(x).logits
+    uniform = torch.ones_like(out) / out.shape[1]
+    expected = peer_sgd_step(
+        peer, torch.nn.KLDivLoss(reduction="batchmean")(torch.log_softmax(out, dim=-1), uniform)
+    )
+    assert_weights(trainer.model, expected)
+
+
+def test_uniform_contrastive_second_stage_loss_by_hand(tmp_path):
+    trainer, _, _ = make_trainer(
+        tmp_path, "uniform_contrastive", contrast_weight=0.3, contrast_temperature=1.15
+    )
+    w, b = student(trainer)
+    zf, zr = logits(w, b, XF), logits(w, b, XR)
+    trainer.state.global_step = trainer.uniform_steps - 1  # still the uniform pass: KL(u ‖ p) on Df
+    u = torch.full_like(zf, 1 / 3)
+    assert loss_of(trainer, PAIRED) == close(
+        float((u * (torch.log(u) - torch.log(softmax(zf)))).sum(1).mean())
+    )
+    trainer.state.global_step = trainer.uniform_steps
+    # kgltop1.py's forget round: (−1 · LogSoftmax(dim=-1)(outputs_forget @ outputs_retain.T / T)).mean()
+    s = zf @ zr.T / 1.15
+    contrast = -(s - torch.logsumexp(s, dim=1, keepdim=True)).mean()
+    assert loss_of(trainer, PAIRED) == close(float(0.3 * contrast + cross_entropy(zr, YR)))
+    with pytest.raises(MubenchError, match="contrast_temperature > 0"):
+        UnlearnConfig(method="uniform_contrastive", output_dir=str(tmp_path), contrast_temperature=0.0)

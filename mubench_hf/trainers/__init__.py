@@ -56,6 +56,7 @@ from .successive_random_labels import SuccessiveRandomLabelsTrainer
 from .task_vector import TaskVectorConfig, TaskVectorTrainer
 from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
+from .uniform_contrastive import UniformContrastiveConfig, UniformContrastiveTrainer
 from .unsir import UNSIRConfig, UNSIRTrainer
 from .wga import WGAConfig, WGATrainer
 
@@ -133,6 +134,8 @@ __all__ = [
     "TaskVectorTrainer",
     "UndialConfig",
     "UndialTrainer",
+    "UniformContrastiveConfig",
+    "UniformContrastiveTrainer",
     "WGAConfig",
     "WGATrainer",
     "UnknownMethodError",
