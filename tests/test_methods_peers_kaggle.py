@@ -46,6 +46,7 @@ from test_trainers_losses import (
     softmax,
     student,
 )
+from torch import nn
 from trainer_testlib import linear_rows, quiet_args, tiny_linear
 
 from mubench_hf.errors import MubenchError
@@ -269,3 +270,80 @@ def test_uniform_contrastive_second_stage_loss_by_hand(tmp_path):
     assert loss_of(trainer, PAIRED) == close(float(0.3 * contrast + cross_entropy(zr, YR)))
     with pytest.raises(MubenchError, match="contrast_temperature > 0"):
         UnlearnConfig(method="uniform_contrastive", output_dir=str(tmp_path), contrast_temperature=0.0)
+
+
+# ============================================================================= layer_noise_finetune (kgltop7)
+def test_layer_noise_finetune_first_update_matches_deepunlearn(tmp_path):
+    import numpy as np
+
+    model = tiny_stack()
+    peer = copy.deepcopy(model)
+    retain = retain_set()
+    hyper = dict(layers_per_epoch=3, fine_tune_epochs=0, seed=6)
+    trainer = UnlearnTrainer(
+        model=model,
+        args=UnlearnConfig(method="layer_noise_finetune", **sgd_args(tmp_path, **hyper)),
+        retain_dataset=retain,
+    )
+    trainer.train()
+    # kgltop7.py: fc.reset_parameters() (the same seeded draw here); epoch 0 < reset_epoch: no noise;
+    # select_optim_keys draws np.random.choice(non-"bn" keys, layer_select) and only those train
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(6)
+        peer.classifier.reset_parameters()
+    saved = np.random.get_state()
+    try:
+        np.random.seed(6)
+        keys = [k for k, _ in peer.named_parameters() if "bn" not in k]
+        chosen = sorted(set(np.random.choice(keys, min(3, len(keys)), replace=False).tolist()))
+    finally:
+        np.random.set_state(saved)
+    for name, p in peer.named_parameters():
+        p.requires_grad_(name in chosen)
+    x, y = xy(retain)
+    loss = F.cross_entropy(peer(x).logits, y)
+    trainable = [(n, p) for n, p in peer.named_parameters() if p.requires_grad]
+    grads = dict(zip([n for n, _ in trainable], torch.autograd.grad(loss, [p for _, p in trainable])))
+    expected = {
+        n: p.detach() - LR * grads[n] if n in grads else p.detach() for n, p in peer.named_parameters()
+    }
+    assert_weights(trainer.model, expected)
+    assert all(p.requires_grad for p in trainer.model.parameters())  # every weight trainable again after
+
+
+def test_layer_noise_finetune_epochs_by_hand(tmp_path):
+    import numpy as np
+
+    from mubench_hf.trainers.layer_noise_finetune import normalisation_names
+
+    trainer = UnlearnTrainer(
+        model=tiny_stack(),
+        args=UnlearnConfig(
+            method="layer_noise_finetune",
+            **quiet_args(tmp_path, layers_per_epoch=3, noise_ratio=0.7, noise_std=0.5, fine_tune_epochs=1),
+        ),
+        retain_dataset=retain_set(),
+    )
+    model = trainer.model
+    names = [n for n, _ in model.named_parameters()]
+    rng, generator = np.random.RandomState(0), torch.Generator().manual_seed(0)
+    first = sorted(rng.choice(names, 3, replace=False).tolist())
+    assert trainer.draw_epoch(0, 3) == first and trainer.noised == []  # epoch 0: the head was just reset
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == first
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    second = sorted(rng.choice(names, 3, replace=False).tolist())
+    noised = sorted(rng.choice(second, int(0.7 * 3), replace=False).tolist())
+    expected = dict(before)
+    for name in noised:  # the peer draws the noise, then skips a tensor an earlier epoch drew
+        noise = torch.randn(before[name].shape, generator=generator)
+        if name not in first:
+            expected[name] = before[name] + 0.5 * noise
+    assert trainer.draw_epoch(1, 3) == second
+    assert trainer.noised == [n for n in noised if n not in first]
+    for name, p in model.named_parameters():
+        assert torch.allclose(p, expected[name]), name
+    assert trainer.draw_epoch(2, 3) == sorted(names) and trainer.noised == []  # the last epoch: all, no noise
+    normed = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.LayerNorm(2))
+    assert normalisation_names(normed) == {"1.weight", "1.bias", "2.weight", "2.bias"}
+    with pytest.raises(MubenchError, match=r"noise_ratio must be in \[0, 1\]"):
+        UnlearnConfig(method="layer_noise_finetune", output_dir=str(tmp_path), noise_ratio=2.0)

@@ -27,6 +27,7 @@ from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
 from .influence import InfluenceConfig, InfluenceTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
+from .layer_noise_finetune import LayerNoiseFinetuneConfig, LayerNoiseFinetuneTrainer
 from .neggrad_plus import NegGradPlusConfig, NegGradPlusTrainer
 from .npo import NPOConfig, NPOTrainer
 from .pdu import PDUConfig, PDUTrainer
@@ -93,6 +94,8 @@ __all__ = [
     "IdkTrainer",
     "InfluenceConfig",
     "InfluenceTrainer",
+    "LayerNoiseFinetuneConfig",
+    "LayerNoiseFinetuneTrainer",
     "L1SparseConfig",
     "L1SparseTrainer",
     "METHODS",

@@ -70,16 +70,21 @@ def reset_modules(modules: list[nn.Module], seed: int) -> None:
             module.reset_parameters()
 
 
-def stem_and_head(model: nn.Module) -> list[nn.Module]:
-    """The first convolution (if any) and the modules of the head, in that order."""
+def head_modules(model: nn.Module, method: str) -> list[nn.Module]:
+    """The modules of the classifier head that can re-initialise themselves (an error if there are none)."""
     head = [m for m in modules_owning(model, head_parameter_names(model)) if hasattr(m, "reset_parameters")]
     if not head:
         raise MubenchError(
-            f"reset_distill re-initialises the classifier head, and found none in {type(model).__name__} "
+            f"{method} re-initialises the classifier head, and found none in {type(model).__name__} "
             "(no weights outside its backbone, base_model_prefix)"
         )
+    return head
+
+
+def stem_and_head(model: nn.Module) -> list[nn.Module]:
+    """The first convolution (if any) and the modules of the head, in that order."""
     stem = stem_of(model)
-    return ([stem] if stem is not None else []) + head
+    return ([stem] if stem is not None else []) + head_modules(model, "reset_distill")
 
 
 class ResetDistillTrainer(UnlearnTrainer):
