@@ -13,6 +13,8 @@ Peer files (read for their formulas and defaults, not copied):
 * ``influence``: OPTML-Group/Unlearn-Sparse ``unlearn/Wfisher.py`` = deepunlearn ``munl/unlearning/iu.py``
 * ``transposed_kernels`` / ``conv_noise_finetune``: deepunlearn ``munl/unlearning/kgltop5.py`` / ``kgltop3.py``
   (the other entries, ``kgltop1/2/4/6/7.py``: ``test_methods_peers_kaggle.py``)
+* ``sfr_on``: K1nght/Unified-Unlearning-w-Remain-Geometry ``Classification/unlearn/sfron.py``
+  (``test_methods_peers_sfr_on.py``)
 * ``unsir``: vikram2000b/Fast-Machine-Unlearning ``Machine Unlearning.ipynb`` (the authors' notebook)
 * ``boundary_shrink`` / ``boundary_expand``: OPTML-Group/Unlearn-Saliency
   ``Classification/unlearn/boundary_sh.py`` / ``boundary_ex.py``
@@ -319,4 +321,4 @@ def test_the_readme_method_table_lists_every_classification_method_and_its_check
     assert all(peer_files[m] for m in ("neggrad_plus", "cf_k", "eu_k", "fisher", "influence", "boundary_shrink",
                                       "boundary_expand", "successive_random_labels", "transposed_kernels", "unsir", "conv_noise_finetune",
                                       "uniform_contrastive", "snip_reinit", "prune_reinit_entropy", "reset_distill",
-                                      "layer_noise_finetune"))  # fmt: skip
+                                      "layer_noise_finetune", "sfr_on"))  # fmt: skip

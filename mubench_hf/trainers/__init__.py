@@ -50,6 +50,7 @@ from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
 from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
+from .sfr_on import SFROnConfig, SFROnTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
 from .snip_reinit import SnipReinitConfig, SnipReinitTrainer
 from .ssd import SSDConfig, SSDTrainer
@@ -123,6 +124,8 @@ __all__ = [
     "SalUnTrainer",
     "ScrubConfig",
     "ScrubTrainer",
+    "SFROnConfig",
+    "SFROnTrainer",
     "SimNPOConfig",
     "SnipReinitConfig",
     "SnipReinitTrainer",
