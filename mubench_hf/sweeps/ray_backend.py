@@ -235,7 +235,7 @@ class _Driver:
             if folder in todo:
                 made[folder] = self.reference_remote.remote(grid, "base", None, seed, self.splits_hash, cpus)
         for seed in grid.seeds:
-            for config in grid.configs:
+            for config in grid.reference_configs:
                 folder = retrain_dir(grid, config, seed)
                 if folder in todo:
                     base = made[base_dir(grid, seed)]

@@ -63,7 +63,9 @@ def cells_of(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[Cel
 
     ``digests`` maps each reference model folder to its weights digest: a cell records those of the
     models it was made from, so it is redone whenever one of them is replaced."""
-    return [
+    from .sequential import chain_cells
+
+    plain = [
         make_cell(
             grid,
             config,
@@ -77,6 +79,7 @@ def cells_of(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[Cel
         for config in grid.configs
         for method in grid.methods
     ]
+    return plain + chain_cells(grid, splits_hash, digests)  # request chains: each in step order
 
 
 def make_cell(
@@ -156,7 +159,9 @@ class _Plan:
 def _plan(grid: Grid, overwrite: bool) -> _Plan:
     """What is to be done, found by reading alone."""
     splits = plan_splits(grid, overwrite=overwrite)
-    total = len(grid.configs) * len(grid.seeds) * len(grid.methods)
+    from .sequential import chain_count
+
+    total = len(grid.configs) * len(grid.seeds) * len(grid.methods) + chain_count(grid)
     if splits.build is not None:
         return _Plan(splits, [], {}, [], None, total)
     references = references_of(grid, splits.content_hash)
@@ -277,7 +282,8 @@ def _finished_cells(output: Path) -> int:
 def _ensure_splits(grid: Grid, plan: _Plan, log: Callable[[str], None]) -> str:
     repo = splits_dir(grid)
     if plan.splits.build is None:
-        log(f"Deletion splits of {grid.task}: reusing {repo} (ratios {', '.join(map(str, grid.ratios))})")
+        ratios = ", ".join(f"{float(r):g}" for r in grid.split_ratios)
+        log(f"Deletion splits of {grid.task}: reusing {repo} (ratios {ratios})")
     else:
         action = "rebuilding (--overwrite)" if plan.splits.overwrite else "building"
         classes = plan.splits.classes or []
