@@ -85,7 +85,7 @@ def parse_schedule(value: object) -> RequestSchedule:
     if size * count > 100:
         raise MubenchError(
             f"request schedule {value!r} asks for {float(size * count):g} % of the train split; "
-            f"k × p must be at most 100 (e.g. {count}x{format_ratio(Fraction(100, count))})"
+            f"k × p must be at most 100 (with {count} requests, p at most {100 / count:.4g})"
         )
     schedule = RequestSchedule(count, size)
     format_ratio(schedule.cumulative_ratio(count))  # every i·p must have a short decimal name
@@ -139,7 +139,9 @@ def plan_request_configs(
         for step in schedule.steps:
             missing = [r for r in (schedule.cumulative_ratio(step),) if r not in chunk_of]
             if missing:  # the build adds every i·p to its ratios; a caller that did not is wrong
-                raise MubenchError(f"request schedule {schedule.name}: the order is not cut at ratio {missing[0]}")
+                raise MubenchError(
+                    f"request schedule {schedule.name}: the order is not cut at ratio {missing[0]}"
+                )
             last = chunk_of[schedule.cumulative_ratio(step)]
             first = chunk_of[schedule.cumulative_ratio(step - 1)] if step > 1 else 0
             cumulative = [s for s in segments if s.chunk is not None and s.chunk <= last]

@@ -35,8 +35,10 @@ from .references import (
     retrain_dir,
     splits_dir,
 )
+from .sequential import chain_cells, chain_count
 from .splits_repo import make_splits, plan_splits
 from .summary import folder_records
+from .sustainability import sustainability_figures, with_sustainability
 
 
 @dataclass
@@ -63,8 +65,6 @@ def cells_of(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[Cel
 
     ``digests`` maps each reference model folder to its weights digest: a cell records those of the
     models it was made from, so it is redone whenever one of them is replaced."""
-    from .sequential import chain_cells
-
     plain = [
         make_cell(
             grid,
@@ -159,8 +159,6 @@ class _Plan:
 def _plan(grid: Grid, overwrite: bool) -> _Plan:
     """What is to be done, found by reading alone."""
     splits = plan_splits(grid, overwrite=overwrite)
-    from .sequential import chain_count
-
     total = len(grid.configs) * len(grid.seeds) * len(grid.methods) + chain_count(grid)
     if splits.build is not None:
         return _Plan(splits, [], {}, [], None, total)
@@ -354,7 +352,8 @@ def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
     texts = {
         "cells": (output / "results.jsonl", jsonl_text(found.records)),
         "aggregated": (output / "results.csv", csv_text(rows)),
-        "leaderboard": (output / "leaderboard.md", leaderboard_markdown(rows)),
+        # + how each method holds up over request chains (empty without any)
+        "leaderboard": (output / "leaderboard.md", with_sustainability(leaderboard_markdown(rows), rows)),
     }
     changed = False
     try:
@@ -366,7 +365,7 @@ def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
         figures = write_figures(rows, num_labels, output / "figures", draw=False) if num_labels else []
         if num_labels and (changed or not all(p.is_file() for p in figures)):
             figures = write_figures(rows, num_labels, output / "figures")
-        result.figures = figures
+        result.figures = figures + sustainability_figures(rows, output / "figures", redraw=changed)
     except OSError as err:
         if written or classify(err) != NOT_WRITABLE:
             raise

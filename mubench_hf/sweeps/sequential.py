@@ -83,7 +83,13 @@ def chains(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[list[
                 out.append(
                     [
                         step_cell(
-                            grid, schedule, step, seed, method, splits_hash, base,
+                            grid,
+                            schedule,
+                            step,
+                            seed,
+                            method,
+                            splits_hash,
+                            base,
                             digests[retrain_dir(grid, schedule.cumulative_config(grid.task, step), seed)],
                         )  # fmt: skip
                         for step in schedule.steps

@@ -135,7 +135,9 @@ def run_step(cell: Any) -> dict[str, Any]:
                 "seed": cell.seed, "original_test_accuracy": anchor,
             }
         )  # fmt: skip
-        trainer = unlearning_trainer(dataclasses.replace(prepared, splits=_view(prepared.splits, forget)), args)
+        trainer = unlearning_trainer(
+            dataclasses.replace(prepared, splits=_view(prepared.splits, forget)), args
+        )
         _quiet(trainer)
         trainer.train()
         unlearn_time = trainer.unlearn_time_s
@@ -202,7 +204,9 @@ def request_metrics(folder: Path, new_ids: np.ndarray) -> dict[str, float]:
     elif (folder / GENERATIONS_FILE).is_file():
         from ..metrics.generative.rouge import rouge_l_recalls
 
-        rows = [json.loads(line) for line in (folder / GENERATIONS_FILE).read_text(encoding="utf-8").splitlines()]
+        rows = [
+            json.loads(line) for line in (folder / GENERATIONS_FILE).read_text(encoding="utf-8").splitlines()
+        ]
         rows = [row for row in rows if row.get("split") == "forget"]
         values = rouge_l_recalls([r["prediction"] for r in rows], [r["reference"] for r in rows])
         ids, metric = np.array([r["sample_id"] for r in rows], dtype=np.int64), "rouge_l"

@@ -80,9 +80,7 @@ def current_references(output: Path, record: dict[str, Any], splits_hashes: dict
     return {
         "splits": splits_hashes.get(str(record.get("task"))),
         "base": stored_digest(models / base_model_name(str(record.get("task")), str(record.get("seed")))),
-        "retrain": stored_digest(
-            models / retrain_model_name(config, str(record.get("seed")))
-        ),
+        "retrain": stored_digest(models / retrain_model_name(config, str(record.get("seed")))),
     }
 
 
