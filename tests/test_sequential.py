@@ -265,7 +265,8 @@ def test_a_chain_cut_after_step_2_resumes_at_step_3_with_the_uninterrupted_resul
     first_two = [_record(output, s, "grad_ascent") for s in (1, 2)]
 
     result = run_grid(grid, show_progress=False, log=lambda _: None)
-    assert (result.ran, result.reused) == (2, 2)  # steps 3 and 4 run, steps 1 and 2 reused
+    # steps 3 and 4 run; steps 1 and 2 are reused, as is the retrain chain (always scored)
+    assert (result.ran, result.reused) == (2, 2 + len(STEPS))
     assert [_record(output, s, "grad_ascent") for s in (1, 2)] == first_two
     for step in STEPS:  # the same numbers as the uninterrupted chain (one thread, seeded)
         assert _untimed(_record(output, step, "grad_ascent")) == _untimed(
@@ -283,7 +284,7 @@ def test_a_step_runs_again_when_its_model_or_the_model_it_started_from_changed(c
     (step2 / "model.safetensors").write_bytes(b"damaged")
     result = run_grid(grid, show_progress=False, log=lambda _: None)
     # step 2 runs again; its model comes out the same (seeded), so the steps made from it still hold
-    assert (result.ran, result.reused) == (1, 3) and not result.failed
+    assert (result.ran, result.reused) == (1, 3 + len(STEPS)) and not result.failed
     assert (
         _record(output, 2, "grad_ascent")["model_weights"]
         == _record(chain[0], 2, "grad_ascent")["model_weights"]
@@ -296,7 +297,7 @@ def test_a_step_runs_again_when_its_model_or_the_model_it_started_from_changed(c
     record["checksum"] = record_checksum(record)
     path.write_text(json.dumps(record))
     result = run_grid(grid, show_progress=False, log=lambda _: None)
-    assert (result.ran, result.reused) == (1, 3)
+    assert (result.ran, result.reused) == (1, 3 + len(STEPS))
     assert (
         _record(output, 3, "grad_ascent")["start_weights"]
         == _record(output, 2, "grad_ascent")["model_weights"]

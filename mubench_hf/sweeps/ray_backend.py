@@ -311,10 +311,12 @@ class _Driver:
     def _submit_chains(self, made: dict[Path, Any], cells: dict[Any, tuple[str, int, str]]) -> list[Any]:
         """Submit every request chain: step i waits for step i−1 (and its models), chains run side by
         side. Adds each step to ``cells``; returns their keys in the local backend's order."""
+        from .sequential import chain_methods
+
         grid, order = self.grid, []
         for seed in grid.seeds:
             for schedule in grid.schedules:
-                for method in grid.methods:
+                for method in chain_methods(grid):
                     previous: tuple[Any, ...] = ()
                     for step in schedule.steps:
                         retrain = made[retrain_dir(grid, schedule.cumulative_config(grid.task, step), seed)]

@@ -4,7 +4,8 @@ For each seed, schedule and method the sweep runs a chain of k cells, one per re
 ordinary cell (its own ``cell.json`` with a checksum, in ``cells/<task>_req<k>x<p>_step<i>/seed<s>/<method>``)
 that starts from the model step i−1 saved, unlearns request i and is scored against the retrain model of
 step i: the retrain model of the cumulative config ``<task>_del<i·p>``, trained from scratch on Dr_i
-(see :mod:`.step_cell`). The retrain row of step i is that model itself, scored the same way.
+(see :mod:`.step_cell`). The retrain row of step i is that model itself, scored the same way (always
+run: the sustainability table measures every method against it).
 
 A chain's steps run in order (the local backend runs the cells in this module's order; the Ray backend
 makes step i's task wait for step i−1's). A chain cut short resumes at its first unfinished step: the
@@ -72,6 +73,12 @@ def step_dir(grid: Grid, schedule: Any, step: int, seed: int, method: str) -> Pa
     return Path(grid.output) / "cells" / schedule.step_config(grid.task, step) / f"seed{seed}" / method
 
 
+def chain_methods(grid: Grid) -> list[str]:
+    """The methods of the chains: the grid's, with the retrain row first even when not asked for (scoring
+    each step's retrain model costs one evaluation; the sustainability table measures against it)."""
+    return [RETRAIN, *(m for m in grid.methods if m != RETRAIN)]
+
+
 def chains(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[list[Cell]]:
     """Every chain of ``grid`` (seed by seed, schedule, method), each in step order. ``digests`` maps the
     reference model folders to their weights digests (as :func:`.runner.cells_of` takes them)."""
@@ -79,7 +86,7 @@ def chains(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[list[
     for seed in grid.seeds:
         base = digests[base_dir(grid, seed)]
         for schedule in grid.schedules:
-            for method in grid.methods:
+            for method in chain_methods(grid):
                 out.append(
                     [
                         step_cell(
@@ -105,4 +112,4 @@ def chain_cells(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[
 
 def chain_count(grid: Grid) -> int:
     """How many step cells the grid's chains hold."""
-    return len(grid.seeds) * len(grid.methods) * sum(s.count for s in grid.schedules)
+    return len(grid.seeds) * len(chain_methods(grid)) * sum(s.count for s in grid.schedules)
