@@ -302,3 +302,26 @@ def test_a_step_runs_again_when_its_model_or_the_model_it_started_from_changed(c
         _record(output, 3, "grad_ascent")["start_weights"]
         == _record(output, 2, "grad_ascent")["model_weights"]
     )
+
+
+def test_the_card_leaderboard_and_its_html_page_have_the_sustainability_section(chain):
+    from mubench_hf.hub import build_leaderboard
+    from mubench_hf.hub.leaderboard import leaderboard_markdown
+    from mubench_hf.hub.leaderboard_page import figure_files, render_page
+    from mubench_hf.hub.leaderboard_sustainability import step_rows
+
+    output = chain[0]
+    rows = build_leaderboard([output / "cells"])
+    steps = step_rows(rows)
+    assert {(r["config"], r["method"]) for r in steps} == {
+        (f"digits_req4x2.5_step{s}", m) for s in STEPS for m in ("grad_ascent", "npo")
+    }  # every unlearned step wrote a card naming its step config
+    record = _record(output, 3, "npo")
+    card_row = next(r for r in steps if r["config"] == "digits_req4x2.5_step3" and r["method"] == "npo")
+    assert card_row["earlier_forget_accuracy_mean"] == pytest.approx(
+        record["metrics"]["earlier_forget_accuracy"]
+    )
+    assert "### digits, requests 4x2.5" in leaderboard_markdown(rows)
+    page = render_page(rows, figure_files([output]), endpoint="http://127.0.0.1")
+    assert 'id="sustainability"' in page and "digits, requests 4x2.5" in page
+    assert "digits requests4x2.5 sustainability" in page  # the figure, inline

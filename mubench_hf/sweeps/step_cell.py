@@ -152,6 +152,7 @@ def run_step(cell: Any) -> dict[str, Any]:
     )  # fmt: skip
     report.update(request_metrics(Path(cell.output_dir), new_ids))
     if trainer is not None:
+        trainer.create_model_card(report=report)  # names the step config: leaderboards group by it
         trainer.save_model(cell.output_dir)  # the next step starts from it
         report[MODEL_WEIGHTS] = model_digest(cell.output_dir)
         report[START_WEIGHTS] = start_digest
