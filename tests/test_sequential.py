@@ -325,3 +325,41 @@ def test_the_card_leaderboard_and_its_html_page_have_the_sustainability_section(
     page = render_page(rows, figure_files([output]), endpoint="http://127.0.0.1")
     assert 'id="sustainability"' in page and "digits, requests 4x2.5" in page
     assert "digits requests4x2.5 sustainability" in page  # the figure, inline
+
+
+def test_bad_request_schedules_are_refused_when_the_grid_is_read(tmp_path):
+    for bad, words in [("3x50", "at most 100"), ("4x2.5,4x2.5", "given twice"), ("four", "<k>x<p>")]:
+        with pytest.raises(MubenchError, match=f"grid key 'requests'.*{words}"):
+            make_grid({**GRID, "requests": bad, "output": str(tmp_path)})
+    # without ratios a grid of request chains runs only the chains; with them, both
+    assert make_grid({**GRID, "output": str(tmp_path)}).configs == []
+    both = make_grid({**GRID, "ratios": [5], "output": str(tmp_path)})
+    assert both.configs == ["digits_del5"] and both.reference_configs == [
+        "digits_del5", "digits_del2.5", "digits_del7.5", "digits_del10",
+    ]  # fmt: skip
+
+
+def test_build_splits_cli_takes_request_schedules(tmp_path, capsys):
+    from mubench_hf.cli import main
+
+    repo = tmp_path / "repo"
+    assert (
+        main(
+            [
+                "build-splits",
+                "--task",
+                "digits",
+                "--output",
+                str(repo),
+                "--ratios",
+                "5",
+                "--requests",
+                "2x5",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    configs = read_manifest(repo)["tasks"]["digits"]["configs"]
+    assert {"digits_req2x5_step1", "digits_req2x5_step2", "digits_del5", "digits_del10"} <= set(configs)
+    assert configs["digits_req2x5_step2"]["forget_cumulative"] == configs["digits_del10"]["forget"]
