@@ -363,3 +363,45 @@ def test_build_splits_cli_takes_request_schedules(tmp_path, capsys):
     configs = read_manifest(repo)["tasks"]["digits"]["configs"]
     assert {"digits_req2x5_step1", "digits_req2x5_step2", "digits_del5", "digits_del10"} <= set(configs)
     assert configs["digits_req2x5_step2"]["forget_cumulative"] == configs["digits_del10"]["forget"]
+
+
+@pytest.mark.slow
+def test_a_generation_chain_scores_rouge_on_the_earlier_requests(tmp_path):
+    """fictitious_authors_small, 2 requests of 5 % (one author each), quick settings: every step finishes
+    with finite ROUGE-L, forget quality and model utility, and the sustainability table reads them."""
+    grid = make_grid(
+        {
+            "task": "fictitious_authors_small",
+            "methods": ["grad_ascent", "npo"],
+            "requests": "2x5",
+            "seeds": [42],
+            "output": str(tmp_path / "gen"),
+            "base_recipe": {"num_train_epochs": 1},
+            "hyperparameters": {"grad_ascent": QUICK, "npo": QUICK},
+        }
+    )
+    result = run_grid(grid, show_progress=False, log=lambda _: None)
+    assert not result.failed and result.ran == 6
+    for record in result.grid_records:
+        metrics = record["metrics"]
+        for name in ("forget_rouge_l", "new_forget_rouge_l", "model_utility", "forget_quality"):
+            assert math.isfinite(metrics[name]), (record["config"], record["method"], name)
+        assert ("earlier_forget_rouge_l" in metrics) == record["config"].endswith("step2")
+    entries = {e["method"]: e for e in sustainability(result.rows)}
+    assert entries["retrain"]["kind"] == "generation" and entries["retrain"]["gap"] == [0.0, 0.0]
+    assert all(v is not None for e in entries.values() for v in e["gap"] + e["utility"])
+    assert "### fictitious_authors_small, requests 2x5" in (tmp_path / "gen" / "leaderboard.md").read_text()
+
+
+def test_mubench_run_takes_requests_and_reuses_a_finished_chain(chain, tmp_path, capsys):
+    from mubench_hf.cli import main
+
+    output = tmp_path / "copy"
+    shutil.copytree(chain[0], output)
+    grid_file = tmp_path / "grid.json"
+    grid_file.write_text(json.dumps({k: v for k, v in GRID.items() if k != "requests"}))
+    code = main(["run", str(grid_file), "--requests", "4x2.5", "--output", str(output), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "(0 run now, 12 reused, 0 failed)" in out
+    assert "### digits, requests 4x2.5" in out  # the sustainability table, printed too

@@ -215,6 +215,11 @@ def run_and_report(
     for config, rows in by_config(result.rows).items():
         print(f"\n{config}\n")
         print(ranked_table(rows))
+    from ..sweeps.sustainability import sustainability_markdown
+
+    section = sustainability_markdown(result.rows)  # request chains (--requests), if the folder has any
+    if section:
+        print(f"\n{section}")
     print(f"\nDone in {time.perf_counter() - start:.0f}s.")
     print(describe_outputs(result, grid))
     return 1 if result.failed else 0
