@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..sweeps.sustainability import sustainability, sustainability_markdown
+from ..sweeps.sustainability import sustainability, sustainability_markdown, table
 
 _INFO = ("rank", "task", "config", "model", "kind", "method", "seed", "source")
 
@@ -68,17 +68,12 @@ def sustainability_section_html(rows: list[dict[str, Any]]) -> str:
     for entry in entries:
         groups[(entry["task"], entry["schedule"])].append(entry)
     for (task, schedule), group in groups.items():
-        steps = group[0]["steps"]
-        header = ["method", *[f"gap {s}" for s in steps], "gap area", *[f"utility {s}" for s in steps]]
-        header += ["utility area", "earlier forget", "earlier forget (retrain)"]
+        header, rows = table(group)
         parts.append(f"<h3>{html.escape(f'{task}, requests {schedule}')}</h3><table><thead><tr>")
         parts += [f"<th>{html.escape(h)}</th>" for h in header]
         parts.append("</tr></thead><tbody>")
-        for entry in group:
-            values = [*entry["gap"], entry["gap_area"], *entry["utility"], entry["utility_area"]]
-            values += [entry["earlier_forget"], entry["earlier_forget_retrain"]]
-            cells = "".join(f"<td>{'–' if v is None else f'{v:.3f}'}</td>" for v in values)
-            parts.append(f"<tr><td>{html.escape(entry['method'])}</td>{cells}</tr>")
+        for row in rows:
+            parts.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>")
         parts.append("</tbody></table>")
     parts.append("</section>")
     return "".join(parts)

@@ -9,6 +9,7 @@ For every request schedule (``4x2.5``) and method, from the aggregated rows of i
 * the **earlier-forget** value after the last request: accuracy (or ROUGE-L) on the rows of the earlier
   requests, Df_<k, beside the retrain model's on the same rows (forgetting that did not survive shows as
   a value above the retrain model's);
+* on generation tasks also TOFU's **forget quality** after each request (higher is better);
 * each curve's **area** as one number: the trapezoid area under the curve over request numbers 1..k,
   divided by k − 1 (so it is on the metric's own scale: the mean height of the curve; with one request,
   its value).
@@ -77,6 +78,9 @@ def sustainability(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     value = None if value is None or ref is None else abs(value - ref)
                 gap.append(value)
             utility = [_mean(by_step.get(step), keys["utility"]) for step in steps]
+            # generation: TOFU's forget quality too (a ROUGE-L distance alone misses answers that are
+            # worded like the retrain model's but no longer rank the true answer above the perturbed ones)
+            quality = [_mean(by_step.get(step), "forget_quality") for step in steps] if generation else []
             out.append(
                 {
                     "task": task,
@@ -88,6 +92,7 @@ def sustainability(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "utility": utility,
                     "gap_area": curve_area(gap),
                     "utility_area": curve_area(utility),
+                    **({"quality": quality, "quality_area": curve_area(quality)} if generation else {}),
                     "earlier_forget": _mean(by_step.get(steps[-1]), keys["earlier"]),
                     "earlier_forget_retrain": _mean(reference.get(steps[-1]), keys["earlier"]),
                 }
@@ -111,20 +116,36 @@ def sustainability_markdown(rows: list[dict[str, Any]]) -> str:
         "model of step i (trained from scratch without any request so far). Gap: gap to that retrain model "
         "(generation: |forget ROUGE-L − retrain's|), lower is better; utility: test accuracy (generation: "
         "model utility). Area: the mean height of the curve over the requests (trapezoids). Earlier forget: "
-        "accuracy (ROUGE-L) on the earlier requests' rows after the last request, retrain's in brackets.",
+        "accuracy (ROUGE-L) on the earlier requests' rows after the last request, retrain's in brackets. "
+        "Generation tasks add forget quality (higher is better).",
     ]
     for (task, schedule), group in _by_schedule(entries).items():
-        steps = group[0]["steps"]
-        header = ["method", *[f"gap {s}" for s in steps], "gap area", *[f"utility {s}" for s in steps]]
-        header += ["utility area", "earlier forget (retrain)"]
+        header, rows = table(group)
         parts += ["", f"### {task}, requests {schedule}", "", "| " + " | ".join(header) + " |"]
         parts.append("|" + "|".join("---" for _ in header) + "|")
-        for entry in sorted(group, key=_order):
-            cells = [entry["method"], *map(_number, entry["gap"]), f"**{_number(entry['gap_area'])}**"]
-            cells += [*map(_number, entry["utility"]), f"**{_number(entry['utility_area'])}**"]
-            cells.append(f"{_number(entry['earlier_forget'])} ({_number(entry['earlier_forget_retrain'])})")
-            parts.append("| " + " | ".join(cells) + " |")
+        parts += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(parts) + "\n"
+
+
+def table(group: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The header and the text cells of one (task, schedule)'s table, retrain first, then by gap area
+    (the Markdown leaderboard and the HTML page show the same table)."""
+    steps = group[0]["steps"]
+    curves = [("gap", "gap"), ("utility", "utility")]
+    if any("quality" in entry for entry in group):
+        curves.append(("quality", "forget quality"))
+    header = ["method"]
+    for _, title in curves:
+        header += [*[f"{title} {s}" for s in steps], f"{title} area"]
+    header.append("earlier forget (retrain)")
+    rows = []
+    for entry in sorted(group, key=_order):
+        cells = [entry["method"]]
+        for key, _ in curves:
+            cells += [*map(_number, entry.get(key) or [None] * len(steps)), _number(entry.get(f"{key}_area"))]
+        cells.append(f"{_number(entry['earlier_forget'])} ({_number(entry['earlier_forget_retrain'])})")
+        rows.append(cells)
+    return header, rows
 
 
 def _order(entry: dict[str, Any]) -> tuple:
@@ -161,15 +182,17 @@ def _draw(group: list[dict[str, Any]], path: Path, title: str) -> Path:
     from .figures import _pyplot, _save
 
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     generation = group[0]["kind"] == "generation"
+    keys = ("gap", "utility", "quality") if generation else ("gap", "utility")
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 4))
     labels = (
         "|forget ROUGE-L − retrain| (lower is better)" if generation else "gap to retrain (lower is better)",
         "model utility" if generation else "test accuracy",
+        "forget quality (higher is better)",
     )
     for entry in sorted(group, key=_order):
         style = {"color": "black", "linestyle": "--"} if entry["method"] == RETRAIN else {"marker": "o"}
-        for ax, key in zip(axes, ("gap", "utility")):
+        for ax, key in zip(axes, keys):
             points = [(s, v) for s, v in zip(entry["steps"], entry[key]) if v is not None]
             if points:
                 ax.plot(*zip(*points), label=entry["method"], **style)
