@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .cells import Cell
+from .cells import Cell, cell_arguments
 from .grid import RETRAIN, Grid
 from .references import base_dir, cache_dir, retrain_dir, splits_dir
 
@@ -56,7 +56,9 @@ def step_cell(
         config=config,
         seed=seed,
         method=method,
-        arguments={} if method == RETRAIN else grid.method_arguments(method, config),
+        arguments=cell_arguments(
+            grid, method, config
+        ),  # retrain: the grid's attack settings and report bound
         identity=identity,
         dataset_repo=str(splits_dir(grid)),
         cache_dir=cache_dir(grid),

@@ -96,6 +96,7 @@ def _view(splits: Any, forget: str) -> Any:
 def run_step(cell: Any) -> dict[str, Any]:
     """Run step ``cell.step['step']`` of a request chain (see the module docstring); returns its metrics,
     with the digests of the models it started from and saved (strings, kept out of the metrics)."""
+    from ..evaluation.attacks.settings import AttackSettings
     from ..pipeline import prepare, score, unlearning_trainer
     from ..splits.requests import CUMULATIVE_SPLIT
     from ..tasks import SAMPLE_ID_COLUMN
@@ -132,7 +133,7 @@ def run_step(cell: Any) -> dict[str, Any]:
                 "report_to": "none", "save_strategy": "no", "logging_strategy": "no", "disable_tqdm": True,
                 **cell.arguments,
                 "method": cell.method, "output_dir": cell.output_dir, "retrain_reference": cell.retrain_dir,
-                "seed": cell.seed, "original_test_accuracy": anchor,
+                "seed": cell.seed, "original_test_accuracy": anchor, "report_cache_dir": cell.report_cache_dir,
             }
         )  # fmt: skip
         trainer = unlearning_trainer(
@@ -149,6 +150,9 @@ def run_step(cell: Any) -> dict[str, Any]:
         scored, output_dir=cell.output_dir, retrain=retrain_reference(cell.retrain_dir, scored.raw["forget"]),
         original_test_accuracy=anchor,
         base_model=original, unlearn_time_s=unlearn_time, extra=extra, seed=cell.seed,
+        max_eval_rows=cell.arguments.get("max_eval_rows"), eval_sample_seed=cell.arguments.get("eval_sample_seed"),
+        report_cache_dir=cell.report_cache_dir,
+        attacks=AttackSettings.from_args(cell.arguments) if cell.arguments.get("attacks") else None,
     )  # fmt: skip
     report.update(request_metrics(Path(cell.output_dir), new_ids))
     if trainer is not None:

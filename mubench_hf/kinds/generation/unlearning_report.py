@@ -34,6 +34,7 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
+from ..progress import show_progress
 from .report import generation_report
 
 RESULTS_FILE = "unlearning_results.json"
@@ -195,7 +196,7 @@ def generation_unlearning_report(
             k=settings.k,
             output_dir=output_dir if output_dir is not None and trainer.is_world_process_zero() else None,
             seed=int(trainer.args.seed),
-            progress=False,
+            progress=show_progress(trainer.args),
         )
     finally:
         model.train(was_training)
