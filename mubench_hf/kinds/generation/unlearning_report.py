@@ -34,6 +34,7 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
+from .mcq import mcq_metrics
 from .report import generation_report
 
 RESULTS_FILE = "unlearning_results.json"
@@ -197,6 +198,9 @@ def generation_unlearning_report(
             seed=int(trainer.args.seed),
             progress=False,
         )
+        # multiple-choice splits (a WMDP-shaped task's forget_mcq / utility_mcq), scored as lm-eval does
+        metrics.update(mcq_metrics(model, trainer.processing_class, splits, original_model=original,
+                                   retrain_model=retrain_model))  # fmt: skip
     finally:
         model.train(was_training)
     if unlearn_time_s is not None:
