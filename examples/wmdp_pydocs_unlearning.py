@@ -74,7 +74,7 @@ def main() -> int:
         run("train-base", "--dataset", str(repo), "--task", "wmdp_pydocs", "--model", "tiny:gpt2", "--output_dir",
             str(base), "--disable_tqdm", "true")  # fmt: skip
     if not (retrain / "config.json").is_file():
-        run("retrain", "--dataset", str(repo), "--config", CONFIG, "--model", "tiny:gpt2", "--output_dir", str(retrain),
+        run("retrain", "--dataset", str(repo), "--config", CONFIG, "--model", str(base), "--output_dir", str(retrain),
             "--disable_tqdm", "true")  # fmt: skip
     rows = {}
     for method in methods:

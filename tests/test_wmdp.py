@@ -126,11 +126,13 @@ def test_the_pydocs_stand_in_is_wmdp_shaped():
         p.split(".")[0] in {m.split(".")[0] for m in FORGET_MODULES}
         for p in data["train"]["prompt"][:forget_docs]
     )
+    train_prompts = set(data["train"]["prompt"][:forget_docs])
     for row in data["forget_mcq"].select(range(10)):
-        assert row["prompt"].startswith("Question: What does ") and len(row["choices"]) == 4
+        # the question is the document's own prompt ("ssl.match_hostname:"); the right choice opens its text
+        assert row["prompt"] in train_prompts and len(row["choices"]) == 4
         assert row["completion"] == " " + row["choices"][row["answer"]]
-        name = row["prompt"].removeprefix("Question: What does ").split(" do?")[0].split(".")[-1]
-        assert name not in row["choices"][row["answer"]].split("(")[0]  # no choice names its object
+        short = row["prompt"].rstrip(":").split(".")[-1]
+        assert not any(short in choice for choice in row["choices"])  # no choice names its object
     assert make_pydocs()["forget_mcq"]["choices"] == data["forget_mcq"]["choices"]  # seeded
     assert get_task("wmdp_pydocs").upstream_order() == list(range(10))
 
@@ -166,3 +168,18 @@ def test_harness_results_become_declared_report_keys():
         metric_label("original_utility_mcq_accuracy", "generation")
         == "Utility MCQ accuracy of the original model"
     )
+
+
+def test_harness_results_reach_the_card_and_the_leaderboard_row():
+    from mubench_hf.hub.cards import read_results, render_model_card
+    from mubench_hf.hub.leaderboard import row_from_card
+
+    results = {"forget_mcq_accuracy": 0.25, "utility_mcq_accuracy": 0.75, "lm_eval/wmdp_pydocs_forget_mcq/acc": 0.25,
+               "lm_eval/mmlu/acc": 0.5}  # fmt: skip
+    card = render_model_card("unlearned", task="wmdp_pydocs", config="wmdp_pydocs_del10", dataset_repo="me/splits",
+                             dataset_hash=None, backbone="tiny:gpt2", recipe={}, seed=0, results=results,
+                             base_model="me/base", method="npo", model_name="me/npo")  # fmt: skip
+    assert read_results(card) == results
+    assert "MMLU accuracy (lm-eval)" in str(card) and "Forget-domain MCQ accuracy" in str(card)
+    row = row_from_card(card, "me/npo", "local")
+    assert row["lm_eval/mmlu/acc"] == 0.5 and row["forget_mcq_accuracy"] == 0.25

@@ -11,7 +11,9 @@ renderings are used here, each after an installed YAML of ``lm_eval`` 0.4.13:
   ``"<question>\\nA. <c0>\\nB. <c1>\\nC. <c2>\\nD. <c3>\\nAnswer:"``, choices ``A``/``B``/``C``/``D``, after the
   description ``"The following are multiple choice questions (with answers) about <subject>.\\n\\n"``;
 * ``cloze`` (``mmlu/continuation/_continuation_template_yaml``): ``"Question: <question>\\nAnswer:"``, the
-  choices' own texts as continuations (for small models that cannot follow the letter format).
+  choices' own texts as continuations (for small models that cannot follow the letter format);
+* ``prefix``: the question text as it stands, the choices' texts as its continuations (a probe whose
+  question is a document's own opening words: what a small model trained from scratch can recall).
 
 A row keeps the rendered context as ``prompt``, the right continuation as ``completion`` (with its leading
 space, as the harness appends it), every choice's continuation text without the space as ``choices`` and the
@@ -28,7 +30,7 @@ import datasets
 from ..errors import MubenchError
 from ..modalities.base import ANSWER_COLUMN, CHOICES_COLUMN, COMPLETION_COLUMN, PROMPT_COLUMN
 
-TEMPLATES = ("letters", "cloze")
+TEMPLATES = ("letters", "cloze", "prefix")
 LETTERS = ("A", "B", "C", "D")
 #: the harness's default ``target_delimiter``: put between the context and every continuation
 TARGET_DELIMITER = " "
@@ -49,6 +51,8 @@ def render_question(question: str, choices: Sequence[str], template: str, descri
         return f"{description}{question.strip()}{options}\nAnswer:"
     if template == "cloze":
         return f"{description}Question: {question.strip()}\nAnswer:"
+    if template == "prefix":
+        return f"{description}{question}"
     raise MubenchError(f"unknown multiple-choice template {template!r}; known: {list(TEMPLATES)}")
 
 

@@ -12,13 +12,17 @@ interpreter ships them; licence: PSF-2.0, the Python Software Foundation License
 * holdout: modules no model trains on (:data:`HOLDOUT_MODULES`): the ``test`` corpus (non-members).
 
 A document is one object: prompt ``"<module>.<name>:"``, completion its docstring (whitespace collapsed, at
-most :data:`MAX_DOC_WORDS` words). A question is WMDP-shaped (``question``, four ``choices``, ``answer``):
-"what does <module>.<name> do?", the choices being the first sentences of that object's docstring and of
-three others of the same module (drawn with ``numpy.random.default_rng(seed)``; their order shuffled with
-the same generator). It is rendered in the harness's ``cloze`` form (``tasks/mcq.py``): a tiny model cannot
-answer letter-format questions, but one that learnt the corpus prefers the true description. The probe
-asks for the docstring's own first sentence, so it measures recall of the corpus; that is what a model
-trained from scratch can know, and what unlearning must remove.
+most :data:`MAX_DOC_WORDS` words). A question is WMDP-shaped (``question``, four ``choices``, ``answer``): its
+question is the document's own prompt ``"<module>.<name>:"``, its choices the first sentences of that
+object's docstring and of three others of the same module (drawn with ``numpy.random.default_rng(seed)``;
+their order shuffled with the same generator), rendered in the ``prefix`` form (``tasks/mcq.py``) and
+scored as lm-evaluation-harness scores a ``multiple_choice`` task.
+
+The probe is made easy on purpose, and honestly so: it uses the corpus's own wording. A tiny model trained
+from scratch cannot answer letter-format questions, and does not carry what it learnt over to a reworded
+question either (measured on tiny:gpt2 trained with the task's recipe: 0.37 on the forget questions asked
+as ``"Question: What does <module>.<name> do?\\nAnswer:"``, barely above the 0.25 of chance, against 0.87
+with the document's prompt). What it can know is the corpus itself, and that is what unlearning must remove.
 
 The content follows the interpreter's version (docstrings change between Python releases): a deletion repo's
 manifest hash tells two copies apart. Objects whose first sentence is shorter than :data:`MIN_SENTENCE_WORDS`
@@ -49,7 +53,7 @@ MIN_SENTENCE_WORDS = 4
 MAX_SENTENCE_WORDS = 24
 NUM_CHOICES = 4
 DEFAULT_SEED = 2024
-QUESTION = "What does {name} do?"
+QUESTION = "{name}:"  # the document's own prompt (module docstring)
 #: base and retrain models: ~300 short documents want many passes before a tiny LM recalls them
 PYDOCS_RECIPE = dict(num_train_epochs=40.0, learning_rate=5e-3, per_device_train_batch_size=32, warmup_steps=20,
                      lr_scheduler_type="linear")  # fmt: skip
@@ -136,9 +140,9 @@ def make_pydocs(seed: int = DEFAULT_SEED) -> datasets.DatasetDict:
         _corpus(KEPT_MODULES),
         _corpus(HOLDOUT_MODULES),
         mcq_rows(
-            forget_q["question"], forget_q["choices"], forget_q["answer"], template="cloze", where=where
+            forget_q["question"], forget_q["choices"], forget_q["answer"], template="prefix", where=where
         ),
-        mcq_rows(kept_q["question"], kept_q["choices"], kept_q["answer"], template="cloze", where=where),
+        mcq_rows(kept_q["question"], kept_q["choices"], kept_q["answer"], template="prefix", where=where),
         task=where,
     )
 
