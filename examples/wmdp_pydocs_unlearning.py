@@ -1,7 +1,7 @@
 """WMDP-style unlearning, offline: forget the docstrings of Python's network/security modules (``wmdp_pydocs``)
 and watch the forget-domain questions fall while the kept-domain questions hold.
 
-    python examples/wmdp_pydocs_unlearning.py [--output wmdp_pydocs_out] [--methods rmu,grad_ascent,npo]
+    python examples/wmdp_pydocs_unlearning.py [--output wmdp_pydocs_out] [--methods rmu,npo,grad_diff,grad_ascent]
 
 Steps (each a ``mubench`` command, printed before it runs): build the deletion repo with the task's upstream
 order (``wmdp_pydocs_del10`` forgets the whole forget corpus), train the base model (tiny:gpt2 with the task's
@@ -23,22 +23,15 @@ from pathlib import Path
 CONFIG = "wmdp_pydocs_del10"
 LOCAL_TASKS = "wmdp_pydocs_forget_mcq,wmdp_pydocs_utility_mcq"
 #: Per method, the flags of its unlearning run (tuned by hand on this task; the base recipe's lr is 5e-3).
-#: RMU steers the output of the last of tiny:gpt2's two blocks.
+#: RMU steers the output of the last of tiny:gpt2's two blocks (measured: the first moved forget accuracy
+#: less, 0.75, at the same settings).
 METHOD_FLAGS = {
-    "rmu": [
-        "--rmu_layer",
-        "1",
-        "--steering_coeff",
-        "20",
-        "--learning_rate",
-        "1e-3",
-        "--num_train_epochs",
-        "10",
-    ],
-    "grad_ascent": ["--learning_rate", "1e-3", "--num_train_epochs", "5"],
+    "rmu": ["--rmu_layer", "1", "--steering_coeff", "20", "--retain_weight", "10", "--learning_rate", "1e-3",
+            "--num_train_epochs", "5"],
+    "npo": ["--learning_rate", "1e-3", "--num_train_epochs", "5", "--retain_weight", "5"],
     "grad_diff": ["--learning_rate", "1e-3", "--num_train_epochs", "5"],
-    "npo": ["--learning_rate", "2e-3", "--num_train_epochs", "10"],
-}
+    "grad_ascent": ["--learning_rate", "5e-4", "--num_train_epochs", "3"],
+}  # fmt: skip
 KEYS = ("forget_mcq_accuracy", "utility_mcq_accuracy", "lm_eval/wmdp_pydocs_forget_mcq/acc",
         "lm_eval/wmdp_pydocs_utility_mcq/acc")  # fmt: skip
 
@@ -58,7 +51,7 @@ def main() -> int:
     parser.add_argument(
         "--output", default="wmdp_pydocs_out", help="working folder (default wmdp_pydocs_out)"
     )
-    parser.add_argument("--methods", default="rmu,grad_ascent,npo",
+    parser.add_argument("--methods", default="rmu,npo,grad_diff,grad_ascent",
                         help=f"comma-separated methods, of {sorted(METHOD_FLAGS)}")  # fmt: skip
     args = parser.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -80,8 +73,8 @@ def main() -> int:
     for method in methods:
         folder = out / method
         run("unlearn", "--dataset", str(repo), "--config", CONFIG, "--model", str(base), "--method", method,
-            "--output_dir", str(folder), "--retrain_reference", str(retrain), "--disable_tqdm", "true",
-            "--generation_max_new_tokens", "16", *METHOD_FLAGS[method])  # fmt: skip
+            "--output_dir", str(folder), "--unlearning_report", "false", "--disable_tqdm", "true",
+            *METHOD_FLAGS[method])  # fmt: skip
         run("evaluate", "--model", str(folder), "--dataset", str(repo), "--config", CONFIG, "--retrain", str(retrain),
             "--base-model", str(base), "--max-new-tokens", "16", "--lm-eval", LOCAL_TASKS)  # fmt: skip
         rows[method] = results(folder)

@@ -137,6 +137,17 @@ def test_the_pydocs_stand_in_is_wmdp_shaped():
     assert get_task("wmdp_pydocs").upstream_order() == list(range(10))
 
 
+def test_domain_tasks_forget_their_forget_corpus_by_default(tmp_path):
+    from mubench_hf.tasks.domain_task import DomainTask
+
+    task = DomainTask(
+        name="wmdp_default_order", modality="text", build=lambda source: load_wmdp("cyber", wmdp_source())
+    )
+    build_splits(task, tmp_path / "repo", ratios=[10], show_progress=False)  # no --order: the forget shards
+    forget = load_deletion_config(tmp_path / "repo", "wmdp_default_order_del10")["forget"]
+    assert sorted(forget["prompt"]) == sorted(" ".join(t.split()[:8]) for t in FORGET_TEXTS)
+
+
 def test_wmdp_sources_say_what_is_missing():
     source = wmdp_source()
     del source["retain_corpus"]

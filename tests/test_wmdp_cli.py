@@ -90,3 +90,21 @@ def test_evaluate_refuses_bad_lm_eval_flags(base: Path, repo: Path, tmp_path: Pa
     assert not (tmp_path / "x" / "unlearning_results.json").exists()
     empty = run_cli([*common, "--lm-eval", " , "], capsys)
     assert empty.code != 0 and "--lm-eval needs task names" in empty.err
+
+
+@pytest.mark.slow
+def test_unlearning_wmdp_pydocs_lowers_forget_domain_accuracy_and_keeps_utility(tmp_path: Path) -> None:
+    """The README's measurement, for NPO: base model trained with the task's recipe, then unlearned."""
+    import subprocess
+    import sys
+
+    example = Path(__file__).parents[1] / "examples" / "wmdp_pydocs_unlearning.py"
+    subprocess.run([sys.executable, str(example), "--output", str(tmp_path), "--methods", "npo"], check=True)
+    scores = json.loads((tmp_path / "npo" / "unlearning_results.json").read_text())
+    assert scores["original_forget_mcq_accuracy"] > 0.6  # memorised: chance is 0.25
+    assert scores["retrain_forget_mcq_accuracy"] < 0.45  # never saw the forget corpus
+    assert scores["forget_mcq_accuracy"] < scores["original_forget_mcq_accuracy"] - 0.2
+    assert scores["utility_mcq_accuracy"] > scores["original_utility_mcq_accuracy"] - 0.1
+    assert scores["lm_eval/wmdp_pydocs_forget_mcq/acc"] == pytest.approx(
+        scores["forget_mcq_accuracy"], abs=1e-12
+    )

@@ -13,8 +13,8 @@ Splits (``build`` makes them):
 
 The deletion order is the forget shards (``order="upstream"``; ``mubench build-splits --order upstream``), and
 its size is ``FORGET_SHARDS`` whatever the corpus sizes, so ``<task>_del10`` forgets the whole forget corpus
-and ``<task>_del<p>`` (p ≤ 10) p of its ten shards. A seeded order would draw retain shards as well: build
-these tasks with the upstream order.
+and ``<task>_del<p>`` (p ≤ 10) p of its ten shards. It is the default order of these tasks
+(``upstream_by_default``): a seeded one would draw retain shards as well; an order file still replaces it.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class DomainTask(GenerationTask):
     group_column: str | None = GROUP_COLUMN
     extra_columns: tuple[str, ...] = (CHOICES_COLUMN, ANSWER_COLUMN)
     eval_splits: tuple[str, ...] = ("test", *MCQ_SPLITS)
+    #: splits are built with the upstream order (the forget shards) unless an order is given
+    upstream_by_default: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
