@@ -8,7 +8,7 @@ order (``wmdp_pydocs_del10`` forgets the whole forget corpus), train the base mo
 recipe) and the retrain model (the same recipe on the retain corpus only), unlearn with each method, and
 score every model with lm-evaluation-harness on the two local question sets (``--lm-eval``). The table
 shows our own multiple-choice accuracies (the report's ``forget_mcq_accuracy`` / ``utility_mcq_accuracy``)
-beside the harness's, which must agree. About 15 minutes on two CPU cores.
+beside the harness's, which must agree. About 20 minutes on two CPU cores.
 """
 
 from __future__ import annotations

@@ -108,3 +108,11 @@ def test_unlearning_wmdp_pydocs_lowers_forget_domain_accuracy_and_keeps_utility(
     assert scores["lm_eval/wmdp_pydocs_forget_mcq/acc"] == pytest.approx(
         scores["forget_mcq_accuracy"], abs=1e-12
     )
+
+
+def test_tasks_json_lists_the_wmdp_tasks_and_the_offline_stand_in(capsys) -> None:
+    result = run_cli(["tasks", "--json"], capsys)
+    listed = {t["name"]: t for t in json.loads(result.out)}
+    assert listed["wmdp_bio"]["offline"] is False and listed["wmdp_bio"]["source"].startswith("cais/wmdp")
+    assert listed["wmdp_cyber"]["kind"] == "generation"
+    assert listed["wmdp_pydocs"]["offline"] is True and listed["wmdp_pydocs"]["license"] == "psf-2.0"

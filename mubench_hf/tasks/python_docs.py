@@ -169,6 +169,6 @@ WMDP_PYDOCS = register_task(
         source_citation="Python's standard library docstrings (inspect.getdoc), PSF License; "
         "shaped after WMDP (Li et al., arXiv:2403.03218)",
         split_note="forget corpus = network/security modules' docstrings, retain = other modules', "
-        "test = held-out modules'; forget_mcq / utility_mcq questions; build with --order upstream",
+        "test = held-out modules'; forget_mcq / utility_mcq questions",
     )
 )

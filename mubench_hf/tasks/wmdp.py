@@ -166,7 +166,7 @@ def _register(domain: str, label: str) -> DomainTask:
             license="mit",
             source_citation=WMDP_CITATION,
             split_note=f"WMDP-{label} questions (forget_mcq), MMLU test (utility_mcq), WMDP's {domain} forget "
-            "and retain corpora (train; every tenth retain document is the test split); --order upstream",
+            "and retain corpora (train; every tenth retain document is the test split)",
         )
     )
 
