@@ -194,3 +194,17 @@ def test_harness_results_reach_the_card_and_the_leaderboard_row():
     assert "MMLU accuracy (lm-eval)" in str(card) and "Forget-domain MCQ accuracy" in str(card)
     row = row_from_card(card, "me/npo", "local")
     assert row["lm_eval/mmlu/acc"] == 0.5 and row["forget_mcq_accuracy"] == 0.25
+
+
+@pytest.mark.slow  # the harness indexes its ~15k task files first (about a minute on two busy cores)
+def test_a_harness_task_offline_says_so():
+    from mubench_hf.evaluation.harness import local_tasks, run_lm_eval
+
+    data = make_pydocs()
+    model, tokenizer = tiny_lm({"train": data["train"]})
+    local = local_tasks("wmdp_pydocs", {"forget_mcq": data["forget_mcq"]})
+    # a harness task reads its data from the Hub: offline, that is said, with the local tasks to use instead
+    with pytest.raises(
+        MubenchError, match=r"could not load the data of \['wmdp_bio'\].*HF_HUB_OFFLINE.*local tasks"
+    ):
+        run_lm_eval(model, tokenizer, ["wmdp_bio"], local=local, limit=2)

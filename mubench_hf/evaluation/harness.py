@@ -131,6 +131,15 @@ def run_lm_eval(
         evaluated = simple_evaluate(model=lm, tasks=specs, limit=limit, task_manager=manager, log_samples=False,
                                     bootstrap_iters=0, random_seed=seed, numpy_random_seed=seed,
                                     torch_random_seed=seed, fewshot_random_seed=seed)  # fmt: skip
+    except (
+        OSError
+    ) as err:  # a harness task's data not reachable (offline Hub, no cache): connection/file errors
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        mine = f", or this config's local tasks {sorted(local)}" if local else ""
+        raise MubenchError(
+            f"lm-eval could not load the data of {harness_names} ({type(err).__name__}: {first}); the harness "
+            f"reads its tasks' data from the Hub: allow network access (unset HF_HUB_OFFLINE){mine}"
+        ) from None
     finally:
         model.train(was_training)
     if evaluated is None:  # a non-zero rank of a distributed run

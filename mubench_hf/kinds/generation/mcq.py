@@ -7,7 +7,9 @@ lm-evaluation-harness scores a ``multiple_choice`` task with its HF model wrappe
   across the boundary otherwise); a seq2seq LM gets the context as encoder input and the continuation
   tokenized alone, without special tokens;
 * trailing spaces of the context move to the continuation;
-* a choice's score is the sum of its continuation tokens' log-probabilities (no EOS is scored).
+* a choice's score is the sum of its continuation tokens' log-probabilities (no EOS is scored);
+* a context too long for the model's positions loses its start (the harness keeps one token more, as it
+  drops the last token from the input: the two differ only at that boundary).
 
 The forward passes are the generation report's (``score.score_answers``); accuracies come from
 ``metrics.mcq``. ``tests/test_wmdp.py`` checks that the harness gives the same numbers on the same rows.
