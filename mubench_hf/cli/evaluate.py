@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-pickle", "--allow_pickle", dest="allow_pickle", action="store_true",
                         help="load pickled weights (pytorch_model.bin) when there are no safetensors; "
                         "unpickling can run arbitrary code")  # fmt: skip
+    add_bound_flags(parser)
     add_generation_flags(parser)
     add_relearn_flags(parser)
     add_lm_eval_flags(parser)
@@ -108,6 +109,20 @@ def lm_eval_results(args: argparse.Namespace, prepared: object) -> dict[str, flo
     return run_lm_eval(model, prepared.processor, parse_task_list(args.lm_eval),  # type: ignore[attr-defined]
                        local=local_tasks(task.name, prepared.splits),  # type: ignore[attr-defined]
                        limit=args.lm_eval_limit, batch_size=args.lm_eval_batch_size, seed=args.seed)  # fmt: skip
+
+
+def add_bound_flags(parser: argparse.ArgumentParser) -> None:
+    """``--max-eval-rows`` and ``--eval-sample-seed`` (a bounded report) and ``--report-cache``."""
+    parser.add_argument("--max-eval-rows", "--max_eval_rows", dest="max_eval_rows", type=_positive_int,
+                        default=None, help="score each split (forget too) on a seeded sample of at most N rows, "
+                        "the same rows for every model of the report (default: every row)")  # fmt: skip
+    parser.add_argument("--eval-sample-seed", "--eval_sample_seed", dest="eval_sample_seed", type=int,
+                        default=None, help="seed of the --max-eval-rows sample (default 0)")  # fmt: skip
+    parser.add_argument("--no-progress", "--no_progress", dest="no_progress", action="store_true",
+                        help="hide the scoring passes' progress bars (shown on a terminal)")  # fmt: skip
+    parser.add_argument("--report-cache", "--report_cache", dest="report_cache", default=None,
+                        help="folder where the base and retrain models' report values are kept for later "
+                        "reports on the same rows (default: none)")  # fmt: skip
 
 
 def add_attack_flags(parser: argparse.ArgumentParser) -> None:
@@ -262,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             relearn=relearn,
             generation=generation,
             record=lm_eval_results(args, prepared),
+            max_eval_rows=args.max_eval_rows,
+            eval_sample_seed=args.eval_sample_seed,
+            report_cache_dir=args.report_cache,
+            progress=not args.no_progress,
             attacks=attacks,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))

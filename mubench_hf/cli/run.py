@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="when another run is working in the output folder, wait for it to finish instead of stopping "
         "at once with its pid, host and start time (one run at a time writes a folder)",
     )
+    from .evaluate import _positive_int
+
+    parser.add_argument("--max-eval-rows", "--max_eval_rows", dest="max_eval_rows", type=_positive_int, default=None,
+                        help="bound every cell's report (the retrain row's too): each split scored on a "
+                        "seeded sample of at most N rows (unlearn_args.max_eval_rows; default: every row)")  # fmt: skip
     add_runtime_flags(parser)
     add_backend_flags(parser)
     from .evaluate import add_relearn_flags
@@ -214,6 +219,13 @@ def run_and_report(
     return 1 if result.failed else 0
 
 
+def bound_reports(grid: Any, max_eval_rows: int | None) -> None:
+    """``--max-eval-rows``: one ``unlearn_args`` key, merged into the grid file's (not replacing them); the
+    retrain row's report reads it too (``sweeps.cells.REPORT_ARGUMENTS``)."""
+    if max_eval_rows is not None:
+        grid.unlearn_args = {**grid.unlearn_args, "max_eval_rows": max_eval_rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mubench run``; exits 1 when any cell failed (the others are still written)."""
     from ..sweeps.grid import load_grid, make_grid
@@ -234,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         raise MubenchError("give a grid file or --task (e.g. mubench run --task digits --methods all)")
     else:
         grid = make_grid(values)
+    bound_reports(grid, args.max_eval_rows)
     set_threads(args.threads, grid.model)
     if backend is not None:
         # the cluster is joined (and a cell checked to fit in it) before any splits are built

@@ -44,6 +44,7 @@ from .manifest import (
 from .order import expand_group_order, resolve_stratified_order
 from .place import check_output, make_staging_dir, move_into_place
 from .ratios import DEFAULT_RATIOS, forget_counts, format_ratio, parse_ratios
+from .resample import resample_record, say_resample
 from .write import write_files
 
 DEFAULT_OUTPUT_DIR = "mubench"
@@ -113,6 +114,8 @@ def build_splits(
     check_forget_classes(spec, forget_classes)
 
     data = spec.load(source=source, ood_source=ood_source)
+    resampled = resample_record(spec.features, data)  # clips at another rate than the model's: said once
+    say_resample(spec.name, resampled)
     train = data["train"]
     num_train = len(train)
     if num_train == 0:
@@ -195,6 +198,7 @@ def build_splits(
             **({"deletion_unit": "group", "num_groups": num_units} if row_groups is not None else {}),
             "num_train": num_train,
             "features": spec.features.to_dict(),
+            **({"resample": resampled[0] if len(resampled) == 1 else resampled} if resampled else {}),
             # a task file's declaration, so later commands on this repo know the task without the file
             **({DECLARATION_KEY: declaration} if (declaration := declaration_of(spec)) else {}),
             "configs": configs,

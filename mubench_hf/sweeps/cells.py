@@ -32,6 +32,16 @@ CHECKSUM_KEY = "checksum"
 CORE_METRICS = ("forget_accuracy", "retain_accuracy", "test_accuracy")
 # ... or, for generation tasks (their report has no accuracies), these.
 GENERATION_CORE_METRICS = ("forget_rouge_l", "retain_rouge_l")
+# The unlearn_args the retrain row's report reads too (its arguments hold only these): it must score the
+# same rows as the cells it is compared with.
+REPORT_ARGUMENTS = ("max_eval_rows", "eval_sample_seed")
+REPORT_CACHE = ".report_cache"
+
+
+def report_arguments(unlearn_args: dict[str, Any]) -> dict[str, Any]:
+    """The retrain row's arguments: what of a grid's ``unlearn_args`` its report reads too (none given:
+    ``{}``, as before, so the retrain rows of earlier sweeps are still finished)."""
+    return {name: unlearn_args[name] for name in REPORT_ARGUMENTS if name in unlearn_args}
 
 
 @dataclass
@@ -50,6 +60,12 @@ class Cell:
     retrain_dir: str
     output_dir: str
     save_model: bool = False
+
+    @property
+    def report_cache_dir(self) -> str:
+        """Where the cells' reports keep the base and retrain models' values (beside the datasets cache,
+        inside the sweep folder): every cell scores the same references, so they are computed once."""
+        return str(Path(self.cache_dir).parent / REPORT_CACHE)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -179,6 +195,7 @@ def unlearn_cell(
             "output_dir": cell.output_dir,
             "retrain_reference": cell.retrain_dir,
             "seed": cell.seed,
+            "report_cache_dir": cell.report_cache_dir,
         }
     )
     kwargs = {} if objective is None else {"objective": objective(kind_of(prepared.task).objective())}
@@ -196,8 +213,11 @@ def unlearn_cell(
 
 def cell_arguments(grid: Grid, method: str, config: str) -> dict[str, Any]:
     """The arguments of ``method``'s cells of ``config``: the method's (``Grid.method_arguments``); the retrain
-    row has none but the grid's attack settings."""
-    return attack_arguments(grid.unlearn_args) if method == RETRAIN else grid.method_arguments(method, config)
+    row has none but the grid's attack settings and report bound."""
+    if method != RETRAIN:
+        return grid.method_arguments(method, config)
+    # the retrain row scores the same rows as the cells it is compared with (a max_eval_rows bound)
+    return {**attack_arguments(grid.unlearn_args), **report_arguments(grid.unlearn_args)}
 
 
 def attack_arguments(unlearn_args: dict[str, Any]) -> dict[str, Any]:
@@ -231,5 +251,8 @@ def _score_retrain(cell: Cell) -> dict[str, Any]:
         unlearn_time_s=retrain.get("train_runtime"),
         extra={"method": RETRAIN, "kind": "retrain"},
         seed=cell.seed,
+        max_eval_rows=cell.arguments.get("max_eval_rows"),
+        eval_sample_seed=cell.arguments.get("eval_sample_seed"),
+        report_cache_dir=cell.report_cache_dir,
         attacks=AttackSettings.from_args(cell.arguments) if cell.arguments else None,
     )

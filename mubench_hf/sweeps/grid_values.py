@@ -207,7 +207,7 @@ def check_model(task: str, value: str) -> str:
 
 # --------------------------------------------------------------------------- training settings
 # method, output_dir, seed and the retrain reference are set per cell by the sweep itself.
-PER_CELL = {"method", "output_dir", "seed", "retrain_reference"}
+PER_CELL = {"method", "output_dir", "seed", "retrain_reference", "report_cache_dir"}
 
 
 def _check_names(key: str, values: dict[str, Any], allowed: set[str], what: str) -> None:
