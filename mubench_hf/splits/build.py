@@ -128,6 +128,8 @@ def build_splits(
         raise MubenchError(f"task {spec.name!r}: the train split is empty")
     # Deletion by group (a task with a group column): the order and the ratios count groups, not rows.
     row_groups = spec.deletion_groups(train)
+    if order is None and not stratify and getattr(spec, "upstream_by_default", False):
+        order = UPSTREAM_ORDER  # a domain task forgets its forget corpus, not a seeded draw of documents
     upstream = isinstance(order, str) and order == UPSTREAM_ORDER
     if upstream:
         order = spec.upstream_order(source)

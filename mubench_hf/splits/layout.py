@@ -18,7 +18,17 @@ from ..errors import MubenchError
 from .ratios import format_ratio
 
 # holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's)
-EVAL_SPLITS = ("validation", "test", "ood", "holdout", "real_authors", "world_facts")
+# forget_mcq and utility_mcq: multiple-choice questions about the forgotten and the kept domain (WMDP's, MMLU's)
+EVAL_SPLITS = (
+    "validation",
+    "test",
+    "ood",
+    "holdout",
+    "real_authors",
+    "world_facts",
+    "forget_mcq",
+    "utility_mcq",
+)
 # forget_cumulative: a request step's Df_≤i (see requests.py)
 SPLIT_ORDER = ("train", "forget", "forget_cumulative", "retain", *EVAL_SPLITS)
 
