@@ -171,6 +171,7 @@ def score(
     use_cpu: bool = False,
     relearn: Any = None,
     generation: Any = None,
+    record: Mapping[str, Any] | None = None,
     max_eval_rows: int | None = None,
     eval_sample_seed: int | None = None,
     report_cache_dir: str | os.PathLike | None = None,
@@ -184,7 +185,8 @@ def score(
     a classification task refuses it (it generates nothing). ``max_eval_rows`` (``eval_sample_seed``) bounds
     each scored split to a seeded sample; ``report_cache_dir`` keeps the reference models' values on disk;
     ``progress`` shows the scoring passes' bars (on a terminal). ``attacks`` (an ``AttackSettings``, names or a
-    dict) adds the forget metric after attacks on the forgetting (:mod:`mubench_hf.evaluation.attacks`)."""
+    dict) adds the forget metric after attacks on the forgetting (:mod:`mubench_hf.evaluation.attacks`).
+    ``record``: results measured by the caller (lm-eval's), added to the report as they are."""
     if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
         raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
     if retrain is not None:
@@ -209,6 +211,7 @@ def score(
             log=False,
             relearn=relearn,
             generation=settings,
+            record=record,
             max_eval_rows=max_eval_rows,
             eval_sample_seed=eval_sample_seed,
             report_cache_dir=report_cache_dir,

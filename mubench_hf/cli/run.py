@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated classes (label indices or names) that get a class-wise config "
         "<task>_class<k> beside the ratios (default: none)",
     )
+    parser.add_argument(
+        "--requests",
+        help="comma-separated request schedules <k>x<p>, e.g. 4x2.5: k deletion requests of p %% each, "
+        "unlearned one after another, each step from the previous step's model and scored against its own "
+        "retrain model (sequential unlearning; without --ratios only these chains run)",
+    )
     parser.add_argument("--seeds", help="comma-separated seeds (default: MU-Bench's 42,87,21,100,13)")
     parser.add_argument("--output", help="output folder (default: runs)")
     parser.add_argument(
@@ -174,7 +180,7 @@ def set_threads(threads: int | None, model: str) -> None:
 
 def grid_values(args: argparse.Namespace) -> dict[str, Any]:
     """The grid keys given as flags (those left out are not in the mapping)."""
-    names = ("task", "methods", "ratios", "classes", "seeds", "output", "model")
+    names = ("task", "methods", "ratios", "classes", "seeds", "output", "model", "requests")
     values: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.save_models:
         values["save_models"] = True
@@ -214,6 +220,11 @@ def run_and_report(
     for config, rows in by_config(result.rows).items():
         print(f"\n{config}\n")
         print(ranked_table(rows))
+    from ..sweeps.sustainability import sustainability_markdown
+
+    section = sustainability_markdown(result.rows)  # request chains (--requests), if the folder has any
+    if section:
+        print(f"\n{section}")
     print(f"\nDone in {time.perf_counter() - start:.0f}s.")
     print(describe_outputs(result, grid))
     return 1 if result.failed else 0

@@ -25,8 +25,8 @@ from ..secrets import redact
 from .files import read_json_or_none, value_checksum, write_json_atomic
 from .grid import RETRAIN, Grid
 from .references import read_json_roundtrip
+from .step_cell import CELL_FILE, MODEL_WEIGHTS, START_WEIGHTS, run_step, step_is_current
 
-CELL_FILE = "cell.json"
 CHECKSUM_KEY = "checksum"
 # A finished cell must hold these as finite numbers; without them it is treated as partial.
 CORE_METRICS = ("forget_accuracy", "retain_accuracy", "test_accuracy")
@@ -62,6 +62,9 @@ class Cell:
     retrain_dir: str
     output_dir: str
     save_model: bool = False
+    # a step of a request chain (sequential.py): schedule, step, original_dir, previous (the folder of the
+    # step before, whose saved model this one starts from); its identity holds the same
+    step: dict[str, Any] | None = None
 
     @property
     def report_cache_dir(self) -> str:
@@ -117,6 +120,8 @@ def finished_record(cell: Cell) -> dict[str, Any] | None:
     record = read_json_or_none(Path(cell.output_dir) / CELL_FILE)
     if not is_done(record) or record.get("settings") != cell.settings:
         return None
+    if cell.step is not None and not step_is_current(cell, record):
+        return None  # its saved model, or the model it started from, changed since
     return record
 
 
@@ -135,7 +140,11 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     }
     start = time.perf_counter()
     try:
-        metrics = _score_retrain(cell) if cell.method == RETRAIN else unlearn_cell(cell)
+        if cell.step is not None:
+            metrics = run_step(cell)
+            record.update({key: metrics.get(key) for key in (MODEL_WEIGHTS, START_WEIGHTS)})
+        else:
+            metrics = _score_retrain(cell) if cell.method == RETRAIN else unlearn_cell(cell)
         record.update(status="done", metrics=_numbers(metrics))
     except KeyboardInterrupt:
         raise  # the user stops the sweep; finished cells are already on disk

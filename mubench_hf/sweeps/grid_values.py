@@ -33,6 +33,7 @@ TOP_LEVEL_TYPES: dict[str, tuple[type, ...]] = {
     "hyperparameters": (dict,),
     "class_wise_hyperparameters": (dict,),
     "save_models": (bool,),
+    "requests": (str, list),
 }
 _TYPE_WORDS = {str: "a string", list: "a list", int: "an integer", float: "a number", dict: "a mapping"}
 _TYPE_WORDS[bool] = "true or false"
@@ -120,6 +121,19 @@ def parse_ratios(value: Any) -> list[int | float]:
             raise MubenchError(f"grid key 'ratios': {err}") from None
     _refuse_duplicates("ratios", fractions, items)
     return [int(r) if r.denominator == 1 else float(format_ratio(r)) for r in sorted(fractions)]
+
+
+def parse_requests(value: Any) -> list[str]:
+    """Request schedules (``4x2.5``: 4 deletion requests of 2.5 % each), as their names, each once."""
+    from ..splits.requests import parse_schedules
+
+    items = _items(value)
+    if any(not isinstance(item, str) for item in items):
+        raise MubenchError(f"grid key 'requests': give schedules as strings such as '4x2.5', got {items!r}")
+    try:
+        return [schedule.name for schedule in parse_schedules(items)]
+    except MubenchError as err:
+        raise MubenchError(f"grid key 'requests': {err}") from None
 
 
 def parse_classes(value: Any, task: Any) -> list[int]:
@@ -317,5 +331,5 @@ def check_settings(grid: Any) -> None:
             f"the settings of method {method!r} (defaults, unlearn_args, hyperparameters.{method}, "
             f"class_wise_hyperparameters.{method})"
         )
-        for config in grid.configs:  # a class-wise config may have its own defaults
+        for config in [*grid.configs, *grid.step_configs]:  # a class-wise config may have its own defaults
             _check_numbers(where, _config_class(method), grid.method_arguments(method, config))

@@ -35,6 +35,7 @@ from torch import nn
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
 from ..progress import show_progress
+from .mcq import mcq_metrics
 from .report import generation_report
 
 RESULTS_FILE = "unlearning_results.json"
@@ -198,6 +199,9 @@ def generation_unlearning_report(
             seed=int(trainer.args.seed),
             progress=show_progress(trainer.args),
         )
+        # multiple-choice splits (a WMDP-shaped task's forget_mcq / utility_mcq), scored as lm-eval does
+        metrics.update(mcq_metrics(model, trainer.processing_class, splits, original_model=original,
+                                   retrain_model=retrain_model))  # fmt: skip
     finally:
         model.train(was_training)
     if unlearn_time_s is not None:
