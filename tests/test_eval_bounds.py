@@ -259,3 +259,17 @@ def test_a_sweeps_retrain_row_reads_the_bound_of_its_cells(tmp_path) -> None:
     finetune = make_cell(grid, "digits_del5", 1, "finetune", "s", "b", "r")
     assert retrain.arguments == {"max_eval_rows": 40} and finetune.arguments["max_eval_rows"] == 40
     assert retrain.report_cache_dir == str(tmp_path / "runs" / ".report_cache")
+
+
+def test_module_digest_takes_zero_dim_buffers_and_sees_them_change() -> None:
+    """BatchNorm's ``num_batches_tracked`` is a 0-dim int64 tensor: hashing a ResNet-like module must not fail
+    on it (it did: a 0-dim tensor cannot be viewed as bytes), and a changed buffer changes the digest."""
+    import torch
+
+    from mubench_hf.kinds.reference_cache import module_digest
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    before = module_digest(model)
+    model[1].num_batches_tracked += 1
+    assert module_digest(model) != before
+    assert len(before) == 64
