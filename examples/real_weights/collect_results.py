@@ -1,6 +1,7 @@
 """The Markdown table of a real-weights run (``minilm_movie_snippets.sh``, ``smollm2_authors.sh``).
 
-Reads ``OUT/base``, ``OUT/retrain`` (``train_results.json``), each method's ``unlearning_results.json`` and
+Reads ``OUT/base/train_results.json``, each method's ``unlearning_results.json`` (with the retrain model's
+metrics, ``retrain_*``, for a classification run) and
 ``OUT/times.tsv`` (step, wall s, user s, system s, as ``/usr/bin/time`` wrote them); a classification run gets
 forget / retain / test accuracy, gap to retrain and MIA efficacy, a generation run forget and retain
 ROUGE-L (the retrain model's from ``OUT/retrain-evaluation``) and forget quality:
@@ -43,19 +44,21 @@ def table(out: Path, methods: list[str]) -> str:
     generation = any("forget_rouge_l" in r for r in reports.values())
     keys = GENERATION if generation else CLASSIFICATION
     times = _times(out)
-    base = _read(out / "base" / "train_results.json")
-    retrain = _read(out / "retrain" / "train_results.json")
+    first = next((r for r in reports.values() if r), {})
     if generation:
-        first = next(iter(reports.values()))
         base = {k: first.get(f"original_{k}") for k in keys}
         retrain = _read(out / "retrain-evaluation" / "unlearning_results.json")
+    else:  # the base's accuracies from its training run; the retrain model's metrics as the reports scored it
+        base = _read(out / "base" / "train_results.json")
+        retrain = {k: first.get(f"retrain_{k}") for k in keys}
     rows = [("base (before)", base, "base"), ("retrain", {**retrain, "gap_to_retrain": 0.0}, "retrain")]
     rows += [(m, reports[m], m) for m in methods]
     header = "| model | " + " | ".join(keys) + " | wall s | CPU s |"
     lines = [header, "|" + "---|" * (len(keys) + 3)]
     for name, values, step in rows:
         wall, cpu = times.get(step, (None, None))
-        cells = [_cell(values.get(k)) for k in keys] + [_cell(wall), _cell(cpu)]
+        seconds = [f"{t:.0f}" if t is not None else "–" for t in (wall, cpu)]
+        cells = [_cell(values.get(k)) for k in keys] + seconds
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     total = sum(cpu for _, cpu in times.values())
     lines.append(f"\nCPU time of every step together: {total:.0f} s ({total / 60:.1f} min)")
