@@ -18,8 +18,19 @@ from ..errors import MubenchError
 from .ratios import format_ratio
 
 # holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's)
-EVAL_SPLITS = ("validation", "test", "ood", "holdout", "real_authors", "world_facts")
-SPLIT_ORDER = ("train", "forget", "retain", *EVAL_SPLITS)
+# forget_mcq and utility_mcq: multiple-choice questions about the forgotten and the kept domain (WMDP's, MMLU's)
+EVAL_SPLITS = (
+    "validation",
+    "test",
+    "ood",
+    "holdout",
+    "real_authors",
+    "world_facts",
+    "forget_mcq",
+    "utility_mcq",
+)
+# forget_cumulative: a request step's Df_≤i (see requests.py)
+SPLIT_ORDER = ("train", "forget", "forget_cumulative", "retain", *EVAL_SPLITS)
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,8 @@ def class_config_name(task: str, label: int) -> str:
     return f"{task}_class{label}"
 
 
-_CONFIG_NAME = re.compile(r"^(?P<task>.+)_(del[0-9.]+|class[0-9]+)$")
+# ... and <task>_req<k>x<p>_step<i>: step i of a request schedule (requests.py)
+_CONFIG_NAME = re.compile(r"^(?P<task>.+)_(del[0-9.]+|class[0-9]+|req[0-9]+x[0-9.]+_step[0-9]+)$")
 
 
 def is_class_config(config: str) -> bool:
@@ -54,7 +66,8 @@ def task_of_config(config: str) -> str:
     match = _CONFIG_NAME.match(config)
     if match is None:
         raise MubenchError(
-            f"{config!r} is not a deletion config name (<task>_del<p> or <task>_class<k>); pass the task explicitly"
+            f"{config!r} is not a deletion config name (<task>_del<p>, <task>_class<k> or "
+            "<task>_req<k>x<p>_step<i>); pass the task explicitly"
         )
     return match.group("task")
 

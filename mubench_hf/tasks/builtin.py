@@ -17,9 +17,11 @@ from . import (  # noqa: F401  (imported for their registrations)
     imdb,
     moving_digits,
     mubench_hub_tasks,
+    python_docs,
     speech_commands,
     spoken_keywords,
     ucf101,
+    wmdp,
 )
 
 # Names other modules import from here; they live with their tasks now.
