@@ -119,7 +119,7 @@ class Grid:
         class_wise = config is not None and is_class_config(config)
         defaults = (
             {}
-            if is_pretrained_checkpoint(self.model)
+            if is_pretrained_checkpoint(str(self.model))
             else default_hyperparameters(self.task, class_wise=class_wise).get(method, {})
         )
         return {
