@@ -24,7 +24,7 @@ SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium postgresql
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media,hpo,lmeval]"
+	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media,hpo,lmeval,diffusion]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -231,3 +231,25 @@ def hf_cache(tmp_path_factory):
         # Modules imported from this private cache must not shadow the shared one for later tests.
         for name in [m for m in sys.modules if m == "evaluate_modules" or m.startswith("evaluate_modules.")]:
             del sys.modules[name]
+
+
+# --------------------------------------------------------------------------- text-to-image (digits_t2i)
+@pytest.fixture(scope="session")
+def t2i_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The digits_t2i deletion repo with del5 and a class-wise config for digit 3, built once."""
+    from mubench_hf import build_splits
+
+    out = tmp_path_factory.mktemp("t2i_repo") / "mubench"
+    build_splits("digits_t2i", out, ratios=[5], forget_classes=[3], show_progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def t2i_class3(t2i_repo: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The raw ``digits_t2i_class3`` DatasetDict (forget: every training 3)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    return datasets.load_dataset(
+        str(t2i_repo), "digits_t2i_class3", cache_dir=str(tmp_path_factory.mktemp("t2i_cache"))
+    )

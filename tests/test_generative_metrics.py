@@ -360,7 +360,7 @@ def test_generation_tasks_rank_by_forget_quality_then_model_utility():
     assert metric == "gap_to_retrain" and [r["m"] for r, _ in ranked] == ["b", "a"]
     with pytest.raises(
         ValueError,
-        match=r"no ranking rule for task kind 'audio'; known kinds: \['classification', 'generation'\]",
+        match=r"no ranking rule for task kind 'audio'; known kinds: \['classification', 'generation', 'image_generation'\]",
     ):
         rank_for("audio", rows, **accessors)
 

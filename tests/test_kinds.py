@@ -200,7 +200,8 @@ def test_a_new_kind_is_one_registration(echo_kind, tmp_path: Path, fresh_cache: 
 
 def test_a_task_of_an_unregistered_kind_is_refused() -> None:
     with pytest.raises(
-        MubenchError, match=r"kind must be one of \['classification', 'generation'\], not 'echo'"
+        MubenchError,
+        match=r"kind must be one of \['classification', 'generation', 'image_generation'\], not 'echo'",
     ):
         dataclasses.replace(get_task("digits"), name="digits_echo", kind="echo")
 

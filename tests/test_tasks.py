@@ -14,7 +14,7 @@ from tests.fixtures.upstream import cifar10_like, cifar100_like, imdb_like, rott
 
 def test_registry_lists_the_working_tasks() -> None:
     assert list_tasks() == [
-        "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "fashion_mnist",
+        "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "digits_t2i", "fashion_mnist",
         "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb", "moving_digits", "nlvr2",
         "samsum", "speech_commands", "spoken_keywords", "tiny_imagenet", "tofu", "ucf101", "wmdp_bio", "wmdp_cyber",
         "wmdp_pydocs",
@@ -144,13 +144,15 @@ def test_tasks_have_a_kind() -> None:
         "debian_summaries", "fictitious_authors", "fictitious_authors_small", "samsum", "tofu", "wmdp_bio",
         "wmdp_cyber", "wmdp_pydocs",
     }  # fmt: skip
-    assert set(kinds.values()) == {"classification", "generation"}
+    assert {name for name, kind in kinds.items() if kind == "image_generation"} == {"digits_t2i"}
+    assert set(kinds.values()) == {"classification", "generation", "image_generation"}
     assert (
         Task(name="g", modality="text", class_names=(), loader=lambda: None, kind="generation").kind
         == "generation"
     )
     with pytest.raises(
-        MubenchError, match="kind must be one of \\['classification', 'generation'\\], not 'regression'"
+        MubenchError,
+        match="kind must be one of \\['classification', 'generation', 'image_generation'\\], not 'regression'",
     ):
         Task(name="x", modality="text", class_names=("a",), loader=lambda: None, kind="regression")
 

@@ -67,10 +67,43 @@ def build_parser() -> argparse.ArgumentParser:
                         "unpickling can run arbitrary code")  # fmt: skip
     add_bound_flags(parser)
     add_generation_flags(parser)
+    add_sampling_flags(parser)
     add_relearn_flags(parser)
     add_lm_eval_flags(parser)
     add_attack_flags(parser)
     return parser
+
+
+def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
+    """How a text-to-image task's report samples images (see mubench_hf/kinds/image_generation/sampling.py)."""
+    group = parser.add_argument_group("text-to-image tasks (other tasks refuse these flags)")
+    group.add_argument("--images-per-concept", "--images_per_concept", dest="images_per_concept",
+                       type=_positive_int, default=None, help="images generated per concept (default 20)")  # fmt: skip
+    group.add_argument("--inference-steps", "--inference_steps", dest="inference_steps", type=_positive_int,
+                       default=None, help="DDIM steps per image (default 10)")  # fmt: skip
+    group.add_argument("--guidance-scale", "--guidance_scale", dest="guidance_scale", type=float, default=None,
+                       help="classifier-free guidance weight (default 3.0; 1 = none)")  # fmt: skip
+    group.add_argument("--sampling-batch-size", "--sampling_batch_size", dest="sampling_batch_size",
+                       type=_positive_int, default=None, help="images per sampling batch (default 500)")  # fmt: skip
+    group.add_argument("--sampling-seed", "--sampling_seed", dest="sampling_seed", type=int, default=None,
+                       help="seed of the starting noise, the same for every model compared (default 0)")  # fmt: skip
+
+
+SAMPLING_FLAGS = {"images_per_concept": "--images-per-concept", "inference_steps": "--inference-steps",
+                  "guidance_scale": "--guidance-scale", "batch_size": "--sampling-batch-size",
+                  "seed": "--sampling-seed"}  # fmt: skip
+
+
+def sampling_settings(args: argparse.Namespace) -> dict[str, object] | None:
+    """The text-to-image sampling flags given (``None`` when none is: the report's defaults)."""
+    given = {
+        "images_per_concept": args.images_per_concept,
+        "inference_steps": args.inference_steps,
+        "guidance_scale": args.guidance_scale,
+        "batch_size": args.sampling_batch_size,
+        "seed": args.sampling_seed,
+    }
+    return {k: v for k, v in given.items() if v is not None} or None
 
 
 def add_lm_eval_flags(parser: argparse.ArgumentParser) -> None:
@@ -265,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
             flags = ", ".join(GENERATION_FLAGS[k] for k in generation)
             raise MubenchError(f"{flags}: only generation tasks generate; {prepared.task.name!r} is a "
                                f"{prepared.task.kind} task (drop the flag)")  # fmt: skip
+        sampling = sampling_settings(args)
+        if sampling is not None and prepared.task.kind != "image_generation":
+            flags = ", ".join(SAMPLING_FLAGS[k] for k in sampling)
+            raise MubenchError(f"{flags}: only text-to-image tasks sample images; {prepared.task.name!r} is a "
+                               f"{prepared.task.kind} task (drop the flag)")  # fmt: skip
+        generation = sampling if sampling is not None else generation
         results = score(
             prepared,
             output_dir=output_dir,

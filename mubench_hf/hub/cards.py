@@ -78,6 +78,12 @@ def _auto_class(task: Task) -> str:
     return task.modality_spec.auto_class().__name__
 
 
+def _auto_module(task: Task) -> str:
+    """The module the usage snippet imports that class from (``transformers`` for its Auto classes)."""
+    module = task.modality_spec.auto_class().__module__
+    return "transformers" if module.startswith("transformers") else module
+
+
 def _plain(value: Any) -> Any:
     """YAML-safe plain data: numpy scalars → numbers, paths and enums → strings, tuples → lists."""
     if isinstance(value, Mapping):
@@ -217,7 +223,7 @@ def render_model_card(
         base_model_relation="finetune" if kind == "unlearned" else None,
         datasets=[dataset_repo],
         license=license or spec.license,
-        library_name="transformers",
+        library_name=getattr(spec.modality_spec, "library_name", "transformers"),
         pipeline_tag=task_type,
         tags=[*CARD_TAGS, f"mubench-{kind}"],
         model_name=model_name,
@@ -247,6 +253,7 @@ def render_model_card(
         recipe=provenance.get("recipe"),
         results=rows,
         auto_class=_auto_class(spec),
+        auto_module=_auto_module(spec),
         citation=MUBENCH_CITATION,
     )
 

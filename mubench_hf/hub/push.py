@@ -69,6 +69,9 @@ MODEL_FILE_PATTERNS = (
     "sentencepiece.bpe.model",
     "chat_template.jinja",
     "chat_template.json",
+    # a diffusers pipeline folder (text-to-image models): its index; the parts are in sub-folders
+    "model_index.json",
+    "mubench_t2i.json",
     # the card and the results
     CARD_NAME,
     "unlearning_results.json",
@@ -223,6 +226,32 @@ def is_model_file(name: str) -> bool:
     return any(fnmatch(name, pattern) for pattern in MODEL_FILE_PATTERNS)
 
 
+DIFFUSERS_INDEX = "model_index.json"
+# Files of a diffusers part (unet/, text_encoder/, tokenizer/, scheduler/ ...) beside the top-level patterns.
+DIFFUSERS_PART_PATTERNS = ("diffusion_pytorch_model*.safetensors", "scheduler_config.json")
+# A text-to-image base model keeps its evaluation classifier in this sub-folder (every report reads it).
+EXTRA_PARTS = ("classifier",)
+
+
+def diffusers_part_files(folder: Path) -> list[Path]:
+    """The allow-listed files of the parts a diffusers folder's ``model_index.json`` names (and of the
+    evaluation classifier), one level down; empty for a folder without an index."""
+    index_path = folder / DIFFUSERS_INDEX
+    if not index_path.is_file():
+        return []
+    index = json.loads(index_path.read_text())
+    parts = [name for name, value in index.items() if not name.startswith("_") and isinstance(value, list)]
+    files = []
+    for part in [*parts, *EXTRA_PARTS]:
+        sub = folder / part
+        if sub.is_dir():
+            files += sorted(
+                p for p in sub.iterdir()
+                if p.is_file() and (is_model_file(p.name) or any(fnmatch(p.name, x) for x in DIFFUSERS_PART_PATTERNS))
+            )  # fmt: skip
+    return files
+
+
 def _check_folder(folder: Path) -> None:
     if not folder.is_dir():
         raise MubenchError(f"model folder {folder} does not exist")
@@ -235,12 +264,14 @@ def _model_files(folder: Path, require_card: bool = True) -> tuple[list[Path], l
     present = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     files = [p for p in present if is_model_file(p.name)]
     left_out = [p.name for p in present if not is_model_file(p.name)]
+    parts = diffusers_part_files(folder)
+    files += parts
     names = {p.name for p in files}
     if not names & set(CONFIG_NAMES):
         raise MubenchError(
             f"{folder} holds no config.json: save the model there with model.save_pretrained()"
         )
-    if not any(fnmatch(name, SAFE_WEIGHT_PATTERN) for name in names):
+    if not any(fnmatch(name, SAFE_WEIGHT_PATTERN) for name in names):  # a diffusers part's count too
         pickled = [name for name in left_out if any(fnmatch(name, p) for p in WEIGHT_PATTERNS)]
         why = (
             f"only pickled weights ({', '.join(pickled)}), which run code when loaded and are never pushed"
@@ -284,12 +315,12 @@ def push_model(
     refuse_if_token_in(
         [(p.name, p) for p in files], f"{folder} to model repo {repo_id}", active_tokens(token)
     )
-    local_names = {p.name for p in files}
+    local_names = {p.relative_to(folder).as_posix() for p in files}
     api = hub_api(token)
     with hub_errors(f"pushing the model {folder} to model repo {repo_id}", push_failure_hint(folder)):
         url, head, remote_files = _remote_state(api, repo_id, "model", private)
         operations: list[CommitOperationAdd | CommitOperationDelete] = [
-            CommitOperationAdd(p.name, str(p)) for p in files
+            CommitOperationAdd(p.relative_to(folder).as_posix(), str(p)) for p in files
         ]
         operations += [
             CommitOperationDelete(name)

@@ -5,13 +5,16 @@ and calls ``register_kind``."""
 from .base import KINDS, TaskKind, get_kind, kind_of, list_kinds, objective_for, register_kind
 from .classification import CLASSIFICATION, ClassificationKind
 from .generation import GENERATION, GenerationKind
+from .image_generation import IMAGE_GENERATION, ImageGenerationKind
 
 __all__ = [
     "CLASSIFICATION",
     "GENERATION",
+    "IMAGE_GENERATION",
     "KINDS",
     "ClassificationKind",
     "GenerationKind",
+    "ImageGenerationKind",
     "TaskKind",
     "get_kind",
     "kind_of",

@@ -31,11 +31,12 @@ from typing import Any
 from ..errors import MubenchError
 from ..plugins import METRICS_GROUP, load_plugins, plugin_source
 
-METRIC_KINDS = ("classification", "generation")
+METRIC_KINDS = ("classification", "generation", "image_generation")
 # The modules that declare the built-in metrics; imported on the first lookup, not at package import.
 _CATALOGS = (
     "mubench_hf.metrics.catalog_classification",
     "mubench_hf.metrics.catalog_generation",
+    "mubench_hf.metrics.catalog_image_generation",
     "mubench_hf.metrics.catalog_attacks",
     "mubench_hf.metrics.catalog_mcq",  # multiple-choice accuracies and lm-eval's results
 )

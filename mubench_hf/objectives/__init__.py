@@ -9,10 +9,13 @@ adds token-level versions without touching the methods. Which objective a task u
 
 from .base import TaskObjective
 from .classification import ClassificationObjective
+from .denoising import DenoisingObjective, DenoisingOutputs
 from .generation import GenerationObjective
 
 __all__ = [
     "ClassificationObjective",
+    "DenoisingObjective",
+    "DenoisingOutputs",
     "GenerationObjective",
     "TaskObjective",
 ]

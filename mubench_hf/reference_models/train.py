@@ -35,6 +35,7 @@ from ..splits.layout import task_of_config
 from ..tasks import Task, get_task
 from ..trainers import RetrainTrainer
 from ..training import MubenchTrainer
+from .diffusion import fit_diffusion
 from .outputs import TRAIN_RESULTS_FILE, backbone_of, check_output_dir, dataset_hash
 from .recipe import RecipeArguments, recipe_defaults_for, recipe_from_card, recipe_of
 from .sft import fit_sft
@@ -163,7 +164,7 @@ def train_classifier(
 _train = train_classifier  # the former private name
 
 #: Base recipe (``TaskKind.base_recipe``) → how base and retrain models of that recipe are trained.
-RECIPES = {"trainer": train_classifier, "sft": fit_sft}
+RECIPES = {"trainer": train_classifier, "sft": fit_sft, "diffusion": fit_diffusion}
 
 
 def fit(kind: str, prepared: Prepared, args: TrainingArguments, *, init: str | None, quiet: bool) -> dict:

@@ -32,6 +32,8 @@ CHECKSUM_KEY = "checksum"
 CORE_METRICS = ("forget_accuracy", "retain_accuracy", "test_accuracy")
 # ... or, for generation tasks (their report has no accuracies), these.
 GENERATION_CORE_METRICS = ("forget_rouge_l", "retain_rouge_l")
+# ... or, for text-to-image tasks, this (in-domain retain accuracy exists only when a concept was forgotten).
+IMAGE_GENERATION_CORE_METRICS = ("unlearning_accuracy",)
 # The unlearn_args the retrain row's report reads too (its arguments hold only these): it must score the
 # same rows as the cells it is compared with.
 REPORT_ARGUMENTS = ("max_eval_rows", "eval_sample_seed")
@@ -104,6 +106,8 @@ def is_done(record: Any) -> bool:
         return False
     generation = "forget_rouge_l" in metrics and "forget_accuracy" not in metrics
     core = GENERATION_CORE_METRICS if generation else CORE_METRICS
+    if "unlearning_accuracy" in metrics and "forget_accuracy" not in metrics:
+        core = IMAGE_GENERATION_CORE_METRICS
     for name in core:
         value = metrics.get(name)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):

@@ -142,7 +142,7 @@ def parse_classes(value: Any, task: Any) -> list[int]:
     items = _items(value)
     if not items:
         return []
-    if task.kind != "classification":
+    if not task.class_names:  # generation tasks: no classes (text-to-image tasks forget concepts by class)
         raise MubenchError(
             f"grid key 'classes': task {task.name!r} is a {task.kind} task and has no classes to forget; "
             "use ratios (deletion by row or group) instead"

@@ -31,6 +31,15 @@ GENERATION_TABLE_METRICS = (
     "original_forget_rouge_l", "forget_rouge_l", "retain_rouge_l", "forget_quality", "model_utility",
     "truth_ratio", "privleak", "unlearn_time_s",
 )  # fmt: skip
+# Text-to-image tasks on UnlearnCanvas's axes: unlearning accuracy, in-domain retain accuracy, FID.
+IMAGE_GENERATION_TABLE_METRICS = (
+    "original_unlearning_accuracy", "unlearning_accuracy", "in_domain_retain_accuracy", "fid_classifier_features",
+    "gap_to_retrain", "unlearn_time_fraction_of_retrain", "unlearn_time_s",
+)  # fmt: skip
+KIND_TABLE_METRICS = {
+    "generation": GENERATION_TABLE_METRICS,
+    "image_generation": IMAGE_GENERATION_TABLE_METRICS,
+}
 
 
 def task_kind(rows: list[dict[str, Any]]) -> str:
@@ -41,7 +50,7 @@ def task_kind(rows: list[dict[str, Any]]) -> str:
 def table_columns(kind: str) -> tuple[tuple[str, str], ...]:
     """(column title, metric) of the table of task kind ``kind``: the built-in layout, with the plugin
     metrics declared with a leaderboard column before the time."""
-    layout = GENERATION_TABLE_METRICS if kind == "generation" else TABLE_METRICS
+    layout = KIND_TABLE_METRICS.get(kind, TABLE_METRICS)
     plugins = [spec.name for spec in plugin_headline_metrics(kind) if spec.name not in layout]
     names = [*layout[:-1], *plugins, layout[-1]]
     return tuple((column_title(name, kind), name) for name in names)

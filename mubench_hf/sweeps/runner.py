@@ -22,9 +22,10 @@ from ..errors import MubenchError
 from ..faults import NOT_WRITABLE, as_mubench_error, classify
 from .aggregate import aggregate
 from .cells import Cell, cell_arguments, finished_record, is_done, run_cell
+from .figures_t2i import figure_writer
 from .grid import Grid
 from .lock import sweep_lock
-from .outputs import csv_text, jsonl_text, leaderboard_markdown, write_figures, write_text
+from .outputs import csv_text, jsonl_text, leaderboard_markdown, write_text
 from .references import (
     Reference,
     base_dir,
@@ -360,11 +361,10 @@ def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
         for name, (path, text) in texts.items():
             changed |= _differs(path, text)
             result.outputs[name] = write_text(path, text)
-        num_labels = get_task(grid.task).num_labels
-        # the figures plot class accuracies against chance: tasks without classes (generation) have none
-        figures = write_figures(rows, num_labels, output / "figures", draw=False) if num_labels else []
-        if num_labels and (changed or not all(p.is_file() for p in figures)):
-            figures = write_figures(rows, num_labels, output / "figures")
+        draw = figure_writer(get_task(grid.task), rows, output)  # None: nothing to plot (generation)
+        figures = draw(draw=False) if draw else []
+        if draw and (changed or not all(p.is_file() for p in figures)):
+            figures = draw()
         result.figures = figures + sustainability_figures(rows, output / "figures", redraw=changed)
     except OSError as err:
         if written or classify(err) != NOT_WRITABLE:

@@ -28,9 +28,9 @@ DEFAULT_DELETION_FRACTION = 0.1
 # Task (and config) names become folder names (data/<task>/) and config prefixes: plain names only.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-# What a task asks of a model: a label per input, or a completion per prompt. A kind registered in
-# mubench_hf.kinds (register_kind) adds its name here, so tasks of it can be declared.
-TASK_KINDS = ["classification", "generation"]
+# What a task asks of a model: a label per input, a completion per prompt, or an image per prompt. A kind
+# registered in mubench_hf.kinds (register_kind) adds its name here, so tasks of it can be declared.
+TASK_KINDS = ["classification", "generation", "image_generation"]
 
 
 def source_columns(

@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     debian_summaries,
     digit_pairs,
     digits,
+    digits_t2i,
     fashion_mnist,
     fictitious_authors,
     fictitious_authors_small,

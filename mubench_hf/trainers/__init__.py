@@ -11,14 +11,18 @@ from .boundary_expand import BoundaryExpandTrainer
 from .boundary_shrink import BoundaryShrinkConfig, BoundaryShrinkTrainer
 from .ceu import CEUConfig, CEUTrainer
 from .cf_k import CFkConfig, CFkTrainer
+from .concept_ablation import ConceptAblationConfig, ConceptAblationTrainer
 from .config import UnlearnConfig
 from .conv_noise_finetune import ConvNoiseFinetuneConfig, ConvNoiseFinetuneTrainer
 from .data import DataUse
 from .delete import DeleteConfig, DeleteTrainer
+from .erasediff import EraseDiffConfig, EraseDiffTrainer
 from .errors import NonFiniteLossError, UnknownMethodError
+from .esd import ESDConfig, ESDTrainer
 from .eu_k import EUkConfig, EUkTrainer
 from .finetune import FinetuneTrainer
 from .fisher import FisherConfig, FisherTrainer
+from .fmn import FMNConfig, FMNTrainer
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
 from .grad_ascent import GradAscentTrainer
 from .grad_diff import GradDiffConfig, GradDiffTrainer
@@ -49,6 +53,7 @@ from .retrain import RetrainTrainer
 from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
 from .satimp import SatImpConfig, SatImpTrainer
+from .scissorhands import ScissorhandsConfig, ScissorhandsTrainer
 from .scrub import ScrubConfig, ScrubTrainer
 from .sfr_on import SFROnConfig, SFROnTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
@@ -70,6 +75,8 @@ __all__ = [
     "BoundaryShrinkTrainer",
     "CFkConfig",
     "CFkTrainer",
+    "ConceptAblationConfig",
+    "ConceptAblationTrainer",
     "ConvNoiseFinetuneConfig",
     "ConvNoiseFinetuneTrainer",
     "CEUConfig",
@@ -77,11 +84,17 @@ __all__ = [
     "DataUse",
     "DeleteConfig",
     "DeleteTrainer",
+    "ESDConfig",
+    "ESDTrainer",
     "EUkConfig",
+    "EraseDiffConfig",
+    "EraseDiffTrainer",
     "EUkTrainer",
     "FinetuneTrainer",
     "FisherConfig",
     "FisherTrainer",
+    "FMNConfig",
+    "FMNTrainer",
     "ForgetRetainConfig",
     "ForgetRetainTrainer",
     "GradAscentTrainer",
@@ -122,6 +135,8 @@ __all__ = [
     "SSDTrainer",
     "SalUnConfig",
     "SalUnTrainer",
+    "ScissorhandsConfig",
+    "ScissorhandsTrainer",
     "ScrubConfig",
     "ScrubTrainer",
     "SFROnConfig",

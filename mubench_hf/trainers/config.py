@@ -106,6 +106,19 @@ class UnlearnConfig(TrainingArguments):
             "model's). Ignored by classification tasks."
         },
     )
+    t2i_images_per_concept: int | None = field(
+        default=None,
+        metadata={"help": "Text-to-image tasks' report: images generated per concept (default 20)."},
+    )
+    t2i_inference_steps: int | None = field(
+        default=None, metadata={"help": "Text-to-image tasks' report: DDIM steps per image (default 10)."}
+    )
+    t2i_guidance_scale: float | None = field(
+        default=None,
+        metadata={
+            "help": "Text-to-image tasks' report: classifier-free guidance weight (default 3.0; 1 = none)."
+        },
+    )
     max_eval_rows: int | None = field(
         default=None,
         metadata={
@@ -189,7 +202,8 @@ class UnlearnConfig(TrainingArguments):
         check_training_numbers(self)
         if self.pair_anchor not in PAIR_ANCHORS:
             raise MubenchError(f"pair_anchor must be one of {list(PAIR_ANCHORS)}, got {self.pair_anchor!r}")
-        for name in ("generation_max_new_tokens", "generation_batch_size", "generation_max_length"):
+        for name in ("generation_max_new_tokens", "generation_batch_size", "generation_max_length",
+                     "t2i_images_per_concept", "t2i_inference_steps"):  # fmt: skip
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise MubenchError(f"{name} must be a positive integer, got {value!r}")

@@ -21,7 +21,7 @@ register_method(
     "finetune",
     trainer=FinetuneTrainer,
     data_use=DataUse.RETAIN,
-    kinds=("classification", "generation"),
+    kinds=("classification", "generation", "image_generation"),
     citation="Golatkar, Achille & Soatto, CVPR 2020; Warnecke et al., NDSS 2023",
     quick_settings=dict(learning_rate=2e-2, num_train_epochs=2),
 )

@@ -38,7 +38,7 @@ register_method(
     "grad_ascent",
     trainer=GradAscentTrainer,
     data_use=DataUse.FORGET,
-    kinds=("classification", "generation"),
+    kinds=("classification", "generation", "image_generation"),
     citation='Thudi et al., "Unrolling SGD", EuroS&P 2022; Jang et al., ACL 2023',
     quick_settings=dict(learning_rate=1e-3, num_train_epochs=2),
 )

@@ -36,7 +36,7 @@ register_method(
     trainer=GradDiffTrainer,
     config=GradDiffConfig,
     data_use=DataUse.PAIRED,
-    kinds=("classification", "generation"),
+    kinds=("classification", "generation", "image_generation"),
     citation="Kurmanji et al., NeurIPS 2023 (NegGrad+); Liu, Liu & Stone, CoLLAs 2022",
     quick_settings=dict(learning_rate=1e-3, max_steps=15),
 )

@@ -55,7 +55,7 @@ register_method(
     config=NPOConfig,
     data_use=DataUse.PAIRED,
     needs=(Needs.ORIGINAL,),
-    kinds=("classification", "generation"),
+    kinds=("classification", "generation", "image_generation"),
     citation='Zhang, Lin, Bai & Mei, "Negative Preference Optimization", COLM 2024',
     quick_settings=dict(learning_rate=1e-3, max_steps=15),
 )

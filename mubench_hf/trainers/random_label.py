@@ -21,6 +21,7 @@ register_method(
     "random_label",
     trainer=RandomLabelTrainer,
     data_use=DataUse.UNION_RELABELLED,
+    kinds=("classification", "image_generation"),
     citation='Graves, Nagisetty & Ganesh, "Amnesiac Machine Learning", AAAI 2021',
     quick_settings=dict(learning_rate=2e-3, num_train_epochs=3),
 )

@@ -128,6 +128,7 @@ register_method(
     trainer=SalUnTrainer,
     config=SalUnConfig,
     data_use=DataUse.UNION_RELABELLED,
+    kinds=("classification", "image_generation"),
     citation='Fan et al., "SalUn: Empowering Machine Unlearning via Gradient-based Weight Saliency", ICLR 2024',
     quick_settings=dict(learning_rate=3e-3, num_train_epochs=3),
     # the paper varies the share of salient weights; 0.5 is its usual pick

@@ -1,0 +1,107 @@
+"""Batched, seeded generation: every concept's images from one sampling loop over large batches.
+
+Images are drawn with a DDIM scheduler (Song et al. 2021) built from the model's training scheduler, a few
+inference steps and classifier-free guidance (Ho & Salimans 2022): ε = ε(x_t, ∅) + w·(ε(x_t, c) − ε(x_t, ∅)),
+the conditional and unconditional predictions taken in one UNet call on the doubled batch. All prompts of
+a report go through the loop together (in chunks of ``batch_size``): this, not the per-image
+``pipeline(prompt)`` call, is what makes the metrics affordable (``bench/bench_t2i_sampling.py``).
+The starting noise of image i of concept k is drawn from a generator seeded by ``seed``: the same settings
+give the same images for every model, so two models are compared on the same draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ...errors import MubenchError
+from ...modalities.text_to_image import import_diffusers
+from .model import TextToImageModel
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How a report generates (every field has a CLI flag: ``--images-per-concept`` ...)."""
+
+    images_per_concept: int = 20
+    inference_steps: int = 10
+    guidance_scale: float = 3.0
+    batch_size: int = 500
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("images_per_concept", "inference_steps", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise MubenchError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.guidance_scale < 0:
+            raise MubenchError(f"guidance_scale must be >= 0 (1: no guidance), got {self.guidance_scale}")
+
+
+#: ``UnlearnConfig`` fields (``mubench unlearn --t2i_images_per_concept 10``, a grid's ``unlearn_args``) → settings
+ARGUMENT_FIELDS = {
+    "t2i_images_per_concept": "images_per_concept",
+    "t2i_inference_steps": "inference_steps",
+    "t2i_guidance_scale": "guidance_scale",
+}
+
+
+def settings_from_args(args: Any) -> SamplingSettings:
+    """The settings a trainer's arguments ask for (the defaults for those they leave unset)."""
+    given = {field: getattr(args, name, None) for name, field in ARGUMENT_FIELDS.items()}
+    return SamplingSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+def initial_noise(count: int, shape: tuple[int, ...], seed: int) -> torch.Tensor:
+    """x_T of ``count`` images, from a CPU generator seeded by ``seed`` (device-independent draws)."""
+    generator = torch.Generator().manual_seed(int(seed))
+    return torch.randn((count, *shape), generator=generator)
+
+
+@torch.no_grad()
+def generate(
+    model: TextToImageModel, prompts: list[str], settings: SamplingSettings, *, show_progress: bool = False
+) -> torch.Tensor:
+    """Images ``[len(prompts), C, H, W]`` in [-1, 1], one per prompt (repeat a prompt for several images)."""
+    diffusers = import_diffusers()
+    was_training = model.training
+    model.eval()
+    unet_config = model.unet.config
+    shape = (int(unet_config.in_channels), int(unet_config.sample_size), int(unet_config.sample_size))
+    noise = initial_noise(len(prompts), shape, settings.seed)
+    images = []
+    try:
+        empty = model.encode(model.prompt_ids([""]))
+        for start in range(0, len(prompts), settings.batch_size):
+            chunk = prompts[start : start + settings.batch_size]
+            scheduler = diffusers.DDIMScheduler.from_config(model.scheduler.config)
+            scheduler.set_timesteps(settings.inference_steps)
+            sample = noise[start : start + len(chunk)].to(model.device)
+            cond = model.encode(model.prompt_ids(chunk))
+            guided = settings.guidance_scale != 1.0
+            hidden = torch.cat([cond, empty.expand(len(chunk), -1, -1)]) if guided else cond
+            for t in scheduler.timesteps:
+                model_input = torch.cat([sample, sample]) if guided else sample
+                eps = model.predict_noise(
+                    model_input, t.expand(model_input.shape[0]).to(model.device), hidden
+                )
+                if guided:
+                    eps_cond, eps_uncond = eps.chunk(2)
+                    eps = eps_uncond + settings.guidance_scale * (eps_cond - eps_uncond)
+                sample = scheduler.step(eps, t, sample).prev_sample
+            images.append(sample.clamp(-1.0, 1.0).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(images)
+
+
+def concept_prompts(
+    prompts: list[str], labels: list[int], images_per_concept: int
+) -> tuple[list[str], list[int]]:
+    """Each concept's prompt repeated ``images_per_concept`` times, and the concept of each."""
+    out_prompts, out_labels = [], []
+    for label in labels:
+        out_prompts += [prompts[label]] * images_per_concept
+        out_labels += [label] * images_per_concept
+    return out_prompts, out_labels

@@ -1,0 +1,128 @@
+"""The text-to-image methods: each one takes a step through ``UnlearnTrainer`` on a tiny model, and the
+losses of ESD, concept ablation, FMN, EraseDiff and Scissorhands are checked against their definitions."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from t2i_testlib import TASK, batch_of, processed, small_splits, tiny_parts
+
+from mubench_hf.errors import MubenchError
+from mubench_hf.kinds import kind_of
+from mubench_hf.objectives import DenoisingObjective
+from mubench_hf.tasks import get_task
+from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer, list_methods
+from mubench_hf.trainers.esd import esd_target
+from mubench_hf.trainers.fmn import AttentionRecorder, concept_positions, resteering_loss
+
+
+def _trainer(method, raw, tmp_path, **arguments):
+    _, tokenizer, model = tiny_parts(raw)
+    splits = processed(small_splits(raw, rows=8), model, tokenizer)
+    args = UnlearnConfig(
+        method=method, output_dir=str(tmp_path / method), max_steps=1, per_device_train_batch_size=4,
+        report_to="none", save_strategy="no", disable_tqdm=True, seed=0, learning_rate=1e-2, **arguments,
+    )  # fmt: skip
+    trainer = UnlearnTrainer(
+        model=model, args=args, splits=splits, data_collator=kind_of(TASK).collator(get_task(TASK), tokenizer),
+        processing_class=tokenizer, objective=DenoisingObjective(),
+    )  # fmt: skip
+    return trainer, splits, tokenizer
+
+
+@pytest.mark.parametrize("method", sorted(list_methods("image_generation")))
+def test_every_method_takes_a_finite_step_on_the_tiny_model(method, t2i_class3, tmp_path, one_torch_thread):
+    trainer, _, _ = _trainer(method, t2i_class3, tmp_path)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    output = trainer.train()
+    assert torch.isfinite(torch.tensor(output.training_loss))
+    moved = [n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p.detach())]
+    assert moved, f"{method} changed no weight"
+    if method == "esd":  # ESD-u: every UNet weight but the cross-attention ones, never the text encoder
+        assert all(n.startswith("unet.") and ".attn2." not in n for n in moved)
+    if method == "concept_ablation":  # the cross-attention keys and values only
+        assert all(".attn2.to_k." in n or ".attn2.to_v." in n for n in moved)
+
+
+def test_a_method_of_class_distributions_is_refused(t2i_class3, tmp_path):
+    with pytest.raises(MubenchError, match="does not apply to image_generation tasks"):
+        _trainer("scrub", t2i_class3, tmp_path)
+
+
+def test_esd_pulls_the_concept_to_the_negatively_guided_original(t2i_class3, tmp_path):
+    trainer, splits, tokenizer = _trainer("esd", t2i_class3, tmp_path, esd_negative_guidance=2.0)
+    batch = batch_of(splits, "forget", tokenizer)
+    objective, original = trainer.objective, trainer.original_model
+    cond = objective.noise_prediction(original, batch, batch["input_ids"])
+    uncond = objective.noise_prediction(original, batch, original.prompt_ids([""] * 4))
+    target = uncond - 2.0 * (cond - uncond)
+    torch.testing.assert_close(esd_target(cond, uncond, 2.0), target)
+    expected = (objective.outputs(trainer.model, batch).prediction - target).pow(2).mean()
+    torch.testing.assert_close(trainer.compute_loss(trainer.model, batch), expected)
+
+
+def test_concept_ablation_pulls_the_concept_to_the_anchor_and_keeps_the_retain_loss(t2i_class3, tmp_path):
+    trainer, splits, tokenizer = _trainer(
+        "concept_ablation",
+        t2i_class3,
+        tmp_path,
+        ca_anchor_prompt="a picture of the digit one",
+        ca_retain_weight=0.5,
+    )
+    forget, retain = batch_of(splits, "forget", tokenizer), batch_of(splits, "retain", tokenizer, seed=1)
+    objective = trainer.objective
+    anchor = trainer.original_model.prompt_ids(["a picture of the digit one"] * 4)
+    target = objective.noise_prediction(trainer.original_model, forget, anchor)
+    forget_loss = (objective.outputs(trainer.model, forget).prediction - target).pow(2).mean()
+    retain_loss = objective.loss(objective.outputs(trainer.model, retain), retain)
+    loss = trainer.compute_loss(trainer.model, {"forget": forget, "retain": retain})
+    torch.testing.assert_close(loss, forget_loss + 0.5 * retain_loss, atol=1e-5, rtol=1e-4)
+
+
+def test_fmn_measures_attention_to_the_concept_tokens_only(t2i_class3, tmp_path):
+    trainer, splits, tokenizer = _trainer("fmn", t2i_class3, tmp_path)
+    table = trainer.data_collator.prompt_ids
+    positions = concept_positions(table)
+    # "a picture of the digit <k>": only the last word differs between the class prompts
+    assert positions.sum() == 1 and positions[5]
+    model = copy.deepcopy(trainer.model)
+    recorder = AttentionRecorder(model.unet)
+    batch = batch_of(splits, "forget", tokenizer)
+    DenoisingObjective().outputs(model, batch)
+    assert len(recorder.maps) == 4  # one map per cross-attention layer of the tiny UNet
+    probs = recorder.maps[0]
+    assert probs.shape[-1] == table.shape[1]
+    torch.testing.assert_close(probs.sum(-1), torch.ones_like(probs.sum(-1)))  # rows of a softmax
+    concept = positions[None, :].expand(4, -1)
+    heads = probs.shape[0] // 4
+    by_hand = sum(m[:, :, 5].pow(2).mean() * 1.0 for m in recorder.maps)
+    torch.testing.assert_close(resteering_loss(recorder.maps, concept), by_hand)
+    assert heads >= 1
+    recorder.close()
+    assert "get_attention_scores" not in vars(
+        model.unet.down_blocks[0].attentions[0].transformer_blocks[0].attn2
+    )
+
+
+def test_erasediff_without_its_forget_term_is_the_retain_loss(t2i_class3, tmp_path):
+    trainer, splits, tokenizer = _trainer("erasediff", t2i_class3, tmp_path, erasediff_lambda=0.0)
+    forget, retain = batch_of(splits, "forget", tokenizer), batch_of(splits, "retain", tokenizer, seed=1)
+    loss = trainer.compute_loss(trainer.model, {"forget": forget, "retain": retain})
+    expected = trainer.objective.loss(trainer.objective.outputs(trainer.model, retain), retain)
+    torch.testing.assert_close(loss, expected, atol=1e-5, rtol=1e-4)
+
+
+def test_scissorhands_reinitialises_the_most_sensitive_share(t2i_class3, tmp_path):
+    trainer, _, _ = _trainer("scissorhands", t2i_class3, tmp_path, scissorhands_sparsity=0.2)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    masks = trainer.trim()
+    chosen = sum(int(m.sum()) for m in masks.values())
+    total = sum(m.numel() for m in masks.values())
+    assert chosen == round(0.2 * total)
+    fresh = dict(trainer.model.fresh_copy(0).named_parameters())
+    for name, param in trainer.model.named_parameters():
+        mask = masks[name].bool()
+        torch.testing.assert_close(param.detach()[mask], fresh[name].detach()[mask])
+        torch.testing.assert_close(param.detach()[~mask], before[name][~mask])
