@@ -115,6 +115,27 @@ def test_ratio_too_small_for_the_groups_is_refused(tmp_path: Path) -> None:
         build_splits(small, tmp_path / "m", ratios=(1,), show_progress=False)
 
 
+@pytest.mark.parametrize(("authors", "smallest"), [(5, "28"), (7, "22.86")])
+def test_an_empty_group_order_names_the_smallest_ratio_that_works(
+    tmp_path: Path, authors: int, smallest: str
+) -> None:
+    """Five authors: 10 % of them is no author, so ratios up to 10 select nothing; ratio p > 10 forgets
+    floor((p - 10) / 90 * 5) authors, one from p = 28 (on main the error gave no usable ratio)."""
+    few = GenerationTask(
+        name="authors_few",
+        modality="text",
+        build=lambda source: make_fictitious_authors(num_authors=authors, num_holdout=1),
+        group_column="group",
+    )
+    with pytest.raises(
+        MubenchError, match=rf"deletion order of 0 samples\); the smallest usable ratio here is {smallest}$"
+    ):
+        build_splits(few, tmp_path / "m", ratios=(20,), show_progress=False)
+    result = build_splits(few, tmp_path / "m", ratios=(float(smallest),), show_progress=False)
+    (sizes,) = result.split_sizes.values()
+    assert sizes["forget"] == 20 and sizes["retain"] == 20 * (authors - 1)  # one author (20 questions)
+
+
 def test_class_configs_and_missing_upstream_order_are_refused(tmp_path: Path) -> None:
     with pytest.raises(
         MubenchError, match="task 'fictitious_authors' is a generation task and has no classes"

@@ -107,14 +107,24 @@ def _policy(script: ModelScriptArguments) -> Any:
 
 
 def _task_recipe(script: ModelScriptArguments, args: Any, explicit: set[str], task: Any) -> None:
-    """The task's own recipe defaults (generation tasks train longer) for the flags not given, and LoRA."""
+    """The task's own recipe defaults (generation tasks train longer) for the flags not given, and LoRA;
+    a pretrained checkpoint as ``--model`` gets fine-tuning's learning rate and length instead of the
+    from-config ones (said on stderr, with the flags that override them)."""
+    from ..reference_models.recipe import PRETRAINED_RECIPE, recipe_defaults_for, starts_pretrained
     from ..tasks import get_task
 
-    for name, value in get_task(task).recipe_defaults().items():
+    for name, value in recipe_defaults_for(get_task(task), script.model).items():
         if name not in explicit:
             setattr(args, name, value)
     if script.lora_r:
         args.lora_r, args.lora_alpha = script.lora_r, script.lora_alpha
+    unset = [name for name in PRETRAINED_RECIPE if name not in explicit]
+    if starts_pretrained(script.model) and unset:
+        shown = ", ".join(f"{name} {getattr(args, name):g}" for name in unset)
+        flags = ", ".join(f"--{name}" for name in unset)
+        print(f"mubench train-base: {script.model} is a pretrained checkpoint: fine-tuning defaults {shown} "
+              f"(the from-config recipe's rate would wreck its weights); override with {flags}",
+              file=sys.stderr)  # fmt: skip
 
 
 def _report(kind: str, results: dict) -> None:

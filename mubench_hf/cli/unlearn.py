@@ -129,6 +129,8 @@ class Settings:
     task: str | None
     given: frozenset[str]
     tuned: bool = False  # whether the method has settings tuned for this task (beyond the common ones)
+    # the pretrained checkpoint the model was fine-tuned from, when that set the declared settings aside
+    pretrained: str | None = None
 
 
 def parse_args(argv: list[str]) -> tuple[UnlearnScriptArguments, Any]:
@@ -177,9 +179,29 @@ def _declared_defaults(script: UnlearnScriptArguments, method: str, given: froze
         class_wise = is_class_config(script.config)
     except MubenchError:
         return Settings({}, None, given)  # a config that names no task: reported when the data are loaded
-    applied = unset_defaults(method_defaults(method, task, class_wise=class_wise), set(given))
-    tuned = bool(default_hyperparameters(task, class_wise=class_wise).get(method))
-    return Settings(applied, task, given, tuned)
+    declared = bool(default_hyperparameters(task, class_wise=class_wise).get(method))
+    # only named where it set declared settings aside (a task without any says that instead)
+    pretrained = pretrained_start(script.model) if declared else None
+    defaults = method_defaults(method, task, class_wise=class_wise, pretrained=pretrained is not None)
+    applied = unset_defaults(defaults, set(given))
+    return Settings(applied, task, given, declared and pretrained is None, pretrained)
+
+
+def pretrained_start(model: str) -> str | None:
+    """The pretrained checkpoint ``model`` comes from, when it is known to: a GGUF file (or a folder holding
+    one), or a base model whose card says it was fine-tuned from a checkpoint; ``None`` otherwise (a
+    from-config base such as ``tiny:resnet``'s, or a model without a mubench base card)."""
+    from ..gguf import gguf_file_of
+    from ..kinds.starting_point import retrain_start
+
+    try:
+        gguf = gguf_file_of(model)
+    except MubenchError:
+        return None  # a bad GGUF path: reported with the model checks
+    if gguf is not None:
+        return str(gguf)
+    start, fresh = retrain_start(model) if Path(model).is_dir() else (model, True)
+    return None if fresh else str(start)
 
 
 def _write_results(output_dir: str, results: dict[str, Any]) -> None:
@@ -273,7 +295,10 @@ def describe_settings(args: Any, settings: Settings) -> str:
         parts.append(f"given: {', '.join(given)}")
     if rest:
         why = (
-            f", as {args.method} has no declared settings for task {settings.task!r}"
+            f", as the model was fine-tuned from the pretrained checkpoint {settings.pretrained} (the declared "
+            f"settings for {settings.task} are for from-config models)"
+            if settings.pretrained
+            else f", as {args.method} has no declared settings for task {settings.task!r}"
             if not settings.tuned
             else ""
         )

@@ -37,7 +37,7 @@ from ..trainers import RetrainTrainer
 from ..training import MubenchTrainer
 from .diffusion import fit_diffusion
 from .outputs import TRAIN_RESULTS_FILE, backbone_of, check_output_dir, dataset_hash
-from .recipe import RecipeArguments, recipe_from_card, recipe_of
+from .recipe import RecipeArguments, recipe_defaults_for, recipe_from_card, recipe_of
 from .sft import fit_sft
 
 
@@ -187,7 +187,7 @@ def train_base(
     """Train the original model of ``task`` on its full train split into ``output_dir``; returns its
     accuracies and training time. ``args`` defaults to :class:`RecipeArguments`."""
     task = get_task(task)
-    args = _with_output_dir(args or RecipeArguments(**task.recipe_defaults()), output_dir)
+    args = _with_output_dir(args or RecipeArguments(**recipe_defaults_for(task, model)), output_dir)
     check_output_dir(Path(output_dir))
     config = config or task_configs(dataset, task)[0]
     set_seed(args.seed)  # the initial weights (built before the Trainer seeds) follow the recipe's seed too

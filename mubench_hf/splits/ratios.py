@@ -81,7 +81,14 @@ def forget_counts(ratios: list[Fraction], order_size: int, num_train: int) -> li
     counts = [forget_count(r, order_size, num_train) for r in ratios]
     for ratio, count in zip(ratios, counts):
         if count < 1:
-            smallest = Fraction(10, order_size) if order_size else None
+            # an empty order (10 % of fewer than 10 rows or groups): only ratios above 10 select anything
+            smallest = (
+                Fraction(10, order_size)
+                if order_size
+                else Fraction(math.ceil((ORDER_RATIO + Fraction(90, num_train)) * 100), 100)
+                if num_train
+                else None
+            )
             hint = f"; the smallest usable ratio here is {float(smallest):g}" if smallest else ""
             raise MubenchError(
                 f"ratio {format_ratio(ratio)} is too small to select one sample "

@@ -97,12 +97,17 @@ def default_hyperparameters(task: str, class_wise: bool = False) -> dict[str, di
 LENGTH_ARGUMENTS = ("num_train_epochs", "max_steps")
 
 
-def method_defaults(method: str, task: str, class_wise: bool = False) -> dict[str, Any]:
+def method_defaults(
+    method: str, task: str, class_wise: bool = False, pretrained: bool = False
+) -> dict[str, Any]:
     """What ``method`` runs with on ``task`` when nothing is given: the arguments every sweep cell gets
     (:data:`UNLEARN_DEFAULTS`), then the method's declared settings for the task
     (:func:`default_hyperparameters`; none for tasks without tuned defaults). A sweep cell and
-    ``mubench unlearn`` without flags run the same settings."""
-    return {**UNLEARN_DEFAULTS, **default_hyperparameters(task, class_wise=class_wise).get(method, {})}
+    ``mubench unlearn`` without flags run the same settings. A model fine-tuned from a pretrained
+    checkpoint (``pretrained``) gets no declared settings: they are tuned on the tasks' tiny from-config
+    models, at learning rates 20-400x the 5e-5 of fine-tuning."""
+    declared = {} if pretrained else default_hyperparameters(task, class_wise=class_wise).get(method, {})
+    return {**UNLEARN_DEFAULTS, **declared}
 
 
 def unset_defaults(defaults: dict[str, Any], given: set[str]) -> dict[str, Any]:

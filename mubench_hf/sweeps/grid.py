@@ -111,11 +111,17 @@ class Grid:
     def method_arguments(self, method: str, config: str | None = None) -> dict[str, Any]:
         """Every argument of ``method``'s cells (of ``config``: a class-wise config may have its own
         defaults and settings): defaults, then the grid's common and per-method ones, then in a
-        class-wise config its ``class_wise_hyperparameters``."""
+        class-wise config its ``class_wise_hyperparameters``. A base started from a pretrained checkpoint
+        gets no declared settings (see :func:`~mubench_hf.sweeps.defaults.method_defaults`)."""
+        from ..kinds.starting_point import is_pretrained_checkpoint
         from ..splits.layout import is_class_config
 
         class_wise = config is not None and is_class_config(config)
-        defaults = default_hyperparameters(self.task, class_wise=class_wise).get(method, {})
+        defaults = (
+            {}
+            if is_pretrained_checkpoint(str(self.model))
+            else default_hyperparameters(self.task, class_wise=class_wise).get(method, {})
+        )
         return {
             **UNLEARN_DEFAULTS,
             **self.unlearn_args,

@@ -132,9 +132,10 @@ def make_reference(reference: Reference) -> str:
 
 def _recipe(grid: Grid, seed: int, output_dir: Path) -> Any:
     from ..reference_models import RecipeArguments
+    from ..reference_models.recipe import recipe_defaults_for
     from ..tasks import get_task
 
-    recipe = {**get_task(grid.task).recipe_defaults(), **grid.base_recipe}
+    recipe = {**recipe_defaults_for(get_task(grid.task), grid.model), **grid.base_recipe}
     return RecipeArguments(output_dir=str(output_dir), seed=seed, disable_tqdm=True, **recipe)
 
 
