@@ -80,7 +80,7 @@ def test_the_leaderboards_keep_their_columns_for_the_built_in_metrics():
     assert metric_columns() == [
         "mubench_score", "gap_to_retrain", "forget_accuracy", "retain_accuracy", "test_accuracy",
         "mia_efficacy", "knowledge_gap", "zrf", "forget_quality", "model_utility", "forget_rouge_l",
-        "retain_rouge_l", "truth_ratio", "privleak",
+        "retain_rouge_l", "truth_ratio", "privleak", "verbmem_forget", "knowmem_forget", "knowmem_retain",
     ]  # fmt: skip
     assert table_columns("classification") == (
         ("forget acc before", "original_forget_accuracy"), ("forget acc", "forget_accuracy"),
@@ -91,6 +91,10 @@ def test_the_leaderboards_keep_their_columns_for_the_built_in_metrics():
     assert [title for title, _ in table_columns("generation")] == [
         "forget ROUGE-L before", "forget ROUGE-L", "retain ROUGE-L", "forget quality ↑", "model utility ↑",
         "truth ratio", "PrivLeak", "time (s)",
+    ]  # fmt: skip
+    assert [title for title, _ in table_columns("generation", muse=True)] == [
+        "VerbMem before", "VerbMem", "KnowMem forget", "KnowMem retain ↑", "PrivLeak", "model utility ↑",
+        "time (s)",
     ]  # fmt: skip
 
 

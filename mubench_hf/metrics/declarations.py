@@ -33,7 +33,11 @@ from ..plugins import METRICS_GROUP, load_plugins, plugin_source
 
 METRIC_KINDS = ("classification", "generation")
 # The modules that declare the built-in metrics; imported on the first lookup, not at package import.
-_CATALOGS = ("mubench_hf.metrics.catalog_classification", "mubench_hf.metrics.catalog_generation")
+_CATALOGS = (
+    "mubench_hf.metrics.catalog_classification",
+    "mubench_hf.metrics.catalog_generation",
+    "mubench_hf.metrics.catalog_muse",
+)
 BUILT_IN = "built in"
 
 # Prefixes and suffixes of derived keys: (prefix, how the label reads). Order matters: a key is read

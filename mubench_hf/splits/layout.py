@@ -17,8 +17,9 @@ import numpy as np
 from ..errors import MubenchError
 from .ratios import format_ratio
 
-# holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's)
-EVAL_SPLITS = ("validation", "test", "ood", "holdout", "real_authors", "world_facts")
+# holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's);
+# verbmem and knowmem: the probes of MUSE-shaped tasks (kinds/generation/muse_report.py)
+EVAL_SPLITS = ("validation", "test", "ood", "holdout", "real_authors", "world_facts", "verbmem", "knowmem")
 SPLIT_ORDER = ("train", "forget", "retain", *EVAL_SPLITS)
 
 

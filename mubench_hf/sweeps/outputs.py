@@ -32,15 +32,30 @@ GENERATION_TABLE_METRICS = (
 )  # fmt: skip
 
 
+# MUSE-shaped tasks (rows with VerbMem) are read on MUSE's axes: VerbMem before and after, KnowMem on the
+# forget and retain documents (the latter MUSE's utility preservation), PrivLeak against the retrain model.
+MUSE_TABLE_METRICS = (
+    "original_verbmem_forget", "verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak",
+    "model_utility", "unlearn_time_s",
+)  # fmt: skip
+
+
+def is_muse(rows: list[dict[str, Any]]) -> bool:
+    """Whether one config's rows come from a MUSE-shaped task (their report carries VerbMem)."""
+    return any(row.get("verbmem_forget_mean") is not None for row in rows)
+
+
 def task_kind(rows: list[dict[str, Any]]) -> str:
     """The task kind of one config's rows (``classification`` for a task this install does not know)."""
     return task_kind_of(rows[0]["task"] if rows else None)
 
 
-def table_columns(kind: str) -> tuple[tuple[str, str], ...]:
-    """(column title, metric) of the table of task kind ``kind``: the built-in layout, with the plugin
-    metrics declared with a leaderboard column before the time."""
+def table_columns(kind: str, *, muse: bool = False) -> tuple[tuple[str, str], ...]:
+    """(column title, metric) of the table of task kind ``kind`` (``muse``: a MUSE-shaped task's): the
+    built-in layout, with the plugin metrics declared with a leaderboard column before the time."""
     layout = GENERATION_TABLE_METRICS if kind == "generation" else TABLE_METRICS
+    if muse and kind == "generation":
+        layout = MUSE_TABLE_METRICS
     plugins = [spec.name for spec in plugin_headline_metrics(kind) if spec.name not in layout]
     names = [*layout[:-1], *plugins, layout[-1]]
     return tuple((column_title(name, kind), name) for name in names)
@@ -125,7 +140,7 @@ def _cell(row: dict[str, Any], metric: str) -> str:
 def ranked_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of one config's rows, ranked (see :func:`ranked`), under a line saying how."""
     metric, pairs = ranked(rows)
-    columns = table_columns(task_kind(rows))
+    columns = table_columns(task_kind(rows), muse=is_muse(rows))
     header = ["#", "method", *[title for title, _ in columns], "≈ retrain", "seeds"]
     any_ranked = any(isinstance(position, int) for _, position in pairs)
     lines = [

@@ -17,6 +17,8 @@ from . import (  # noqa: F401  (imported for their registrations)
     imdb,
     moving_digits,
     mubench_hub_tasks,
+    muse,
+    muse_manpages,
     speech_commands,
     spoken_keywords,
     ucf101,

@@ -28,6 +28,7 @@ from ...metrics.generative import (
     zlib_scores,
 )
 from ...modalities.base import COMPLETION_COLUMN
+from .muse_report import muse_metrics
 from .score import SplitScores, texts_of
 
 #: the splits every report needs (the plain answer probability is TOFU's "Prob." on these)
@@ -139,6 +140,7 @@ def model_metrics(
                     utility[f"{name}_{metric}"] = value
     if utility:
         metrics["model_utility"] = model_utility(utility)
+    metrics.update(muse_metrics(outputs, splits))  # VerbMem / KnowMem where MUSE's probes were scored
     trimmed = [_without_eos(s, eos) for s in forget.answer]
     metrics["extraction_strength"] = extraction_strength(
         [s["argmax"] for s in trimmed], [s["target"] for s in trimmed]

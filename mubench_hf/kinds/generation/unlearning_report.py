@@ -34,6 +34,7 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
+from .muse_report import muse_probe_splits
 from .report import generation_report
 
 RESULTS_FILE = "unlearning_results.json"
@@ -168,6 +169,8 @@ def generation_unlearning_report(
     chosen = report_splits(splits)
     if "forget" not in chosen:
         raise MubenchError("the generation report needs the forget split")
+    # a MUSE-shaped task's VerbMem / KnowMem probes about this config's forget and retain documents
+    chosen.update(muse_probe_splits(splits, trainer.processing_class, settings.max_new_tokens))
     model = trainer.accelerator.unwrap_model(trainer.model)
     device = trainer.args.device
     original = None
