@@ -178,6 +178,14 @@ def test_the_report_scores_verbmem_and_knowmem_on_this_configS_documents(tmp_pat
             score([r["prediction"] for r in rows], [r["reference"] for r in rows])
         )
         assert 0.0 <= report[name] <= 1.0
+    # as the unlearning report calls it on a MUSE-shaped task: the probes generated on, never teacher-forced
+    lean = generation_report(
+        model, tok, {**{n: splits[n] for n in ("forget", "retain", "test")}, **probes}, holdout_split="test",
+        max_new_tokens=8, progress=False, generate_splits=list(probes), generation_only=list(probes),
+    )  # fmt: skip
+    assert {k: lean[k] for k in probes} == {k: report[k] for k in probes}
+    assert lean["forget_rouge_l"] is None and "knowmem_retain_answer_prob" not in lean
+    assert report["knowmem_retain_answer_prob"] is not None
 
 
 def test_roff_pages_become_text_and_definitions() -> None:

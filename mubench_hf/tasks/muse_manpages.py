@@ -1,6 +1,7 @@
 """``muse_manpages``: an offline, MUSE-shaped task of real text, the Linux manual pages that Debian's
-``manpages`` package ships (the Linux man-pages project; licences per page, mostly GPL-2.0-or-later and the
-"Linux-man-pages-copyleft" verbatim-copying licence: ``/usr/share/doc/manpages/copyright``).
+``manpages`` package ships (the Linux man-pages project). Licences are per page (each page's SPDX line; in
+``manpages`` 6.03-2, sections 4 and 5: GPL-2.0-or-later 46 pages, Linux-man-pages-copyleft 14, GPL-2.0-only
+5, GPL-1.0-or-later 2; ``/usr/share/doc/manpages/copyright``): all allow copying and redistribution.
 
 Shaped like MUSE (Shi et al. 2024), one page = one document = one deletion unit (``group``):
 
@@ -172,8 +173,8 @@ MUSE_MANPAGES = register_task(
         upstream_forget_set=True,
         group_column="group",
         eval_splits=("test", "verbmem", "knowmem"),
-        license="gpl-2.0",
-        source_citation="The Linux man-pages project (Debian package 'manpages'); licences per page, mostly GPL-2.0+",
+        license="other",  # per page: GPL-2.0-or-later, Linux-man-pages-copyleft, GPL-2.0-only, GPL-1.0-or-later
+        source_citation="The Linux man-pages project (Debian package 'manpages'); licences per page (SPDX lines)",
         split_note=(
             f"Debian 'manpages' pages: section {FORGET_SECTION} split by rng seed {SPLIT_SEED} into forget "
             f"(train) and holdout (test), section {RETAIN_SECTION} retain; first {PAGE_WORDS} words per page"

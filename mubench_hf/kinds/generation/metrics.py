@@ -127,7 +127,7 @@ def model_metrics(
             metrics["forget_quality"] = truth_ratio_forget_quality(ratios, retrain_ratios)
     utility: dict[str, float] = {}
     for name, scores in outputs.items():
-        if name in ("forget", holdout):
+        if name in ("forget", holdout) or not scores.answer:  # not teacher-forced: generations only
             continue
         metrics[f"{name}_answer_prob"] = _split_probability(name, scores)
         split_ratios = truth_ratio_statistics(scores)

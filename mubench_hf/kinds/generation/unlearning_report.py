@@ -170,7 +170,8 @@ def generation_unlearning_report(
     if "forget" not in chosen:
         raise MubenchError("the generation report needs the forget split")
     # a MUSE-shaped task's VerbMem / KnowMem probes about this config's forget and retain documents
-    chosen.update(muse_probe_splits(splits, trainer.processing_class, settings.max_new_tokens))
+    probes = muse_probe_splits(splits, trainer.processing_class, settings.max_new_tokens)
+    chosen.update(probes)
     model = trainer.accelerator.unwrap_model(trainer.model)
     device = trainer.args.device
     original = None
@@ -199,6 +200,9 @@ def generation_unlearning_report(
             output_dir=output_dir if output_dir is not None and trainer.is_world_process_zero() else None,
             seed=int(trainer.args.seed),
             progress=False,
+            # MUSE: VerbMem replaces forget ROUGE-L; the probes are read by their generations only
+            generate_splits=list(probes) if probes else None,
+            generation_only=list(probes),
         )
     finally:
         model.train(was_training)
