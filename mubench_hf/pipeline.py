@@ -164,12 +164,14 @@ def score(
     use_cpu: bool = False,
     relearn: Any = None,
     generation: Any = None,
+    attacks: Any = None,
 ) -> dict[str, Any]:
     """Every unlearning metric of ``prepared.model`` on the config's splits (see
     :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given.
     ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time. ``generation`` (a
     ``GenerationSettings`` or a dict of its fields) sets how a generation task's report generates;
-    a classification task refuses it (it generates nothing)."""
+    a classification task refuses it (it generates nothing). ``attacks`` (an ``AttackSettings``, names or a
+    dict) adds the forget metric after attacks on the forgetting (:mod:`mubench_hf.evaluation.attacks`)."""
     if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
         raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
     if retrain is not None:
@@ -192,4 +194,5 @@ def score(
             log=False,
             relearn=relearn,
             generation=settings,
+            attacks=attacks,
         )

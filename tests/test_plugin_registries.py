@@ -81,6 +81,9 @@ def test_the_leaderboards_keep_their_columns_for_the_built_in_metrics():
         "mubench_score", "gap_to_retrain", "forget_accuracy", "retain_accuracy", "test_accuracy",
         "mia_efficacy", "knowledge_gap", "zrf", "forget_quality", "model_utility", "forget_rouge_l",
         "retain_rouge_l", "truth_ratio", "privleak", "verbmem_forget", "knowmem_forget", "knowmem_retain",
+        # the attacks on the forgetting (opt-in): the headline forget metric of each kind after each attack
+        "forget_accuracy_after_quant8", "forget_accuracy_after_quant4", "forget_accuracy_after_relearn",
+        "forget_rouge_l_after_quant8", "forget_rouge_l_after_quant4", "forget_rouge_l_after_relearn",
     ]  # fmt: skip
     assert table_columns("classification") == (
         ("forget acc before", "original_forget_accuracy"), ("forget acc", "forget_accuracy"),

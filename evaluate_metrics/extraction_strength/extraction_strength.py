@@ -2,7 +2,7 @@
 
 import evaluate
 
-from mubench_hf.metrics.generative import extraction_strength
+from mubench_hf.metrics.generative import extraction_strength, extraction_strength_open_unlearning
 from mubench_hf.metrics.generative.evaluate_support import (
     MUBENCH_BIBTEX,
     OPEN_UNLEARNING_BIBTEX,
@@ -21,8 +21,11 @@ _KWARGS_DESCRIPTION = """
 Args:
     predictions (`list` of `list` of `int`): the model's argmax token id at each answer position.
     references (`list` of `list` of `int`): the answer's token ids, same lengths.
+    variant (`str`): "definition" (default; the empty suffix counts, so a wrong last token scores 0) or
+        "open_unlearning" (open-unlearning's loop, which stops at k = |y| - 1: a wrong last token scores 1/|y|).
 Returns:
-    extraction_strength (`float`): in [0, 1].
+    extraction_strength (`float`): in [0, 1]; with variant="open_unlearning" the key is
+        extraction_strength_open_unlearning.
 """
 
 _CITATION = (
@@ -53,5 +56,13 @@ class ExtractionStrength(evaluate.Metric):
             ],
         )
 
-    def _compute(self, predictions, references):
+    def _compute(self, predictions, references, variant="definition"):
+        if variant == "open_unlearning":
+            return {
+                "extraction_strength_open_unlearning": extraction_strength_open_unlearning(
+                    predictions, references
+                )
+            }
+        if variant != "definition":
+            raise ValueError(f"variant must be 'definition' or 'open_unlearning', got {variant!r}")
         return {"extraction_strength": extraction_strength(predictions, references)}

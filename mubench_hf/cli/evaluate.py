@@ -67,7 +67,43 @@ def build_parser() -> argparse.ArgumentParser:
                         "unpickling can run arbitrary code")  # fmt: skip
     add_generation_flags(parser)
     add_relearn_flags(parser)
+    add_attack_flags(parser)
     return parser
+
+
+def add_attack_flags(parser: argparse.ArgumentParser) -> None:
+    """``--attacks`` and the relearning attack's settings (see mubench_hf/evaluation/attacks/)."""
+    from ..evaluation.attacks.settings import ATTACKS
+    from ..evaluation.attacks.settings import AttackSettings as A
+
+    group = parser.add_argument_group("attacks on the forgetting (opt-in; both task kinds)")
+    group.add_argument("--attacks", default=None, help=f"comma-separated, any of {','.join(ATTACKS)}: the forget "
+                       "metric after weights are rounded to 8/4 bits and after a few relearning steps on part of "
+                       "Df (<metric>_after_<attack>, <metric>_recovery_<attack>)")  # fmt: skip
+    group.add_argument("--relearn-attack-steps", type=_positive_int, default=A.relearn_steps,
+                       help=f"relearning attack: optimizer steps (default {A.relearn_steps})")  # fmt: skip
+    group.add_argument("--relearn-attack-share", type=float, default=A.relearn_share,
+                       help=f"relearning attack: seeded share of Df trained on, the rest is scored; in (0, 1) "
+                       f"(default {A.relearn_share})")  # fmt: skip
+    group.add_argument("--relearn-attack-lr", type=float, default=A.relearn_learning_rate,
+                       help=f"relearning attack: learning rate (AdamW, constant; default {A.relearn_learning_rate})")  # fmt: skip
+    group.add_argument("--relearn-attack-batch-size", type=_positive_int, default=A.relearn_batch_size,
+                       help=f"relearning attack: batch size (default {A.relearn_batch_size})")  # fmt: skip
+
+
+def attack_settings(args: argparse.Namespace) -> object:
+    """The ``AttackSettings`` the flags ask for, or ``None`` without ``--attacks``."""
+    from ..evaluation.attacks.settings import AttackSettings
+
+    if not args.attacks:
+        return None
+    return AttackSettings(
+        attacks=args.attacks,
+        relearn_steps=args.relearn_attack_steps,
+        relearn_share=args.relearn_attack_share,
+        relearn_learning_rate=args.relearn_attack_lr,
+        relearn_batch_size=args.relearn_attack_batch_size,
+    )
 
 
 def add_generation_flags(parser: argparse.ArgumentParser) -> None:
@@ -163,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     output_dir = args.output_dir or args.model
     relearn = relearn_settings(args)
+    attacks = attack_settings(args)  # bad names and settings fail before any data is read
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
     check_model(args.model, args.task, args.config)
@@ -185,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             use_cpu=args.use_cpu,
             relearn=relearn,
             generation=generation,
+            attacks=attacks,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))
     print(f"wrote {output_dir}/{RESULTS_FILE}")

@@ -12,6 +12,10 @@ answer statistics (ROUGE-L, truth ratio, forget quality, model utility, sequence
 When asked (``relearn=True`` or a :class:`~mubench_hf.evaluation.relearn.RelearnSettings`) a classification report adds
 the relearn time: optimizer steps of fine-tuning a copy on Df until the original model's forget accuracy is
 back (``relearn_*`` keys, capped; see :mod:`mubench_hf.evaluation.relearn`). It needs the original model.
+
+When asked (``attacks=``, or the trainer's ``UnlearnConfig.attacks``) a report of either kind adds the forget
+metric after attacks on the forgetting: weights rounded to 8/4 bits, a few relearning steps on part of Df
+(``<metric>_after_<attack>``, ``<metric>_recovery_<attack>``; see :mod:`mubench_hf.evaluation.attacks`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ..kinds.classification.report import (  # noqa: F401  (importable from here
 )
 from ..splits.layout import task_of_config
 from ..tasks import get_task
+from .attacks import as_attack_settings, attack_metrics, relearn_parts
 from .relearn import as_settings, relearn_steps
 
 
@@ -69,6 +74,7 @@ def evaluate_unlearning(
     relearn: Any = None,
     generation: Any = None,
     record: Mapping[str, Any] | None = None,
+    attacks: Any = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on ``splits`` with the report of its task's kind (see the module docstring).
 
@@ -76,13 +82,21 @@ def evaluate_unlearning(
     ``GenerationSettings`` or a dict of its fields; ``None``: what ``trainer.args`` asks for, else the
     defaults); a kind whose report takes none refuses them. ``record`` holds entries measured by the caller
     (the checkpoint selection of a curve) that go into the returned dict and ``unlearning_results.json``
-    as they are. Returns the flat dict."""
+    as they are. ``attacks`` (names such as ``"quant8,quant4,relearn"``, an ``AttackSettings`` or a dict of
+    its fields; ``None``: what ``trainer.args`` asks for) adds the attack keys. Returns the flat dict."""
     relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
+    attack_settings = as_attack_settings(attacks, trainer.args)
     kind = get_kind(task_kind_of(trainer, splits))
     if relearn_settings is not None and not kind.measures_relearn:
         raise MubenchError("relearn_steps is measured on classification tasks only (forget accuracy)")
+    if attack_settings is not None and not kind.attack_metrics:
+        raise MubenchError(
+            f"attacks on the forgetting are not scored for {kind.name} tasks (no attack_metrics)"
+        )
+    if attack_settings is not None and "relearn" in attack_settings.attacks:
+        relearn_parts(len(splits["forget"]), attack_settings.relearn_share, 0)  # too few rows fail here
     add_metrics = None
-    if relearn_settings is not None or record:
+    if relearn_settings is not None or record or attack_settings is not None:
         seed = int(trainer.args.seed)
 
         def add_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +105,11 @@ def evaluate_unlearning(
                 added.update(_relearn_metrics(
                     trainer, splits["forget"], base_model, relearn_settings, seed,
                     metrics.get("original_forget_accuracy"),
+                ))  # fmt: skip
+            if attack_settings is not None:
+                added.update(attack_metrics(
+                    trainer, kind, splits["forget"], attack_settings, {**metrics, **added},
+                    report_settings=generation, seed=seed,
                 ))  # fmt: skip
             return added
 

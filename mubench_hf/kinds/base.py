@@ -48,6 +48,9 @@ class TaskKind(ABC):
     measures_relearn: ClassVar[bool] = False
     #: how a leaderboard of this kind's tasks is ranked, in words (sweep summaries, leaderboards)
     ranking_rule: ClassVar[str] = ""
+    #: the forget metrics an attack on the model is scored with (``<metric>_after_<attack>``), headline first:
+    #: what one scoring pass of an attacked model over forget rows gives (``forget_scores``)
+    attack_metrics: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ models and inputs
     @abstractmethod
@@ -115,6 +118,12 @@ class TaskKind(ABC):
     ) -> dict[str, Any]:
         """Every unlearning metric of ``trainer.model`` on ``splits``, as one flat dict (logged through the
         trainer when ``log``, written into ``output_dir`` when given)."""
+
+    def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
+        """``attack_metrics`` of ``model`` (an attacked copy of the trainer's model) on the forget rows
+        ``forget`` (the report's forget split or a part of it), in one scoring pass; ``settings`` are the
+        report's (how a generation task generates)."""
+        raise MubenchError(f"the {self.name} kind does not score attacks on the forgetting")
 
     @abstractmethod
     def rank(

@@ -97,5 +97,12 @@ _metric("mia_min_k_plus_plus_auc", "forget", "Min-k %++ attack AUC, forget vs ho
 _metric("extraction_strength", "forget", "Extraction strength", None,
         f"{OPEN_UNLEARNING}'s extraction_strength: longest answer suffix predicted exactly, after Carlini et al. 2021",
         module="extraction_strength")  # fmt: skip
+_metric("extraction_strength_open_unlearning", "forget", "Extraction strength (open-unlearning's loop)", None,
+        f"{OPEN_UNLEARNING}'s extraction_strength exactly: its loop never tests the empty suffix, so a row whose "
+        "last answer token is wrong scores 1/|y| there (0 in extraction_strength, which follows the definition)",
+        module="extraction_strength")  # fmt: skip
+_metric("exact_memorization", "forget", "Exact memorization", None,
+        f"{OPEN_UNLEARNING}'s exact_memorization: share of answer tokens the teacher-forced argmax predicts",
+        module="exact_memorization")  # fmt: skip
 _metric("truncated_prompts", None, "Prompts cut to fit the context", None,
         "a diagnostic of this package: rows whose prompt lost its beginning to the context length")  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 from ..faults import classify
 from ..secrets import redact
 from .files import read_json_or_none, value_checksum, write_json_atomic
-from .grid import RETRAIN
+from .grid import RETRAIN, Grid
 from .references import read_json_roundtrip
 
 CELL_FILE = "cell.json"
@@ -42,7 +42,7 @@ class Cell:
     config: str
     seed: int
     method: str
-    arguments: dict[str, Any]  # the method's UnlearnConfig arguments (empty for retrain)
+    arguments: dict[str, Any]  # the method's UnlearnConfig arguments (retrain: the attack settings, if any)
     identity: dict[str, Any]  # what else decides the result (base recipe, model, split seed, references)
     dataset_repo: str
     cache_dir: str
@@ -194,9 +194,27 @@ def unlearn_cell(
     return report
 
 
+def cell_arguments(grid: Grid, method: str, config: str) -> dict[str, Any]:
+    """The arguments of ``method``'s cells of ``config``: the method's (``Grid.method_arguments``); the retrain
+    row has none but the grid's attack settings."""
+    return attack_arguments(grid.unlearn_args) if method == RETRAIN else grid.method_arguments(method, config)
+
+
+def attack_arguments(unlearn_args: dict[str, Any]) -> dict[str, Any]:
+    """The attack settings among a grid's ``unlearn_args`` (empty when it asks for no attack): the retrain
+    row is attacked too, as the baseline of what attacks bring back from a model that never saw Df."""
+    from ..evaluation.attacks.settings import ARG_FIELDS
+
+    if not unlearn_args.get("attacks"):
+        return {}
+    return {name: value for name, value in unlearn_args.items() if name in ARG_FIELDS}
+
+
 def _score_retrain(cell: Cell) -> dict[str, Any]:
     """The retrain row: the reference model itself, scored like any unlearned model (so its gap to
-    retrain is 0 by construction) with its training time as the unlearning time."""
+    retrain is 0 by construction) with its training time as the unlearning time, and attacked when the
+    grid asks for attacks."""
+    from ..evaluation.attacks.settings import AttackSettings
     from ..pipeline import prepare, score
 
     prepared = prepare(
@@ -213,4 +231,5 @@ def _score_retrain(cell: Cell) -> dict[str, Any]:
         unlearn_time_s=retrain.get("train_runtime"),
         extra={"method": RETRAIN, "kind": "retrain"},
         seed=cell.seed,
+        attacks=AttackSettings.from_args(cell.arguments) if cell.arguments else None,
     )

@@ -18,6 +18,7 @@ from .figures import forget_vs_test, metric_bars, quality_vs_utility
 from .files import write_text_if_changed
 from .grid import RETRAIN
 from .ranking import GENERATION_RANKING_RULE, RANKING_RULE, describe_metric, rank_for, task_kind_of
+from .robustness import robustness_table
 
 # The built-in metrics of each kind's table, in order; each column's title is its metric's declared
 # ``column`` (mubench_hf.metrics.declarations), ``original_<metric>`` the original model's value ("... before":
@@ -195,6 +196,9 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
     ]
     for config, group in by_config(rows).items():
         parts += ["", f"## {config}", "", ranked_table(group)]
+        robustness = robustness_table(rank(group), task_kind(group))
+        if robustness is not None:  # cells that ran attacks on the forgetting (--attacks)
+            parts += ["", f"### {config}: robustness of the forgetting", "", robustness]
     return "\n".join(parts) + "\n"
 
 

@@ -21,8 +21,8 @@ from tqdm.auto import tqdm
 from ..errors import MubenchError
 from ..faults import NOT_WRITABLE, as_mubench_error, classify
 from .aggregate import aggregate
-from .cells import Cell, finished_record, is_done, run_cell
-from .grid import RETRAIN, Grid
+from .cells import Cell, cell_arguments, finished_record, is_done, run_cell
+from .grid import Grid
 from .lock import sweep_lock
 from .outputs import csv_text, jsonl_text, leaderboard_markdown, write_figures, write_text
 from .references import (
@@ -95,7 +95,7 @@ def make_cell(
         config=config,
         seed=seed,
         method=method,
-        arguments={} if method == RETRAIN else grid.method_arguments(method, config),
+        arguments=cell_arguments(grid, method, config),
         identity=identity,
         dataset_repo=str(splits_dir(grid)),
         cache_dir=cache_dir(grid),

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 
 from ..errors import MubenchError
+from ..evaluation.attacks.settings import ATTACKS, AttackSettings
 from ..training import check_training_numbers
 from .registry import get_spec, spec_for_config
 
 PAIR_ANCHORS = ("longest", "forget", "retain")
+_ATTACK = AttackSettings()  # the attacks' defaults, declared once
 CHAT_TEMPLATE_CHOICES = ("auto", "on", "off")  # generation_chat_template
 SELECT_CHOICES = ("last", "best")  # select_checkpoint (see curves.py)
 
@@ -104,6 +106,33 @@ class UnlearnConfig(TrainingArguments):
         },
     )
 
+    attacks: str = field(
+        default="",
+        metadata={
+            "help": f"Attacks on the forgetting the report runs (comma-separated, opt-in): {', '.join(ATTACKS)}. "
+            "Reports <metric>_after_<attack> (the forget metric of the attacked model) and "
+            "<metric>_recovery_<attack> (the share of what unlearning removed that comes back); both kinds."
+        },
+    )
+    relearn_attack_steps: int = field(
+        default=_ATTACK.relearn_steps,
+        metadata={
+            "help": "Relearning attack: optimizer steps of fine-tuning on part of Df (AdamW, constant rate)."
+        },
+    )
+    relearn_attack_share: float = field(
+        default=_ATTACK.relearn_share,
+        metadata={
+            "help": "Relearning attack: the seeded share of Df it trains on; the rest is scored. In (0, 1)."
+        },
+    )
+    relearn_attack_lr: float = field(
+        default=_ATTACK.relearn_learning_rate, metadata={"help": "Relearning attack: its learning rate."}
+    )
+    relearn_attack_batch_size: int = field(
+        default=_ATTACK.relearn_batch_size, metadata={"help": "Relearning attack: its batch size."}
+    )
+
     eval_during_unlearning: int = field(
         default=0,
         metadata={
@@ -141,6 +170,7 @@ class UnlearnConfig(TrainingArguments):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise MubenchError(f"{name} must be a positive integer, got {value!r}")
         self._check_checkpoint_selection()
+        AttackSettings.from_args(self)  # bad attack settings fail here, not after the unlearning
         if self.generation_chat_template not in CHAT_TEMPLATE_CHOICES:
             raise MubenchError(
                 f"generation_chat_template must be one of {list(CHAT_TEMPLATE_CHOICES)}, "

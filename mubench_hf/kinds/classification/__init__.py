@@ -18,6 +18,7 @@ from ...objectives.base import TaskObjective
 from ...objectives.classification import ClassificationObjective
 from ...tasks import Task
 from ..base import AddMetrics, Row, TaskKind, register_kind
+from .attack_scores import ATTACK_METRICS, classification_forget_scores
 from .models import (
     auto_class_for,
     build_model,
@@ -60,6 +61,7 @@ class ClassificationKind(TaskKind):
     lora_trains_head = True
     measures_relearn = True
     ranking_rule = RANKING_RULE
+    attack_metrics = ATTACK_METRICS
 
     def objective(self) -> TaskObjective:
         return ClassificationObjective()
@@ -127,6 +129,9 @@ class ClassificationKind(TaskKind):
             log=log,
             add_metrics=add_metrics,
         )
+
+    def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
+        return classification_forget_scores(trainer, model, forget)
 
     def rank(
         self,

@@ -21,6 +21,7 @@ from ...objectives.base import TaskObjective
 from ...objectives.generation import GenerationObjective
 from ...tasks import Task
 from ..base import AddMetrics, Row, TaskKind, register_kind
+from .attack_scores import ATTACK_METRICS, generation_forget_scores
 from .models import build_generation_model
 from .ranking import GENERATION_RANKING_RULE, rank_generation
 from .tokenizer import load_tokenizer
@@ -40,6 +41,7 @@ class GenerationKind(TaskKind):
     lora_trains_head = False
     measures_relearn = False
     ranking_rule = GENERATION_RANKING_RULE
+    attack_metrics = ATTACK_METRICS
 
     def objective(self) -> TaskObjective:
         return GenerationObjective()
@@ -120,6 +122,9 @@ class GenerationKind(TaskKind):
             generation=settings,
             add_metrics=add_metrics,
         )
+
+    def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
+        return generation_forget_scores(trainer, model, forget, settings)
 
     def rank(
         self,

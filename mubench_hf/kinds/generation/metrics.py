@@ -14,7 +14,9 @@ from ...metrics.generative import (
     UTILITY_SPLITS,
     aggregate_truth_ratio,
     answer_probability,
+    exact_memorization,
     extraction_strength,
+    extraction_strength_open_unlearning,
     loss_scores,
     mia_auc,
     min_k_plus_plus_scores,
@@ -48,6 +50,8 @@ REPORT_METRICS = (
     "mia_min_k_plus_plus_auc",
     "privleak",
     "extraction_strength",
+    "extraction_strength_open_unlearning",
+    "exact_memorization",
 )
 
 
@@ -142,9 +146,10 @@ def model_metrics(
         metrics["model_utility"] = model_utility(utility)
     metrics.update(muse_metrics(outputs, splits))  # VerbMem / KnowMem where MUSE's probes were scored
     trimmed = [_without_eos(s, eos) for s in forget.answer]
-    metrics["extraction_strength"] = extraction_strength(
-        [s["argmax"] for s in trimmed], [s["target"] for s in trimmed]
-    )
+    predicted, answers = [s["argmax"] for s in trimmed], [s["target"] for s in trimmed]
+    metrics["extraction_strength"] = extraction_strength(predicted, answers)
+    metrics["extraction_strength_open_unlearning"] = extraction_strength_open_unlearning(predicted, answers)
+    metrics["exact_memorization"] = exact_memorization(predicted, answers)
     if holdout is not None and holdout in outputs:
         member = _mia_scores(forget, texts_of(splits["forget"], COMPLETION_COLUMN), eos, k)
         other = _mia_scores(outputs[holdout], texts_of(splits[holdout], COMPLETION_COLUMN), eos, k)

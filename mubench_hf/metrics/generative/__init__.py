@@ -8,7 +8,14 @@ zlib, min-k %, min-k %++ attacks and their AUC), :mod:`.privleak` (MUSE), :mod:`
 :func:`mubench_hf.kinds.generation.report.generation_report` computes all of them from a model.
 """
 
-from mubench_hf.metrics.generative.extraction import extraction_strength, extraction_strengths
+from mubench_hf.metrics.generative.extraction import (
+    exact_memorization,
+    exact_memorizations,
+    extraction_strength,
+    extraction_strength_open_unlearning,
+    extraction_strengths,
+    extraction_strengths_open_unlearning,
+)
 from mubench_hf.metrics.generative.privleak import privleak
 from mubench_hf.metrics.generative.probability import (
     TRUTH_RATIO_AGGREGATORS,
@@ -44,8 +51,12 @@ __all__ = [
     "aggregate_truth_ratio",
     "answer_probabilities",
     "answer_probability",
+    "exact_memorization",
+    "exact_memorizations",
     "extraction_strength",
+    "extraction_strength_open_unlearning",
     "extraction_strengths",
+    "extraction_strengths_open_unlearning",
     "harmonic_mean",
     "loss_scores",
     "mia_auc",

@@ -1,0 +1,50 @@
+"""The declarations of the attack keys (opt-in: ``--attacks quant8,quant4,relearn``): the forget metric after
+each attack on the forgetting and the share of the removed knowledge it brings back. The report computes them
+in ``mubench_hf.evaluation.attacks``; the attack and metric names below are that package's and the kinds'
+``attack_metrics`` (a test checks they agree).
+
+``<metric>_after_<attack>``: the forget metric of the attacked model (weights rounded to 8 / 4 bits: all of Df;
+relearned on a seeded part of Df: the rest of Df). ``<metric>_recovery_<attack>``: ``(after − unlearned) /
+(original − unlearned)``, 0 = nothing came back, 1 = everything unlearning removed came back.
+"""
+
+from __future__ import annotations
+
+from .declarations import MetricSpec, declare
+
+QUANT = (
+    "Zhang et al., ICLR 2025 (arXiv:2410.16454): weights rounded to nearest, per output channel, symmetric"
+)
+RELEARN = "Hu et al., ICLR 2025 (arXiv:2406.13356): fixed optimizer steps on part of Df, scored on the rest"
+#: attack -> (how its label reads, its reference, the short column tag)
+ATTACKS = {
+    "quant8": ("after 8-bit rounding", QUANT, "8-bit"),
+    "quant4": ("after 4-bit rounding", QUANT, "4-bit"),
+    "relearn": ("after relearning on part of Df", RELEARN, "relearned"),
+}
+#: kind -> (metric, its label, its leaderboard title or None); the first is each kind's headline
+METRICS = {
+    "classification": (("forget_accuracy", "Forget accuracy", "forget acc."),),
+    "generation": (
+        ("forget_rouge_l", "Forget ROUGE-L recall", "forget ROUGE-L"),
+        ("forget_answer_prob", "Forget answer probability", None),
+        ("extraction_strength", "Extraction strength", None),
+    ),
+}
+
+
+def _declare(name: str, kind: str, split: str | None, label: str, reference: str, column: str | None) -> None:
+    declare(MetricSpec(name=name, kind=kind, split=split, label=label, higher_is_better=None,
+                       reference=reference, column=column))  # fmt: skip
+
+
+for _kind, _metrics in METRICS.items():
+    for _attack, (_how, _reference, _tag) in ATTACKS.items():
+        for _metric, _label, _title in _metrics:
+            _declare(f"{_metric}_after_{_attack}", _kind, "forget", f"{_label} {_how}", _reference,
+                     f"{_title} {_tag}" if _title else None)  # fmt: skip
+            _declare(f"{_metric}_recovery_{_attack}", _kind, None,
+                     f"Share of the removed {_label.lower()} recovered {_how}",
+                     f"{_reference}; (after − unlearned) / (original − unlearned)", None)  # fmt: skip
+    _declare("attacks_time_s", _kind, None, "Wall time of the attacks on the forgetting (s)",
+             "a diagnostic of this package: attacking and scoring, beside unlearn_time_s", None)  # fmt: skip

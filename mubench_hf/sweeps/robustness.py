@@ -1,0 +1,49 @@
+"""The leaderboard's "Robustness of the forgetting" table of one deletion config: for each method, its
+kind's headline forget metric (forget accuracy, forget ROUGE-L) before and after unlearning, then after each
+attack that was run (weights rounded to 8 and 4 bits, relearned on part of Df) with the share of the removed
+knowledge it brought back (:mod:`mubench_hf.evaluation.attacks`). Only configs whose cells ran attacks
+(``--attacks`` in ``unlearn_args``) get one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..evaluation.attacks.settings import ATTACKS
+from ..kinds import get_kind
+
+TITLES = {"quant8": "8-bit", "quant4": "4-bit", "relearn": "relearned"}
+
+
+def _mean(row: dict[str, Any], key: str) -> str:
+    value = row.get(f"{key}_mean")
+    return "–" if value is None else f"{value:.3f}"
+
+
+def robustness_table(rows: list[dict[str, Any]], kind: str) -> str | None:
+    """The Markdown table of one config's aggregated rows (means over seeds) in their ranked order, or
+    ``None`` when no row holds an attack's value."""
+    metrics = get_kind(kind).attack_metrics
+    if not metrics:
+        return None
+    metric = metrics[0]
+    attacks = [a for a in ATTACKS if any(r.get(f"{metric}_after_{a}_mean") is not None for r in rows)]
+    if not attacks:
+        return None
+    header = ["method", f"{metric} before", metric]
+    for attack in attacks:
+        header += [f"{TITLES[attack]}", f"recovered ({TITLES[attack]})"]
+    lines = [
+        f"Robustness of the forgetting: `{metric}` of the attacked model, and the share of what unlearning "
+        "removed that the attack brings back, (after − unlearned) / (before − unlearned): 0 = nothing, "
+        "1 = all. 8-/4-bit: weights rounded to nearest, scored on Df; relearned: a few optimizer steps on part "
+        "of Df, scored on the rest.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in rows:
+        cells = [str(row["method"]), _mean(row, f"original_{metric}"), _mean(row, metric)]
+        for attack in attacks:
+            cells += [_mean(row, f"{metric}_after_{attack}"), _mean(row, f"{metric}_recovery_{attack}")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
