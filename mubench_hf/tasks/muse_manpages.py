@@ -46,9 +46,9 @@ PACKAGE = "manpages"
 PACKAGE_FILES = Path("/var/lib/dpkg/info/manpages.list")
 FORGET_SECTION, RETAIN_SECTION = "4", "5"
 SPLIT_SEED = 0
-PAGE_WORDS = 150
-PASSAGE_WORDS = 50
-PREFIX_WORDS = 10
+PAGE_WORDS = 80
+PASSAGE_WORDS = 40
+PREFIX_WORDS = 8
 MIN_PAGE_WORDS = 60
 DEFINITIONS_PER_PAGE = 2
 ANSWER_WORDS = 16
@@ -173,6 +173,15 @@ MUSE_MANPAGES = register_task(
         upstream_forget_set=True,
         group_column="group",
         eval_splits=("test", "verbmem", "knowmem"),
+        # real text is harder to memorise than templated QA: tiny:llama needs more steps than the generation
+        # recipe's (20 epochs at batch 32) before its greedy continuations reproduce the pages
+        recipe={
+            "num_train_epochs": 60.0,
+            "learning_rate": 5e-3,
+            "per_device_train_batch_size": 16,
+            "warmup_steps": 20,
+            "lr_scheduler_type": "linear",
+        },
         license="other",  # per page: GPL-2.0-or-later, Linux-man-pages-copyleft, GPL-2.0-only, GPL-1.0-or-later
         source_citation="The Linux man-pages project (Debian package 'manpages'); licences per page (SPDX lines)",
         split_note=(
