@@ -31,6 +31,7 @@ QUICK_SETTINGS_TASKS = (
     "fictitious_authors",
     "fictitious_authors_small",
     "debian_summaries",
+    "muse_manpages",
 )
 
 
