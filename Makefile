@@ -26,7 +26,7 @@ SYSTEM_PACKAGES += manpages
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media,hpo]"
+	$(BIN)/pip install --quiet "$(TORCH_PIN)" "$(TORCHCODEC_PIN)" -e ".[dev,ray,media,hpo,lmeval]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -125,9 +125,16 @@ def unlearning_trainer(prepared: Prepared, args: TrainingArguments, **trainer_kw
 
 
 def scoring_trainer(
-    prepared: Prepared, output_dir: str, *, batch_size: int = 256, seed: int = 42, use_cpu: bool = False
+    prepared: Prepared,
+    output_dir: str,
+    *,
+    batch_size: int = 256,
+    seed: int = 42,
+    use_cpu: bool = False,
+    progress: bool = False,
 ) -> Any:
-    """A plain ``Trainer`` that only scores ``prepared.model`` (devices, collator, batch size)."""
+    """A plain ``Trainer`` that only scores ``prepared.model`` (devices, collator, batch size); ``progress``:
+    the report's scoring passes draw bars (on a terminal)."""
     from transformers import PrinterCallback, Trainer
 
     if batch_size <= 0:
@@ -140,7 +147,7 @@ def scoring_trainer(
             report_to="none",
             seed=seed,
             use_cpu=use_cpu,
-            disable_tqdm=True,
+            disable_tqdm=not progress,
             dataloader_pin_memory=False,
         ),
         data_collator=prepared.collator,
@@ -164,14 +171,22 @@ def score(
     use_cpu: bool = False,
     relearn: Any = None,
     generation: Any = None,
+    record: Mapping[str, Any] | None = None,
+    max_eval_rows: int | None = None,
+    eval_sample_seed: int | None = None,
+    report_cache_dir: str | os.PathLike | None = None,
+    progress: bool = False,
     attacks: Any = None,
 ) -> dict[str, Any]:
     """Every unlearning metric of ``prepared.model`` on the config's splits (see
     :func:`mubench_hf.evaluation.evaluate_unlearning`); written to ``output_dir`` when given.
     ``relearn`` (``True`` or a ``RelearnSettings``) adds the relearn time. ``generation`` (a
     ``GenerationSettings`` or a dict of its fields) sets how a generation task's report generates;
-    a classification task refuses it (it generates nothing). ``attacks`` (an ``AttackSettings``, names or a
-    dict) adds the forget metric after attacks on the forgetting (:mod:`mubench_hf.evaluation.attacks`)."""
+    a classification task refuses it (it generates nothing). ``max_eval_rows`` (``eval_sample_seed``) bounds
+    each scored split to a seeded sample; ``report_cache_dir`` keeps the reference models' values on disk;
+    ``progress`` shows the scoring passes' bars (on a terminal). ``attacks`` (an ``AttackSettings``, names or a
+    dict) adds the forget metric after attacks on the forgetting (:mod:`mubench_hf.evaluation.attacks`).
+    ``record``: results measured by the caller (lm-eval's), added to the report as they are."""
     if original_test_accuracy is not None and not 0.0 <= float(original_test_accuracy) <= 1.0:
         raise MubenchError(f"the original test accuracy is a share in [0, 1], got {original_test_accuracy}")
     if retrain is not None:
@@ -181,7 +196,9 @@ def score(
     # the kind's report settings (a generation task's GenerationSettings), checked before any scoring
     settings = kind_of(prepared.task).report_settings(prepared.task, generation)
     with tempfile.TemporaryDirectory() as scratch:
-        trainer = scoring_trainer(prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu)
+        trainer = scoring_trainer(
+            prepared, scratch, batch_size=batch_size, seed=seed, use_cpu=use_cpu, progress=progress
+        )
         return evaluate_unlearning(
             trainer,
             prepared.splits,
@@ -194,5 +211,9 @@ def score(
             log=False,
             relearn=relearn,
             generation=settings,
+            record=record,
+            max_eval_rows=max_eval_rows,
+            eval_sample_seed=eval_sample_seed,
+            report_cache_dir=report_cache_dir,
             attacks=attacks,
         )

@@ -67,6 +67,17 @@ def test_declared_spaces_are_resolved_around_the_runs_own_values() -> None:
     assert plain["learning_rate"][:2] == (pytest.approx(5e-6), pytest.approx(5e-4))  # TrainingArguments' 5e-5
 
 
+def test_spaces_are_declared_with_the_methods_registration() -> None:
+    from mubench_hf.studies import hpo_space
+    from mubench_hf.trainers import get_spec, method_specs
+
+    assert not hasattr(hpo_space, "BUILTIN_SPACES")  # no second table beside the declarations
+    for method in ("salun", "scrub", "ssd", "l1_sparse", "fisher", "influence"):
+        assert get_spec(method).search_space, method
+    for spec in method_specs():  # what hpo searches is the declaration, else the default space
+        assert hpo_space.declared_space(spec.name) == (spec.search_space or DEFAULT_SPACE)
+
+
 def test_a_space_naming_an_unknown_field_or_holding_a_non_range_is_refused() -> None:
     with pytest.raises(MubenchError, match=r"'mask_ration', which is not a field.*mask_ratio"):
         check_space("salun", {"mask_ration": Range(0.1, 0.9)}, {"mask_ratio", "learning_rate"})

@@ -12,6 +12,9 @@ Peer files (read for their formulas and defaults, not copied):
 * ``fisher``: OPTML-Group/Unlearn-Sparse ``unlearn/fisher.py`` = deepunlearn ``munl/unlearning/fisher.py``
 * ``influence``: OPTML-Group/Unlearn-Sparse ``unlearn/Wfisher.py`` = deepunlearn ``munl/unlearning/iu.py``
 * ``transposed_kernels`` / ``conv_noise_finetune``: deepunlearn ``munl/unlearning/kgltop5.py`` / ``kgltop3.py``
+  (the other entries, ``kgltop1/2/4/6/7.py``: ``test_methods_peers_kaggle.py``)
+* ``sfr_on``: K1nght/Unified-Unlearning-w-Remain-Geometry ``Classification/unlearn/sfron.py``
+  (``test_methods_peers_sfr_on.py``)
 * ``unsir``: vikram2000b/Fast-Machine-Unlearning ``Machine Unlearning.ipynb`` (the authors' notebook)
 * ``boundary_shrink`` / ``boundary_expand``: OPTML-Group/Unlearn-Saliency
   ``Classification/unlearn/boundary_sh.py`` / ``boundary_ex.py``
@@ -316,4 +319,6 @@ def test_the_readme_method_table_lists_every_classification_method_and_its_check
         for name in files:  # every file the README names is one this module checks against
             assert name.rsplit("/", 1)[-1] in this_file, (method, name)
     assert all(peer_files[m] for m in ("neggrad_plus", "cf_k", "eu_k", "fisher", "influence", "boundary_shrink",
-                                      "boundary_expand", "successive_random_labels", "transposed_kernels", "unsir", "conv_noise_finetune"))  # fmt: skip
+                                      "boundary_expand", "successive_random_labels", "transposed_kernels", "unsir", "conv_noise_finetune",
+                                      "uniform_contrastive", "snip_reinit", "prune_reinit_entropy", "reset_distill",
+                                      "layer_noise_finetune", "sfr_on"))  # fmt: skip

@@ -223,3 +223,50 @@ def test_a_task_larger_than_the_cluster_is_refused_instead_of_waiting_forever():
         MubenchError, match=r"--cpus-per-cell 4 asks for more CPUs than the Ray cluster has \(2\)"
     ):
         RayBackend(num_cpus=4).check_fits({"CPU": 2.0})
+
+
+def test_ray_runs_each_request_chain_in_order_with_the_local_backends_results(ray_instance, tmp_path):
+    """Sequential unlearning on Ray: step 2's task waits for step 1's and starts from its model."""
+    import torch
+
+    from mubench_hf.sweeps.ray_backend import RayBackend
+
+    chain = {k: v for k, v in GRID.items() if k != "ratios"}  # the request chains only
+    chain.update(methods=["grad_ascent"], requests="2x2.5")
+    chain["hyperparameters"] = {"grad_ascent": GRID["hyperparameters"]["grad_ascent"]}
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # what each Ray task uses with one CPU
+    try:
+        run_grid(
+            make_grid({**chain, "output": str(tmp_path / "local")}), show_progress=False, log=lambda _: None
+        )
+    finally:
+        torch.set_num_threads(before)
+    result = run_grid(
+        make_grid({**chain, "output": str(tmp_path / "ray")}),
+        show_progress=False,
+        log=lambda _: None,
+        backend=RayBackend(),
+    )
+    assert not result.failed and result.ran == 4  # retrain and grad_ascent, two steps each
+
+    def record(output: str, step: int, method: str) -> dict:
+        folder = tmp_path / output / "cells" / f"digits_req2x2.5_step{step}" / "seed42" / method
+        return json.loads((folder / CELL_FILE).read_text())
+
+    for step in (1, 2):
+        for method in ("retrain", "grad_ascent"):
+            ray_record, local_record = record("ray", step, method), record("local", step, method)
+            assert is_done(ray_record), ray_record.get("error")
+            untimed = [
+                {
+                    k: v
+                    for k, v in r["metrics"].items()
+                    if not any(w in k for w in ("time", "runtime", "per_second"))
+                }
+                for r in (ray_record, local_record)
+            ]
+            assert untimed[0] == untimed[1]
+    assert (
+        record("ray", 2, "grad_ascent")["start_weights"] == record("ray", 1, "grad_ascent")["model_weights"]
+    )

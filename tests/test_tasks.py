@@ -16,7 +16,8 @@ def test_registry_lists_the_working_tasks() -> None:
     assert list_tasks() == [
         "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "fashion_mnist",
         "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb", "moving_digits", "nlvr2",
-        "samsum", "speech_commands", "spoken_keywords", "tiny_imagenet", "tofu", "ucf101",
+        "samsum", "speech_commands", "spoken_keywords", "tiny_imagenet", "tofu", "ucf101", "wmdp_bio", "wmdp_cyber",
+        "wmdp_pydocs",
     ]  # fmt: skip
     cifar100 = get_task("cifar100")
     assert cifar100.num_labels == 100 and cifar100.class_names[3] == "bear"
@@ -140,7 +141,8 @@ def test_task_definition_is_checked() -> None:
 def test_tasks_have_a_kind() -> None:
     kinds = {name: get_task(name).kind for name in list_tasks()}
     assert {name for name, kind in kinds.items() if kind == "generation"} == {
-        "debian_summaries", "fictitious_authors", "fictitious_authors_small", "samsum", "tofu",
+        "debian_summaries", "fictitious_authors", "fictitious_authors_small", "samsum", "tofu", "wmdp_bio",
+        "wmdp_cyber", "wmdp_pydocs",
     }  # fmt: skip
     assert set(kinds.values()) == {"classification", "generation"}
     assert (

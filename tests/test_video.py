@@ -347,6 +347,9 @@ CLASS_DROP_SLOW = {
     "conv_noise_finetune": (0.5, 0.987), "eu_k": (0.5, 0.987), "fisher": (0.25, 0.522), "influence": (0.4, 0.841),
     "neggrad_plus": (0.5, 0.987), "successive_random_labels": (0.5, 0.987), "transposed_kernels": (0.5, 0.987),
     "unsir": (0.5, 0.987),
+    # the other NeurIPS 2023 challenge entries and SFR-on, measured the same way (each took the class to 0.000)
+    "uniform_contrastive": (0.5, 0.987), "snip_reinit": (0.5, 0.987), "prune_reinit_entropy": (0.5, 0.987),
+    "reset_distill": (0.5, 0.987), "layer_noise_finetune": (0.5, 0.987), "sfr_on": (0.5, 0.987),
 }  # fmt: skip
 # SSD at its declared alpha = 8 left the class untouched on seed 0 (both kernel paths) and erased it on
 # seed 1, as on digits; alpha = 3 is what tests/test_trainers_digits.py uses too

@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         "every row; forget sets are nested (default: %(default)s)",
     )
     parser.add_argument(
+        "--requests",
+        default="",
+        help="comma-separated request schedules <k>x<p> (k deletion requests of p %% each, e.g. 4x2.5): "
+        "each adds the step configs <task>_req<k>x<p>_step<i> (forget = request i's rows, "
+        "forget_cumulative = requests 1..i, retain = the rest) and its ratios i*p (default: none)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=DEFAULT_SEED,
@@ -125,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             ood_source=False if args.no_ood else args.ood_source,
             overwrite=args.overwrite,
             show_progress=not args.quiet,
+            requests=args.requests,
         )
     except OSError as err:  # disk full, permissions changing mid-build: the build cleans up before this
         raise MubenchError(

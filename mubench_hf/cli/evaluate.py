@@ -65,10 +65,64 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-pickle", "--allow_pickle", dest="allow_pickle", action="store_true",
                         help="load pickled weights (pytorch_model.bin) when there are no safetensors; "
                         "unpickling can run arbitrary code")  # fmt: skip
+    add_bound_flags(parser)
     add_generation_flags(parser)
     add_relearn_flags(parser)
+    add_lm_eval_flags(parser)
     add_attack_flags(parser)
     return parser
+
+
+def add_lm_eval_flags(parser: argparse.ArgumentParser) -> None:
+    """``--lm-eval TASKS``: lm-evaluation-harness on the model, in process (mubench_hf/evaluation/harness.py)."""
+    group = parser.add_argument_group(
+        "lm-evaluation-harness (generation tasks; pip install 'mubench-hf[lmeval]')"
+    )
+    group.add_argument("--lm-eval", "--lm_eval", dest="lm_eval", default=None, metavar="TASKS",
+                       help="comma-separated harness tasks (mmlu, wmdp_bio ...: data from the Hub) or this config's "
+                       "local question splits (<task>_forget_mcq, <task>_utility_mcq); results go into the "
+                       "report as lm_eval/<task>/acc")  # fmt: skip
+    group.add_argument("--lm-eval-limit", "--lm_eval_limit", dest="lm_eval_limit", type=_positive_int,
+                       default=None, help="at most this many questions per task (default: all)")  # fmt: skip
+    group.add_argument("--lm-eval-batch-size", "--lm_eval_batch_size", dest="lm_eval_batch_size",
+                       type=_positive_int, default=8, help="the harness's batch size (default 8)")  # fmt: skip
+
+
+def lm_eval_results(args: argparse.Namespace, prepared: object) -> dict[str, float] | None:
+    """The harness's results on the prepared model (``None`` without ``--lm-eval``)."""
+    if args.lm_eval is None:
+        if args.lm_eval_limit is not None:
+            raise MubenchError("--lm-eval-limit: give --lm-eval TASKS too")
+        return None
+    from ..evaluation.harness import local_tasks, parse_task_list, run_lm_eval
+
+    task = prepared.task  # type: ignore[attr-defined]
+    if task.kind != "generation":
+        raise MubenchError(
+            f"--lm-eval scores language models; {task.name!r} is a {task.kind} task (drop the flag)"
+        )
+    model = prepared.model  # type: ignore[attr-defined]
+    import torch
+
+    if not args.use_cpu and torch.cuda.is_available():
+        model.to("cuda")
+    return run_lm_eval(model, prepared.processor, parse_task_list(args.lm_eval),  # type: ignore[attr-defined]
+                       local=local_tasks(task.name, prepared.splits),  # type: ignore[attr-defined]
+                       limit=args.lm_eval_limit, batch_size=args.lm_eval_batch_size, seed=args.seed)  # fmt: skip
+
+
+def add_bound_flags(parser: argparse.ArgumentParser) -> None:
+    """``--max-eval-rows`` and ``--eval-sample-seed`` (a bounded report) and ``--report-cache``."""
+    parser.add_argument("--max-eval-rows", "--max_eval_rows", dest="max_eval_rows", type=_positive_int,
+                        default=None, help="score each split (forget too) on a seeded sample of at most N rows, "
+                        "the same rows for every model of the report (default: every row)")  # fmt: skip
+    parser.add_argument("--eval-sample-seed", "--eval_sample_seed", dest="eval_sample_seed", type=int,
+                        default=None, help="seed of the --max-eval-rows sample (default 0)")  # fmt: skip
+    parser.add_argument("--no-progress", "--no_progress", dest="no_progress", action="store_true",
+                        help="hide the scoring passes' progress bars (shown on a terminal)")  # fmt: skip
+    parser.add_argument("--report-cache", "--report_cache", dest="report_cache", default=None,
+                        help="folder where the base and retrain models' report values are kept for later "
+                        "reports on the same rows (default: none)")  # fmt: skip
 
 
 def add_attack_flags(parser: argparse.ArgumentParser) -> None:
@@ -222,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
             use_cpu=args.use_cpu,
             relearn=relearn,
             generation=generation,
+            record=lm_eval_results(args, prepared),
+            max_eval_rows=args.max_eval_rows,
+            eval_sample_seed=args.eval_sample_seed,
+            report_cache_dir=args.report_cache,
+            progress=not args.no_progress,
             attacks=attacks,
         )
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}, indent=2))

@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated classes (label indices or names) that get a class-wise config "
         "<task>_class<k> beside the ratios (default: none)",
     )
+    parser.add_argument(
+        "--requests",
+        help="comma-separated request schedules <k>x<p>, e.g. 4x2.5: k deletion requests of p %% each, "
+        "unlearned one after another, each step from the previous step's model and scored against its own "
+        "retrain model (sequential unlearning; without --ratios only these chains run)",
+    )
     parser.add_argument("--seeds", help="comma-separated seeds (default: MU-Bench's 42,87,21,100,13)")
     parser.add_argument("--output", help="output folder (default: runs)")
     parser.add_argument(
@@ -65,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="when another run is working in the output folder, wait for it to finish instead of stopping "
         "at once with its pid, host and start time (one run at a time writes a folder)",
     )
+    from .evaluate import _positive_int
+
+    parser.add_argument("--max-eval-rows", "--max_eval_rows", dest="max_eval_rows", type=_positive_int, default=None,
+                        help="bound every cell's report (the retrain row's too): each split scored on a "
+                        "seeded sample of at most N rows (unlearn_args.max_eval_rows; default: every row)")  # fmt: skip
     add_runtime_flags(parser)
     add_backend_flags(parser)
     from .evaluate import add_relearn_flags
@@ -169,7 +180,7 @@ def set_threads(threads: int | None, model: str) -> None:
 
 def grid_values(args: argparse.Namespace) -> dict[str, Any]:
     """The grid keys given as flags (those left out are not in the mapping)."""
-    names = ("task", "methods", "ratios", "classes", "seeds", "output", "model")
+    names = ("task", "methods", "ratios", "classes", "seeds", "output", "model", "requests")
     values: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.save_models:
         values["save_models"] = True
@@ -209,9 +220,21 @@ def run_and_report(
     for config, rows in by_config(result.rows).items():
         print(f"\n{config}\n")
         print(ranked_table(rows))
+    from ..sweeps.sustainability import sustainability_markdown
+
+    section = sustainability_markdown(result.rows)  # request chains (--requests), if the folder has any
+    if section:
+        print(f"\n{section}")
     print(f"\nDone in {time.perf_counter() - start:.0f}s.")
     print(describe_outputs(result, grid))
     return 1 if result.failed else 0
+
+
+def bound_reports(grid: Any, max_eval_rows: int | None) -> None:
+    """``--max-eval-rows``: one ``unlearn_args`` key, merged into the grid file's (not replacing them); the
+    retrain row's report reads it too (``sweeps.cells.REPORT_ARGUMENTS``)."""
+    if max_eval_rows is not None:
+        grid.unlearn_args = {**grid.unlearn_args, "max_eval_rows": max_eval_rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         raise MubenchError("give a grid file or --task (e.g. mubench run --task digits --methods all)")
     else:
         grid = make_grid(values)
+    bound_reports(grid, args.max_eval_rows)
     set_threads(args.threads, grid.model)
     if backend is not None:
         # the cluster is joined (and a cell checked to fit in it) before any splits are built

@@ -40,9 +40,11 @@ from ..kinds.classification.report import (  # noqa: F401  (importable from here
     original_forget_accuracy,
     predict_labels,
 )
+from ..kinds.reference_cache import directory as reference_cache_directory
 from ..splits.layout import task_of_config
 from ..tasks import get_task
 from .attacks import as_attack_settings, attack_metrics, relearn_parts
+from .eval_sample import SAMPLE_KEY, bounded_splits
 from .relearn import as_settings, relearn_steps
 
 
@@ -74,6 +76,9 @@ def evaluate_unlearning(
     relearn: Any = None,
     generation: Any = None,
     record: Mapping[str, Any] | None = None,
+    max_eval_rows: int | None = None,
+    eval_sample_seed: int | None = None,
+    report_cache_dir: str | os.PathLike | None = None,
     attacks: Any = None,
 ) -> dict[str, Any]:
     """Score ``trainer.model`` on ``splits`` with the report of its task's kind (see the module docstring).
@@ -82,11 +87,19 @@ def evaluate_unlearning(
     ``GenerationSettings`` or a dict of its fields; ``None``: what ``trainer.args`` asks for, else the
     defaults); a kind whose report takes none refuses them. ``record`` holds entries measured by the caller
     (the checkpoint selection of a curve) that go into the returned dict and ``unlearning_results.json``
-    as they are. ``attacks`` (names such as ``"quant8,quant4,relearn"``, an ``AttackSettings`` or a dict of
+    as they are. ``max_eval_rows`` bounds every scored split to a seeded sample (``eval_sample_seed``;
+    see :mod:`mubench_hf.evaluation.eval_sample`), ``report_cache_dir`` keeps the reference models' values
+    on disk (:mod:`mubench_hf.kinds.reference_cache`); ``None``: what ``trainer.args`` asks for.
+    ``attacks`` (names such as ``"quant8,quant4,relearn"``, an ``AttackSettings`` or a dict of
     its fields; ``None``: what ``trainer.args`` asks for) adds the attack keys. Returns the flat dict."""
     relearn_settings = as_settings(relearn)  # a bad setting fails before any prediction pass
     attack_settings = as_attack_settings(attacks, trainer.args)
     kind = get_kind(task_kind_of(trainer, splits))
+    splits, sample = bounded_splits(trainer, splits, max_eval_rows, eval_sample_seed)
+    if sample is not None:  # what was scored travels with the report, into the results file
+        record = {**dict(record or {}), SAMPLE_KEY: sample}
+    if report_cache_dir is None:
+        report_cache_dir = getattr(trainer.args, "report_cache_dir", None)
     if relearn_settings is not None and not kind.measures_relearn:
         raise MubenchError("relearn_steps is measured on classification tasks only (forget accuracy)")
     if attack_settings is not None and not kind.attack_metrics:
@@ -113,19 +126,20 @@ def evaluate_unlearning(
                 ))  # fmt: skip
             return added
 
-    return kind.report(
-        trainer,
-        splits,
-        retrain=retrain,
-        original_test_accuracy=original_test_accuracy,
-        base_model=base_model,
-        unlearn_time_s=unlearn_time_s,
-        output_dir=output_dir,
-        extra=extra,
-        log=log,
-        settings=generation,
-        add_metrics=add_metrics,
-    )
+    with reference_cache_directory(report_cache_dir):
+        return kind.report(
+            trainer,
+            splits,
+            retrain=retrain,
+            original_test_accuracy=original_test_accuracy,
+            base_model=base_model,
+            unlearn_time_s=unlearn_time_s,
+            output_dir=output_dir,
+            extra=extra,
+            log=log,
+            settings=generation,
+            add_metrics=add_metrics,
+        )
 
 
 def _relearn_metrics(

@@ -257,7 +257,10 @@ def leaderboard_markdown(rows: list[dict[str, Any]]) -> str:
         lines.append("| " + " | ".join(shown) + " |")
         lines.append("|" + "|".join("---:" if c in metrics or c == "rank" else "---" for c in shown) + "|")
         lines += ["| " + " | ".join(_cell(row.get(c)) for c in shown) + " |" for row in group]
-    return "\n".join(lines) + "\n"
+    from .leaderboard_sustainability import sustainability_section_markdown
+
+    section = sustainability_section_markdown(rows)  # request chains (mubench run --requests), if any
+    return "\n".join(lines) + "\n" + ("\n" + section if section else "")
 
 
 def check_output_dir(output_dir: str | os.PathLike) -> Path:

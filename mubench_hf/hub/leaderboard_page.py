@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import MubenchError
 from ..sweeps.ranking import RANKING_RULE
 from .leaderboard import INFO_COLUMNS, metric_columns
+from .leaderboard_sustainability import sustainability_section_html
 
 PAGE_NAME = "index.html"
 SPACE_CARD = "README.md"
@@ -188,7 +189,7 @@ def render_page(
         title=html.escape(title),
         rule=html.escape(RANKING_RULE),
         tabs="".join(tabs),
-        sections="".join(sections) + empty,
+        sections="".join(sections) + empty + sustainability_section_html(rows),
         figures=figure_html,
         style=_STYLE,
         script=_SCRIPT,

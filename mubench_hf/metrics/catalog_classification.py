@@ -108,3 +108,13 @@ _metric("epsilon_test_ratio", None, "Test accuracy, unlearned / retrained (NeurI
         module="epsilon_score")  # fmt: skip
 _metric("epsilon_median", "forget", "Median per-example epsilon (NeurIPS'23)", False, EPSILON,
         module="epsilon_score")  # fmt: skip
+
+# ------------------------------------------------------------------ sequential requests (mubench run --requests)
+SEQUENTIAL = (
+    "this package's request chains: the forget set Df_≤i split by request (mubench_hf.sweeps.step_cell)"
+)
+_metric(
+    "new_forget_accuracy", "forget", "Forget accuracy on the latest request's rows (Df_i)", None, SEQUENTIAL
+)
+_metric("earlier_forget_accuracy", "forget", "Forget accuracy on the earlier requests' rows (Df_<i)", None,
+        SEQUENTIAL)  # fmt: skip

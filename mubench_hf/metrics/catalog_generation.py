@@ -106,3 +106,13 @@ _metric("exact_memorization", "forget", "Exact memorization", None,
         module="exact_memorization")  # fmt: skip
 _metric("truncated_prompts", None, "Prompts cut to fit the context", None,
         "a diagnostic of this package: rows whose prompt lost its beginning to the context length")  # fmt: skip
+
+# ------------------------------------------------------------------ sequential requests (mubench run --requests)
+SEQUENTIAL = (
+    "this package's request chains: the forget set Df_≤i split by request (mubench_hf.sweeps.step_cell)"
+)
+_metric(
+    "new_forget_rouge_l", "forget", "Forget ROUGE-L on the latest request's rows (Df_i)", None, SEQUENTIAL
+)
+_metric("earlier_forget_rouge_l", "forget", "Forget ROUGE-L on the earlier requests' rows (Df_<i)", None,
+        SEQUENTIAL)  # fmt: skip

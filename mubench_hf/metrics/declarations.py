@@ -38,6 +38,7 @@ _CATALOGS = (
     "mubench_hf.metrics.catalog_generation",
     "mubench_hf.metrics.catalog_muse",
     "mubench_hf.metrics.catalog_attacks",
+    "mubench_hf.metrics.catalog_mcq",  # multiple-choice accuracies and lm-eval's results
 )
 BUILT_IN = "built in"
 
@@ -102,8 +103,9 @@ _catalogs_loaded = False
 
 
 def _check(spec: MetricSpec) -> None:
-    if not spec.name or not spec.name.replace("_", "").isalnum():
-        raise MubenchError(f"a metric name is letters, digits and '_', got {spec.name!r}")
+    # '/' separates the parts of lm-eval's keys (lm_eval/<task>/<metric>)
+    if not spec.name or not spec.name.replace("_", "").replace("/", "").isalnum():
+        raise MubenchError(f"a metric name is letters, digits, '_' and '/', got {spec.name!r}")
     if spec.kind not in METRIC_KINDS:
         raise MubenchError(
             f"metric {spec.name!r}: kind must be one of {list(METRIC_KINDS)}, not {spec.kind!r}"

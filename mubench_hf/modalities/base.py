@@ -33,6 +33,9 @@ COMPLETION_COLUMN = "completion"
 GROUP_COLUMN = "group"
 PARAPHRASED_COLUMN = "paraphrased_completion"
 PERTURBED_COLUMN = "perturbed_completions"
+# multiple-choice rows (WMDP/MMLU-shaped): every choice's continuation text, and the index of the right one
+CHOICES_COLUMN = "choices"
+ANSWER_COLUMN = "answer"
 
 Transform = Callable[[dict[str, list]], dict[str, list]]
 Collator = Callable[[list[dict]], dict]

@@ -44,6 +44,8 @@ from .manifest import (
 from .order import expand_group_order, resolve_stratified_order
 from .place import check_output, make_staging_dir, move_into_place
 from .ratios import DEFAULT_RATIOS, forget_counts, format_ratio, parse_ratios
+from .requests import parse_schedules, plan_request_configs, schedule_ratios
+from .resample import resample_record, say_resample
 from .write import write_files
 
 DEFAULT_OUTPUT_DIR = "mubench"
@@ -77,6 +79,7 @@ def build_splits(
     ood_source: SourceLike | bool = None,
     overwrite: bool = False,
     show_progress: bool = True,
+    requests: Iterable[object] | str = (),
 ) -> BuildResult:
     """Write the deletion configs of ``task`` into the dataset repo ``output_dir``.
 
@@ -103,9 +106,13 @@ def build_splits(
             that is not a mubench repo is never replaced: it is refused, with a list of what it holds,
             unless empty).
         show_progress: show a progress bar while writing.
+        requests: request schedules (``"4x2.5"``: 4 requests of 2.5 % each) that get the step configs
+            ``<task>_req4x2.5_step<i>`` (see ``requests.py``); their ratios i·p are added to ``ratios``.
     """
     spec = get_task(task)
-    ratio_list = parse_ratios(ratios)
+    schedules = parse_schedules(requests)
+    # the order is cut at every request boundary too, so each request is made of whole chunk files
+    ratio_list = sorted(set(parse_ratios(ratios)) | set(schedule_ratios(schedules)))
     seed = check_seed(seed)
     output = Path(output_dir)
     check_output(output, spec.name, overwrite)
@@ -113,12 +120,16 @@ def build_splits(
     check_forget_classes(spec, forget_classes)
 
     data = spec.load(source=source, ood_source=ood_source)
+    resampled = resample_record(spec.features, data)  # clips at another rate than the model's: said once
+    say_resample(spec.name, resampled)
     train = data["train"]
     num_train = len(train)
     if num_train == 0:
         raise MubenchError(f"task {spec.name!r}: the train split is empty")
     # Deletion by group (a task with a group column): the order and the ratios count groups, not rows.
     row_groups = spec.deletion_groups(train)
+    if order is None and not stratify and getattr(spec, "upstream_by_default", False):
+        order = UPSTREAM_ORDER  # a domain task forgets its forget corpus, not a seeded draw of documents
     upstream = isinstance(order, str) and order == UPSTREAM_ORDER
     if upstream:
         order = spec.upstream_order(source)
@@ -172,6 +183,7 @@ def build_splits(
         if len(data[split]) == 0:
             raise MubenchError(f"task {spec.name!r}: the {split} split is empty")
     configs = plan_configs(spec.name, ratio_list, segments, classes, eval_splits)
+    configs.update(plan_request_configs(spec.name, schedules, ratio_list, segments, eval_splits))
 
     staging = make_staging_dir(output, "staging")
     try:
@@ -191,11 +203,13 @@ def build_splits(
             "seed": seed,
             "ratios": [format_ratio(r) for r in ratio_list],
             "forget_classes": classes,
+            **({"requests": [schedule.name for schedule in schedules]} if schedules else {}),
             "order_description": order_description,
             "deletion_order_size": order_size,
             **({"deletion_unit": "group", "num_groups": num_units} if row_groups is not None else {}),
             "num_train": num_train,
             "features": spec.features.to_dict(),
+            **({"resample": resampled[0] if len(resampled) == 1 else resampled} if resampled else {}),
             # a task file's declaration, so later commands on this repo know the task without the file
             **({DECLARATION_KEY: declaration} if (declaration := declaration_of(spec)) else {}),
             "configs": configs,

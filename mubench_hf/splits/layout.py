@@ -17,10 +17,23 @@ import numpy as np
 from ..errors import MubenchError
 from .ratios import format_ratio
 
-# holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's);
+# holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's)
+# forget_mcq and utility_mcq: multiple-choice questions about the forgotten and the kept domain (WMDP's, MMLU's)
 # verbmem and knowmem: the probes of MUSE-shaped tasks (kinds/generation/muse_report.py)
-EVAL_SPLITS = ("validation", "test", "ood", "holdout", "real_authors", "world_facts", "verbmem", "knowmem")
-SPLIT_ORDER = ("train", "forget", "retain", *EVAL_SPLITS)
+EVAL_SPLITS = (
+    "validation",
+    "test",
+    "ood",
+    "holdout",
+    "real_authors",
+    "world_facts",
+    "forget_mcq",
+    "utility_mcq",
+    "verbmem",
+    "knowmem",
+)
+# forget_cumulative: a request step's Df_≤i (see requests.py)
+SPLIT_ORDER = ("train", "forget", "forget_cumulative", "retain", *EVAL_SPLITS)
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,8 @@ def class_config_name(task: str, label: int) -> str:
     return f"{task}_class{label}"
 
 
-_CONFIG_NAME = re.compile(r"^(?P<task>.+)_(del[0-9.]+|class[0-9]+)$")
+# ... and <task>_req<k>x<p>_step<i>: step i of a request schedule (requests.py)
+_CONFIG_NAME = re.compile(r"^(?P<task>.+)_(del[0-9.]+|class[0-9]+|req[0-9]+x[0-9.]+_step[0-9]+)$")
 
 
 def is_class_config(config: str) -> bool:
@@ -55,7 +69,8 @@ def task_of_config(config: str) -> str:
     match = _CONFIG_NAME.match(config)
     if match is None:
         raise MubenchError(
-            f"{config!r} is not a deletion config name (<task>_del<p> or <task>_class<k>); pass the task explicitly"
+            f"{config!r} is not a deletion config name (<task>_del<p>, <task>_class<k> or "
+            "<task>_req<k>x<p>_step<i>); pass the task explicitly"
         )
     return match.group("task")
 

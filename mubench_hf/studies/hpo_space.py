@@ -1,9 +1,8 @@
-"""The space ``mubench study hpo`` searches for a method: declared, built in, or the default.
+"""The space ``mubench study hpo`` searches for a method: declared with the method, or the default.
 
-A method's own declaration (``register_method(..., search_space=...)``, see ``mubench_hf.search_space``)
-comes first. The built-in methods whose declarations do not carry a space yet get theirs from
-:data:`BUILTIN_SPACES` (the knobs their papers tune); any other method is searched over the learning rate
-and the training length (:data:`~mubench_hf.search_space.DEFAULT_SPACE`). Relative ranges are taken
+Each method declares its space next to its config (``register_method(..., search_space=...)``, see
+``mubench_hf.search_space``: the knobs its paper tunes); a method that declares none is searched over the
+learning rate and the training length (:data:`~mubench_hf.search_space.DEFAULT_SPACE`). Relative ranges are taken
 around the value the plain sweep cell runs with (the grid's setting, else the quick setting, else the
 config's default), so the search is centred on what the benchmark would otherwise use.
 """
@@ -16,24 +15,6 @@ from typing import Any
 
 from ..errors import MubenchError
 from ..search_space import DEFAULT_SPACE, TRAINING_LENGTH, Range, check_space
-
-#: Spaces of built-in methods that do not declare one themselves (method -> field -> range).
-BUILTIN_SPACES: dict[str, dict[str, Range]] = {
-    # SalUn's paper varies the share of salient weights; 0.5 is its usual pick.
-    "salun": {**DEFAULT_SPACE, "mask_ratio": Range(0.1, 0.9)},
-    # SCRUB's α (KL on Dr, 0.001 in its code) spans decades; γ (CE on Dr, 0.99) stays of order one.
-    "scrub": {
-        **DEFAULT_SPACE,
-        "retain_kl_weight": Range(1e-4, 1e-1, log=True),
-        "retain_ce_weight": Range(0.1, 1.0),
-    },
-    # SSD takes no gradient steps: its α (selection weighting) and λ (dampening constant) are all it has.
-    "ssd": {
-        "selection_weighting": Range(0.25, 4.0, log=True, relative=True),
-        "dampening_constant": Range(0.1, 10.0, log=True),
-    },
-    "l1_sparse": {**DEFAULT_SPACE, "l1_weight": Range(0.1, 10.0, log=True, relative=True)},
-}
 
 
 @dataclass(frozen=True)
@@ -54,11 +35,11 @@ class Parameter:
 
 
 def declared_space(method: str) -> dict[str, Range]:
-    """The method's space as declared (or built in, or the default), unresolved."""
+    """The method's space as declared (or the default), unresolved."""
     from ..trainers import get_spec
 
     spec = get_spec(method)
-    space = spec.search_space or BUILTIN_SPACES.get(method) or DEFAULT_SPACE
+    space = spec.search_space or DEFAULT_SPACE
     return check_space(method, space, {f.name for f in dataclasses.fields(spec.config)})
 
 

@@ -25,13 +25,23 @@ from ..secrets import redact
 from .files import read_json_or_none, value_checksum, write_json_atomic
 from .grid import RETRAIN, Grid
 from .references import read_json_roundtrip
+from .step_cell import CELL_FILE, MODEL_WEIGHTS, START_WEIGHTS, run_step, step_is_current
 
-CELL_FILE = "cell.json"
 CHECKSUM_KEY = "checksum"
 # A finished cell must hold these as finite numbers; without them it is treated as partial.
 CORE_METRICS = ("forget_accuracy", "retain_accuracy", "test_accuracy")
 # ... or, for generation tasks (their report has no accuracies), these.
 GENERATION_CORE_METRICS = ("forget_rouge_l", "retain_rouge_l")
+# The unlearn_args the retrain row's report reads too (its arguments hold only these): it must score the
+# same rows as the cells it is compared with.
+REPORT_ARGUMENTS = ("max_eval_rows", "eval_sample_seed")
+REPORT_CACHE = ".report_cache"
+
+
+def report_arguments(unlearn_args: dict[str, Any]) -> dict[str, Any]:
+    """The retrain row's arguments: what of a grid's ``unlearn_args`` its report reads too (none given:
+    ``{}``, as before, so the retrain rows of earlier sweeps are still finished)."""
+    return {name: unlearn_args[name] for name in REPORT_ARGUMENTS if name in unlearn_args}
 
 
 @dataclass
@@ -50,6 +60,15 @@ class Cell:
     retrain_dir: str
     output_dir: str
     save_model: bool = False
+    # a step of a request chain (sequential.py): schedule, step, original_dir, previous (the folder of the
+    # step before, whose saved model this one starts from); its identity holds the same
+    step: dict[str, Any] | None = None
+
+    @property
+    def report_cache_dir(self) -> str:
+        """Where the cells' reports keep the base and retrain models' values (beside the datasets cache,
+        inside the sweep folder): every cell scores the same references, so they are computed once."""
+        return str(Path(self.cache_dir).parent / REPORT_CACHE)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -97,6 +116,8 @@ def finished_record(cell: Cell) -> dict[str, Any] | None:
     record = read_json_or_none(Path(cell.output_dir) / CELL_FILE)
     if not is_done(record) or record.get("settings") != cell.settings:
         return None
+    if cell.step is not None and not step_is_current(cell, record):
+        return None  # its saved model, or the model it started from, changed since
     return record
 
 
@@ -115,7 +136,11 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     }
     start = time.perf_counter()
     try:
-        metrics = _score_retrain(cell) if cell.method == RETRAIN else unlearn_cell(cell)
+        if cell.step is not None:
+            metrics = run_step(cell)
+            record.update({key: metrics.get(key) for key in (MODEL_WEIGHTS, START_WEIGHTS)})
+        else:
+            metrics = _score_retrain(cell) if cell.method == RETRAIN else unlearn_cell(cell)
         record.update(status="done", metrics=_numbers(metrics))
     except KeyboardInterrupt:
         raise  # the user stops the sweep; finished cells are already on disk
@@ -179,6 +204,7 @@ def unlearn_cell(
             "output_dir": cell.output_dir,
             "retrain_reference": cell.retrain_dir,
             "seed": cell.seed,
+            "report_cache_dir": cell.report_cache_dir,
         }
     )
     kwargs = {} if objective is None else {"objective": objective(kind_of(prepared.task).objective())}
@@ -196,8 +222,11 @@ def unlearn_cell(
 
 def cell_arguments(grid: Grid, method: str, config: str) -> dict[str, Any]:
     """The arguments of ``method``'s cells of ``config``: the method's (``Grid.method_arguments``); the retrain
-    row has none but the grid's attack settings."""
-    return attack_arguments(grid.unlearn_args) if method == RETRAIN else grid.method_arguments(method, config)
+    row has none but the grid's attack settings and report bound."""
+    if method != RETRAIN:
+        return grid.method_arguments(method, config)
+    # the retrain row scores the same rows as the cells it is compared with (a max_eval_rows bound)
+    return {**attack_arguments(grid.unlearn_args), **report_arguments(grid.unlearn_args)}
 
 
 def attack_arguments(unlearn_args: dict[str, Any]) -> dict[str, Any]:
@@ -231,5 +260,8 @@ def _score_retrain(cell: Cell) -> dict[str, Any]:
         unlearn_time_s=retrain.get("train_runtime"),
         extra={"method": RETRAIN, "kind": "retrain"},
         seed=cell.seed,
+        max_eval_rows=cell.arguments.get("max_eval_rows"),
+        eval_sample_seed=cell.arguments.get("eval_sample_seed"),
+        report_cache_dir=cell.report_cache_dir,
         attacks=AttackSettings.from_args(cell.arguments) if cell.arguments else None,
     )

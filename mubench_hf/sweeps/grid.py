@@ -7,6 +7,8 @@ optional)::
     methods: all                 # or a list: [retrain, salun, random_label]
     ratios: [1, 2.5, 10]         # deletion percentages in (0, 100]: config <task>_del<p>
     classes: [3]                 # class-wise configs <task>_class<k> (label indices or names; default none)
+    requests: [4x2.5]            # request schedules: k requests of p % unlearned one after another
+                                 # (sequential unlearning; without ratios: only the request chains run)
     seeds: [42, 87, 21, 100, 13] # each seed trains its own base and retrain models
     output: runs/
     model: tiny:resnet           # what train_base starts from
@@ -43,6 +45,7 @@ from .grid_values import (
     parse_classes,
     parse_methods,
     parse_ratios,
+    parse_requests,
     parse_seeds,
 )
 
@@ -68,6 +71,7 @@ class Grid:
     # settings than forgetting random rows (e.g. learning rates searched on each kind of deletion)
     class_wise_hyperparameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     save_models: bool = False
+    requests: list[str] = field(default_factory=list)  # request schedules, e.g. ["4x2.5"] (see sequential.py)
 
     @property
     def configs(self) -> list[str]:
@@ -77,6 +81,32 @@ class Grid:
 
         by_ratio = [f"{self.task}_del{format_ratio(Fraction(str(ratio)))}" for ratio in self.ratios]
         return by_ratio + [class_config_name(self.task, label) for label in self.classes]
+
+    @property
+    def schedules(self) -> list[Any]:
+        """The request schedules (``splits.requests.RequestSchedule``) of ``requests``."""
+        from ..splits.requests import parse_schedule
+
+        return [parse_schedule(name) for name in self.requests]
+
+    @property
+    def step_configs(self) -> list[str]:
+        """The configs of every request step, e.g. ``digits_req4x2.5_step1`` ... ``_step4``."""
+        return [s.step_config(self.task, step) for s in self.schedules for step in s.steps]
+
+    @property
+    def reference_configs(self) -> list[str]:
+        """Every config that needs a retrain model: the grid's configs, then each request step's
+        cumulative config (step i of 4x2.5 is scored against the retrain model of ``<task>_del<2.5·i>``)."""
+        cumulative = [s.cumulative_config(self.task, step) for s in self.schedules for step in s.steps]
+        return list(dict.fromkeys([*self.configs, *cumulative]))
+
+    @property
+    def split_ratios(self) -> list[Fraction]:
+        """The ratios the splits are cut at: the grid's and every request boundary."""
+        from ..splits.requests import schedule_ratios
+
+        return sorted({Fraction(str(r)) for r in self.ratios} | set(schedule_ratios(self.schedules)))
 
     def method_arguments(self, method: str, config: str | None = None) -> dict[str, Any]:
         """Every argument of ``method``'s cells (of ``config``: a class-wise config may have its own
@@ -109,10 +139,13 @@ def make_grid(values: dict[str, Any]) -> Grid:
         register_repo_tasks(Path(values.get("output", "runs")) / "mubench")
     spec = get_task(values["task"])  # a task file's path registers it; an unknown name lists the known ones
     task = spec.name
+    requests = parse_requests(values.get("requests", []))
+    # a grid of request chains runs only the plain ratio cells that it names
+    plain_ratios = values.get("ratios", [] if requests else [5])
     grid = Grid(
         task=task,
         methods=parse_methods(values.get("methods", "all"), spec.kind),
-        ratios=parse_ratios(values.get("ratios", [5])),
+        ratios=parse_ratios(plain_ratios) if plain_ratios != [] or not requests else [],
         classes=parse_classes(values.get("classes", []), spec),
         seeds=parse_seeds(values.get("seeds", list(MUBENCH_SEEDS))),
         output=check_output(values.get("output", "runs")),
@@ -123,6 +156,7 @@ def make_grid(values: dict[str, Any]) -> Grid:
         hyperparameters=dict(values.get("hyperparameters", {})),
         class_wise_hyperparameters=dict(values.get("class_wise_hyperparameters", {})),
         save_models=values.get("save_models", False),
+        requests=requests,
     )
     check_settings(grid)
     return grid

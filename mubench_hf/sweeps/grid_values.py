@@ -33,6 +33,7 @@ TOP_LEVEL_TYPES: dict[str, tuple[type, ...]] = {
     "hyperparameters": (dict,),
     "class_wise_hyperparameters": (dict,),
     "save_models": (bool,),
+    "requests": (str, list),
 }
 _TYPE_WORDS = {str: "a string", list: "a list", int: "an integer", float: "a number", dict: "a mapping"}
 _TYPE_WORDS[bool] = "true or false"
@@ -122,6 +123,19 @@ def parse_ratios(value: Any) -> list[int | float]:
     return [int(r) if r.denominator == 1 else float(format_ratio(r)) for r in sorted(fractions)]
 
 
+def parse_requests(value: Any) -> list[str]:
+    """Request schedules (``4x2.5``: 4 deletion requests of 2.5 % each), as their names, each once."""
+    from ..splits.requests import parse_schedules
+
+    items = _items(value)
+    if any(not isinstance(item, str) for item in items):
+        raise MubenchError(f"grid key 'requests': give schedules as strings such as '4x2.5', got {items!r}")
+    try:
+        return [schedule.name for schedule in parse_schedules(items)]
+    except MubenchError as err:
+        raise MubenchError(f"grid key 'requests': {err}") from None
+
+
 def parse_classes(value: Any, task: Any) -> list[int]:
     """Forget classes for class-wise configs (``<task>_class<k>``): label indices or class names of
     ``task``, each once, as sorted label indices. Tasks without classes (generation) refuse them."""
@@ -207,7 +221,7 @@ def check_model(task: str, value: str) -> str:
 
 # --------------------------------------------------------------------------- training settings
 # method, output_dir, seed and the retrain reference are set per cell by the sweep itself.
-PER_CELL = {"method", "output_dir", "seed", "retrain_reference"}
+PER_CELL = {"method", "output_dir", "seed", "retrain_reference", "report_cache_dir"}
 
 
 def _check_names(key: str, values: dict[str, Any], allowed: set[str], what: str) -> None:
@@ -317,5 +331,5 @@ def check_settings(grid: Any) -> None:
             f"the settings of method {method!r} (defaults, unlearn_args, hyperparameters.{method}, "
             f"class_wise_hyperparameters.{method})"
         )
-        for config in grid.configs:  # a class-wise config may have its own defaults
+        for config in [*grid.configs, *grid.step_configs]:  # a class-wise config may have its own defaults
             _check_numbers(where, _config_class(method), grid.method_arguments(method, config))

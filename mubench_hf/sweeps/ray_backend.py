@@ -211,6 +211,25 @@ def cell_task(grid: Grid, config: str, seed: int, method: str, splits_hash: str,
         return finish_cell(cell)
 
 
+def step_task(grid: Grid, schedule: str, step: int, seed: int, method: str, splits_hash: str, base_digest: str,
+              retrain_digest: str, num_cpus: float, *after: Any) -> tuple[dict[str, Any], bool]:  # fmt: skip
+    """Run step ``step`` of a request chain (``after``: the previous step's result, passed only so that
+    Ray starts this step once that one is done); returns the record and whether it ran."""
+    import warnings
+
+    from ..splits.requests import parse_schedule
+    from .runner import finish_cell
+    from .sequential import step_cell
+
+    _setup_worker(num_cpus, grid)
+    cell = step_cell(
+        grid, parse_schedule(schedule), step, seed, method, splits_hash, base_digest, retrain_digest
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pin_memory.*")
+        return finish_cell(cell)
+
+
 # --------------------------------------------------------------------------- the driver
 class _Driver:
     def __init__(self, ray: Any, backend: RayBackend, grid: Grid, splits_hash: str, show_progress: bool,
@@ -224,6 +243,7 @@ class _Driver:
         }
         self.reference_remote = ray.remote(**options)(reference_task)
         self.cell_remote = ray.remote(**options)(cell_task)
+        self.step_remote = ray.remote(**options)(step_task)
 
     def _submit_references(self, digests: dict[Path, str], pending: list[Reference]) -> dict[Path, Any]:
         """Folder -> digest or the ObjectRef of the task making it; retrain tasks wait for their base."""
@@ -235,7 +255,7 @@ class _Driver:
             if folder in todo:
                 made[folder] = self.reference_remote.remote(grid, "base", None, seed, self.splits_hash, cpus)
         for seed in grid.seeds:
-            for config in grid.configs:
+            for config in grid.reference_configs:
                 folder = retrain_dir(grid, config, seed)
                 if folder in todo:
                     base = made[base_dir(grid, seed)]
@@ -258,6 +278,7 @@ class _Driver:
                 grid, config, seed, method, self.splits_hash, base, retrain, self.backend.num_cpus
             )
             cells[ref] = (config, seed, method)
+        order += self._submit_chains(made, cells)
         if references:
             self.log(f"Ray: {len(references)} reference model(s) and {len(cells)} cell(s) submitted")
         records: dict[tuple[str, int, str], dict[str, Any]] = {}
@@ -286,6 +307,28 @@ class _Driver:
         finally:
             bar.close()
         return [records[key] for key in order], ran, reused
+
+    def _submit_chains(self, made: dict[Path, Any], cells: dict[Any, tuple[str, int, str]]) -> list[Any]:
+        """Submit every request chain: step i waits for step i−1 (and its models), chains run side by
+        side. Adds each step to ``cells``; returns their keys in the local backend's order."""
+        from .sequential import chain_methods
+
+        grid, order = self.grid, []
+        for seed in grid.seeds:
+            for schedule in grid.schedules:
+                for method in chain_methods(grid):
+                    previous: tuple[Any, ...] = ()
+                    for step in schedule.steps:
+                        retrain = made[retrain_dir(grid, schedule.cumulative_config(grid.task, step), seed)]
+                        ref = self.step_remote.remote(
+                            grid, schedule.name, step, seed, method, self.splits_hash, made[base_dir(grid, seed)],
+                            retrain, self.backend.num_cpus, *previous,
+                        )  # fmt: skip
+                        key = (schedule.step_config(grid.task, step), seed, method)
+                        cells[ref] = key
+                        order.append(key)
+                        previous = (ref,)
+        return order
 
     def _unwrap(self, err: BaseException) -> BaseException:
         """The exception the task raised, without Ray's wrapper."""

@@ -199,6 +199,8 @@ def references_of(grid: Grid, splits_hash: str) -> list[Reference]:
     """Every reference model of ``grid``: bases first (retrain models are built from their config)."""
     references = [base_reference(grid, seed, splits_hash) for seed in grid.seeds]
     references += [
-        retrain_reference(grid, config, seed, splits_hash) for seed in grid.seeds for config in grid.configs
+        retrain_reference(grid, config, seed, splits_hash)
+        for seed in grid.seeds
+        for config in grid.reference_configs  # request steps are scored against their cumulative config's
     ]
     return references

@@ -35,8 +35,10 @@ from .references import (
     retrain_dir,
     splits_dir,
 )
+from .sequential import chain_cells, chain_count
 from .splits_repo import make_splits, plan_splits
 from .summary import folder_records
+from .sustainability import sustainability_figures, with_sustainability
 
 
 @dataclass
@@ -63,7 +65,7 @@ def cells_of(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[Cel
 
     ``digests`` maps each reference model folder to its weights digest: a cell records those of the
     models it was made from, so it is redone whenever one of them is replaced."""
-    return [
+    plain = [
         make_cell(
             grid,
             config,
@@ -77,6 +79,7 @@ def cells_of(grid: Grid, splits_hash: str, digests: dict[Path, str]) -> list[Cel
         for config in grid.configs
         for method in grid.methods
     ]
+    return plain + chain_cells(grid, splits_hash, digests)  # request chains: each in step order
 
 
 def make_cell(
@@ -156,7 +159,7 @@ class _Plan:
 def _plan(grid: Grid, overwrite: bool) -> _Plan:
     """What is to be done, found by reading alone."""
     splits = plan_splits(grid, overwrite=overwrite)
-    total = len(grid.configs) * len(grid.seeds) * len(grid.methods)
+    total = len(grid.configs) * len(grid.seeds) * len(grid.methods) + chain_count(grid)
     if splits.build is not None:
         return _Plan(splits, [], {}, [], None, total)
     references = references_of(grid, splits.content_hash)
@@ -277,7 +280,8 @@ def _finished_cells(output: Path) -> int:
 def _ensure_splits(grid: Grid, plan: _Plan, log: Callable[[str], None]) -> str:
     repo = splits_dir(grid)
     if plan.splits.build is None:
-        log(f"Deletion splits of {grid.task}: reusing {repo} (ratios {', '.join(map(str, grid.ratios))})")
+        ratios = ", ".join(f"{float(r):g}" for r in grid.split_ratios)
+        log(f"Deletion splits of {grid.task}: reusing {repo} (ratios {ratios})")
     else:
         action = "rebuilding (--overwrite)" if plan.splits.overwrite else "building"
         classes = plan.splits.classes or []
@@ -348,7 +352,8 @@ def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
     texts = {
         "cells": (output / "results.jsonl", jsonl_text(found.records)),
         "aggregated": (output / "results.csv", csv_text(rows)),
-        "leaderboard": (output / "leaderboard.md", leaderboard_markdown(rows)),
+        # + how each method holds up over request chains (empty without any)
+        "leaderboard": (output / "leaderboard.md", with_sustainability(leaderboard_markdown(rows), rows)),
     }
     changed = False
     try:
@@ -360,7 +365,7 @@ def summarise(grid: Grid, *, written: bool = True) -> SweepResult:
         figures = write_figures(rows, num_labels, output / "figures", draw=False) if num_labels else []
         if num_labels and (changed or not all(p.is_file() for p in figures)):
             figures = write_figures(rows, num_labels, output / "figures")
-        result.figures = figures
+        result.figures = figures + sustainability_figures(rows, output / "figures", redraw=changed)
     except OSError as err:
         if written or classify(err) != NOT_WRITABLE:
             raise

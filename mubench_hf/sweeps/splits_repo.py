@@ -28,6 +28,7 @@ class SplitsPlan:
     build: list[str] | None = None
     overwrite: bool = False
     classes: list[int] | None = None  # forget classes to build (with ``build``); None: the grid's
+    requests: list[str] | None = None  # request schedules to build (with ``build``); None: the grid's
 
 
 def _ratio_names(ratios: list[Any]) -> list[str]:
@@ -53,22 +54,27 @@ def _task_entry(grid: Grid) -> dict[str, Any] | None:
 
 def plan_splits(grid: Grid, *, overwrite: bool = False) -> SplitsPlan:
     """Decide, without writing anything, whether the folder's splits serve ``grid``."""
-    wanted = _ratio_names(grid.ratios)
+    wanted = _ratio_names(grid.split_ratios)  # with every request boundary
     entry = _task_entry(grid)
     if entry is None:  # overwrite: build_splits may then replace a folder that is not a deletion repo
-        return SplitsPlan(None, build=wanted, overwrite=overwrite, classes=list(grid.classes))
+        return SplitsPlan(
+            None, build=wanted, overwrite=overwrite, classes=list(grid.classes), requests=list(grid.requests)
+        )
     held = list(entry["ratios"])
     missing = [r for r in wanted if r not in held]
     held_classes = [int(k) for k in entry.get("forget_classes", [])]
     missing_classes = [k for k in grid.classes if k not in held_classes]
+    held_requests = [str(r) for r in entry.get("requests", [])]
+    missing_requests = [r for r in grid.requests if r not in held_requests]
     seeded = str(entry.get("order_description", "")).startswith("seeded")
     same_seed = entry["seed"] == grid.split_seed and seeded
-    if same_seed and not missing and not missing_classes:
+    if same_seed and not missing and not missing_classes and not missing_requests:
         return SplitsPlan(entry["content_hash"])
     ratios = sorted(set(held) | set(wanted), key=Fraction) if same_seed else wanted
     classes = sorted(set(held_classes) | set(grid.classes)) if same_seed else list(grid.classes)
+    requests = list(dict.fromkeys([*held_requests, *grid.requests])) if same_seed else list(grid.requests)
     if overwrite:
-        return SplitsPlan(None, build=ratios, overwrite=True, classes=classes)
+        return SplitsPlan(None, build=ratios, overwrite=True, classes=classes, requests=requests)
 
     def listed(values: list[Any]) -> str:
         return ", ".join(map(str, values)) or "(none)"
@@ -79,6 +85,8 @@ def plan_splits(grid: Grid, *, overwrite: bool = False) -> SplitsPlan:
             problems.append(f"ratio(s) {', '.join(missing)} are not among them")
         if missing_classes:
             problems.append(f"forget class(es) {listed(missing_classes)} are not among them")
+        if missing_requests:
+            problems.append(f"request schedule(s) {', '.join(missing_requests)} are not among them")
         problem = " and ".join(problems)
     elif not seeded:
         problem = "they were built from an imported deletion order, not a seeded one"
@@ -109,5 +117,6 @@ def make_splits(grid: Grid, plan: SplitsPlan) -> str:
         forget_classes=plan.classes if plan.classes is not None else grid.classes,
         overwrite=plan.overwrite,
         show_progress=False,
+        requests=plan.requests if plan.requests is not None else grid.requests,
     )
     return result.content_hash

@@ -69,13 +69,18 @@ def order_key(record: dict[str, Any]) -> tuple:
 
 def current_references(output: Path, record: dict[str, Any], splits_hashes: dict[str, str]) -> dict[str, Any]:
     """The splits hash and model digests the folder holds now for ``record``'s config and seed."""
+    from ..splits.requests import step_of_config
+
     models = output / "models"
+    config = str(record.get("config"))
+    step = step_of_config(config)
+    if step is not None:  # a request step is scored against the retrain model of its cumulative config
+        task, schedule, number = step
+        config = schedule.cumulative_config(task, number)
     return {
         "splits": splits_hashes.get(str(record.get("task"))),
         "base": stored_digest(models / base_model_name(str(record.get("task")), str(record.get("seed")))),
-        "retrain": stored_digest(
-            models / retrain_model_name(str(record.get("config")), str(record.get("seed")))
-        ),
+        "retrain": stored_digest(models / retrain_model_name(config, str(record.get("seed")))),
     }
 
 

@@ -19,9 +19,11 @@ from . import (  # noqa: F401  (imported for their registrations)
     mubench_hub_tasks,
     muse,
     muse_manpages,
+    python_docs,
     speech_commands,
     spoken_keywords,
     ucf101,
+    wmdp,
 )
 
 # Names other modules import from here; they live with their tasks now.

@@ -29,6 +29,8 @@ import numpy as np
 from ..columns import column_numpy
 from ..errors import MubenchError
 from ..modalities.base import (
+    ANSWER_COLUMN,
+    CHOICES_COLUMN,
     COMPLETION_COLUMN,
     GROUP_COLUMN,
     PARAPHRASED_COLUMN,
@@ -46,6 +48,9 @@ OPTIONAL_FEATURES: dict[str, Any] = {
     GROUP_COLUMN: datasets.Value("int64"),
     PARAPHRASED_COLUMN: datasets.Value("string"),
     PERTURBED_COLUMN: datasets.List(datasets.Value("string")),
+    # multiple-choice rows (tasks/mcq.py): the choices' continuations and the right one's index (-1: none)
+    CHOICES_COLUMN: datasets.List(datasets.Value("string")),
+    ANSWER_COLUMN: datasets.Value("int64"),
 }
 
 #: What base and retrain models of a generation task train with unless told otherwise: a tiny LM built from

@@ -27,9 +27,11 @@ from .idk import IdkConfig, IdkTrainer
 from .idk_dpo import IdkDPOConfig, IdkDPOTrainer
 from .influence import InfluenceConfig, InfluenceTrainer
 from .l1_sparse import L1SparseConfig, L1SparseTrainer
+from .layer_noise_finetune import LayerNoiseFinetuneConfig, LayerNoiseFinetuneTrainer
 from .neggrad_plus import NegGradPlusConfig, NegGradPlusTrainer
 from .npo import NPOConfig, NPOTrainer
 from .pdu import PDUConfig, PDUTrainer
+from .prune_reinit_entropy import PruneReinitEntropyConfig, PruneReinitEntropyTrainer
 from .random_label import RandomLabelTrainer
 from .registry import (
     METHODS,
@@ -42,17 +44,21 @@ from .registry import (
     method_specs,
     register_method,
 )
+from .reset_distill import ResetDistillConfig, ResetDistillTrainer
 from .retrain import RetrainTrainer
 from .rmu import RMUConfig, RMUTrainer
 from .salun import SalUnConfig, SalUnTrainer
 from .satimp import SatImpConfig, SatImpTrainer
 from .scrub import ScrubConfig, ScrubTrainer
+from .sfr_on import SFROnConfig, SFROnTrainer
 from .simnpo import SimNPOConfig, SimNPOTrainer
+from .snip_reinit import SnipReinitConfig, SnipReinitTrainer
 from .ssd import SSDConfig, SSDTrainer
 from .successive_random_labels import SuccessiveRandomLabelsTrainer
 from .task_vector import TaskVectorConfig, TaskVectorTrainer
 from .transposed_kernels import TransposedKernelsTrainer
 from .undial import UndialConfig, UndialTrainer
+from .uniform_contrastive import UniformContrastiveConfig, UniformContrastiveTrainer
 from .unsir import UNSIRConfig, UNSIRTrainer
 from .wga import WGAConfig, WGATrainer
 
@@ -89,6 +95,8 @@ __all__ = [
     "IdkTrainer",
     "InfluenceConfig",
     "InfluenceTrainer",
+    "LayerNoiseFinetuneConfig",
+    "LayerNoiseFinetuneTrainer",
     "L1SparseConfig",
     "L1SparseTrainer",
     "METHODS",
@@ -100,11 +108,15 @@ __all__ = [
     "NegGradPlusTrainer",
     "NonFiniteLossError",
     "PLUGIN_GROUP",
+    "PruneReinitEntropyConfig",
+    "PruneReinitEntropyTrainer",
     "RandomLabelTrainer",
     "PDUConfig",
     "PDUTrainer",
     "RMUConfig",
     "RMUTrainer",
+    "ResetDistillConfig",
+    "ResetDistillTrainer",
     "RetrainTrainer",
     "SSDConfig",
     "SSDTrainer",
@@ -112,7 +124,11 @@ __all__ = [
     "SalUnTrainer",
     "ScrubConfig",
     "ScrubTrainer",
+    "SFROnConfig",
+    "SFROnTrainer",
     "SimNPOConfig",
+    "SnipReinitConfig",
+    "SnipReinitTrainer",
     "SimNPOTrainer",
     "SuccessiveRandomLabelsTrainer",
     "TransposedKernelsTrainer",
@@ -124,6 +140,8 @@ __all__ = [
     "TaskVectorTrainer",
     "UndialConfig",
     "UndialTrainer",
+    "UniformContrastiveConfig",
+    "UniformContrastiveTrainer",
     "WGAConfig",
     "WGATrainer",
     "UnknownMethodError",

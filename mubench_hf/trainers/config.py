@@ -17,6 +17,7 @@ from transformers import TrainingArguments
 
 from ..errors import MubenchError
 from ..evaluation.attacks.settings import ATTACKS, AttackSettings
+from ..evaluation.eval_sample import check_max_eval_rows
 from ..training import check_training_numbers
 from .registry import get_spec, spec_for_config
 
@@ -105,6 +106,29 @@ class UnlearnConfig(TrainingArguments):
             "model's). Ignored by classification tasks."
         },
     )
+    max_eval_rows: int | None = field(
+        default=None,
+        metadata={
+            "help": "Bound the unlearning report: each scored split (forget too) is cut to a seeded sample of "
+            "at most this many rows, the same rows for the unlearned, original and retrain models; the seed "
+            "and the rows' sample_id hash are recorded in unlearning_results.json (default: every row)."
+        },
+    )
+    eval_sample_seed: int = field(
+        default=0,
+        metadata={
+            "help": "Seed of the max_eval_rows sample (fixed by default, so every cell of a sweep scores "
+            "the same rows whatever its training seed)."
+        },
+    )
+    report_cache_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "A folder where the report keeps the original and retrain models' values (logits, "
+            "generations), keyed by model content, rows and settings, for later reports to reuse "
+            "(default: kept in memory for the process only). A sweep sets its own."
+        },
+    )
 
     attacks: str = field(
         default="",
@@ -170,6 +194,7 @@ class UnlearnConfig(TrainingArguments):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise MubenchError(f"{name} must be a positive integer, got {value!r}")
         self._check_checkpoint_selection()
+        check_max_eval_rows(self.max_eval_rows)
         AttackSettings.from_args(self)  # bad attack settings fail here, not after the unlearning
         if self.generation_chat_template not in CHAT_TEMPLATE_CHOICES:
             raise MubenchError(

@@ -18,11 +18,9 @@ with the lowest ``validation_gap_to_retrain`` (the earliest on ties) and loads i
 ``curve.png`` in ``output_dir``; :attr:`UnlearningCurve.selection` (criterion, step, value) goes into
 ``unlearning_results.json`` and the model card.
 
-Classification tasks only, for now: on a generation task the curve would need the generation report's
-forget quality (truth ratios of the forget questions against the retrain model's) and model utility on
-the retain and validation question sets at every point; that is not implemented, and
-``eval_during_unlearning`` on a generation task is refused with that reason rather than measured on
-something else.
+On a generation task every point is the generation report's forget quality and model utility on the
+forget, retain and utility question sets (never the test split), and ``"best"`` keeps the step with the
+highest ½(forget quality + model utility): see ``generation_curve.py``.
 The curve lives in memory: a run resumed from a checkpoint starts a new curve.
 """
 
@@ -38,11 +36,16 @@ from transformers import TrainerCallback
 
 from ..errors import MubenchError
 from .config import SELECT_CHOICES
+from .generation_curve import CRITERION as GENERATION_CRITERION
+from .generation_curve import GenerationCurveScorer
 
 CURVE_FILE = "curve.jsonl"
 CURVE_FIGURE = "curve.png"
 # The declared criterion per task kind: (name, lower is better).
-CRITERIA: dict[str, tuple[str, bool]] = {"classification": ("validation_gap_to_retrain", True)}
+CRITERIA: dict[str, tuple[str, bool]] = {
+    "classification": ("validation_gap_to_retrain", True),
+    "generation": (GENERATION_CRITERION, False),  # ½(forget quality + model utility)
+}
 CURVE_SPLITS = ("forget", "validation")
 CACHE_BYTES = 256 * 2**20  # prepared batches of a split kept between evaluations up to this size
 
@@ -127,7 +130,7 @@ def check_curve_inputs(trainer: Any) -> None:
             f"eval_during_unlearning: {trainer.method} makes no optimizer steps (it edits the weights directly), "
             "so there is no curve to measure; set eval_during_unlearning=0"
         )
-    if trainer.eval_dataset_raw is None:
+    if kind == "classification" and trainer.eval_dataset_raw is None:
         raise MubenchError(
             "eval_during_unlearning needs a validation split (splits= with 'validation', or eval_dataset=): "
             "the curve never reads the test split"
@@ -143,7 +146,9 @@ def _trained_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A CPU copy of what training can change: trainable parameters and buffers (batch-norm statistics).
     Frozen weights are left out, so a LoRA run copies only its adapters."""
     state = {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad}
-    state.update({n: b.detach().to("cpu", copy=True) for n, b in model.named_buffers()})
+    # persistent buffers only: a language model's rotary frequencies are buffers outside the state dict
+    persistent = set(model.state_dict())
+    state.update({n: b.detach().to("cpu", copy=True) for n, b in model.named_buffers() if n in persistent})
     return state
 
 
@@ -160,12 +165,16 @@ class UnlearningCurve(TrainerCallback):
         self._retrain: tuple[float, float] | None = None
         self._best: tuple[float, int, dict[str, torch.Tensor]] | None = None
         self._batches: dict[str, Any] = {}  # the prepared forget/validation batches (split_accuracy)
+        generation = trainer.objective.kind == "generation"
+        self._generation = GenerationCurveScorer(trainer) if generation else None
 
     # ------------------------------------------------------------------ scoring
     def score(self, step: int, epoch: float | None) -> dict[str, Any]:
         """One point of the curve for the current weights."""
         trainer = self.trainer
         point: dict[str, Any] = {"step": step, "epoch": epoch}
+        if self._generation is not None:
+            return {**point, **self._generation()}
         point["forget_accuracy"] = split_accuracy(trainer, trainer.forget_dataset, "forget", self._batches)
         point["validation_accuracy"] = split_accuracy(
             trainer, trainer.eval_dataset_raw, "validation", self._batches
@@ -236,7 +245,14 @@ def write_curve(
     path.write_text("".join(json.dumps(point, sort_keys=True) + "\n" for point in points), encoding="utf-8")
     if not points:
         return path, None
-    panels = [k for k in ("forget_accuracy", "validation_accuracy", selection["criterion"]) if k in points[0]]
+    shown = (
+        "forget_accuracy",
+        "validation_accuracy",
+        "forget_quality",
+        "model_utility",
+        selection["criterion"],
+    )
+    panels = [k for k in shown if any(k in point for point in points)]
     title = f"{method}: {selection['select']} checkpoint, step {selection['step']} ({selection['criterion']})"
     figure = _figure(points, panels, output_dir / CURVE_FIGURE, title, selection["step"])
     return path, figure
@@ -279,12 +295,14 @@ def selection_text(selection: Mapping[str, Any]) -> str:
     """The model card's sentence on which step's weights these are."""
     value = selection.get("value")
     scored = f" ({selection['criterion']} = {value:.4f})" if isinstance(value, (int, float)) else ""
+    lower = next((low for name, low in CRITERIA.values() if name == selection["criterion"]), True)
     if selection["select"] == "best":
-        how = f"the step with the lowest {selection['criterion']} on validation-side data{scored}"
+        extreme = "lowest" if lower else "highest"
+        how = f"the step with the {extreme} {selection['criterion']} on validation-side data{scored}"
     else:
         how = f"the last step{scored}"
     return (
         f"These are the weights of optimizer step {selection['step']}: {how}, out of evaluations every "
-        f"{selection['every']} steps (forget and validation splits only; the test split was never read to "
+        f"{selection['every']} steps (validation-side splits only; the test split was never read to "
         "choose). The curve is in curve.jsonl."
     )

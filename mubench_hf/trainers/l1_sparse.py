@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..search_space import DEFAULT_SPACE, Range
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
@@ -61,4 +62,5 @@ register_method(
     data_use=DataUse.RETAIN,
     citation='Jia et al., "Model Sparsity Can Simplify Machine Unlearning", NeurIPS 2023',
     quick_settings=dict(learning_rate=1e-2, num_train_epochs=2, l1_weight=5e-3),
+    search_space={**DEFAULT_SPACE, "l1_weight": Range(0.1, 10.0, log=True, relative=True)},
 )

@@ -35,6 +35,13 @@ ConfigClass = type
 
 PLUGIN_GROUP = METHODS_GROUP
 
+# Which forget set a method unlearns at step i of a request schedule (sequential unlearning): the rows
+# request i adds (Df_i, the default: earlier requests were unlearned by the earlier steps), or every row
+# requested so far (Df_≤i), for a method whose definition is about the whole removed set.
+SEQUENTIAL_NEW = "new"
+SEQUENTIAL_CUMULATIVE = "cumulative"
+SEQUENTIAL_FORGET = (SEQUENTIAL_NEW, SEQUENTIAL_CUMULATIVE)
+
 
 class Needs(str, Enum):
     """Frozen models a method reads during training; the base trainer builds them."""
@@ -57,6 +64,7 @@ class MethodSpec:
     quick_settings: Mapping[str, Any] = field(default_factory=dict)
     # field -> mubench_hf.search_space.Range; empty: the search's default space (learning rate, length)
     search_space: Mapping[str, Any] = field(default_factory=dict)
+    sequential_forget: str = SEQUENTIAL_NEW  # see SEQUENTIAL_FORGET
 
     @property
     def needs_original(self) -> bool:
@@ -82,6 +90,7 @@ def register_method(
     kinds: tuple[str, ...] = ("classification",),
     quick_settings: Mapping[str, Any] | None = None,
     search_space: Mapping[str, Any] | None = None,
+    sequential_forget: str = SEQUENTIAL_NEW,
 ) -> MethodSpec:
     """Declare the method ``name`` (the only place its facts are written down) and return its spec.
 
@@ -90,6 +99,8 @@ def register_method(
     for a subclass of another method's trainer (whose loss reads the parent's fields).
     ``search_space`` maps config fields to ``mubench_hf.search_space.Range`` (what ``mubench study hpo``
     varies); left out, the search varies the learning rate and the training length.
+    ``sequential_forget``: what the method unlearns at step i of a request schedule, ``"new"`` (the rows
+    of request i) or ``"cumulative"`` (every row requested up to step i).
     """
     import dataclasses
 
@@ -101,6 +112,11 @@ def register_method(
         raise MubenchError(f"method {name!r} is already registered by {SPECS[name].trainer.__name__}")
     if not citation.strip():
         raise MubenchError(f"method {name!r}: say which paper it comes from (citation=...)")
+    if sequential_forget not in SEQUENTIAL_FORGET:
+        raise MubenchError(
+            f"method {name!r}: sequential_forget must be one of {', '.join(SEQUENTIAL_FORGET)}, "
+            f"got {sequential_forget!r}"
+        )
     config = config or _inherited_config(name, trainer)
     space = check_space(name, search_space or {}, {f.name for f in dataclasses.fields(config)})
     spec = MethodSpec(
@@ -113,6 +129,7 @@ def register_method(
         kinds=tuple(kinds),
         quick_settings=dict(quick_settings or {}),
         search_space=space,
+        sequential_forget=sequential_forget,
     )
     # The class attributes the trainer reads are filled in from the declaration, never written twice.
     trainer.method, trainer.data_use, trainer.config_class = name, spec.data_use, spec.config

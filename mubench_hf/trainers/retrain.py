@@ -67,4 +67,6 @@ register_method(
     # scores it like any other model
     kinds=("classification", "generation"),
     citation='Bourtoule et al., "Machine Unlearning", IEEE S&P 2021',
+    # after request i the gold standard never saw any requested row: it is trained on Dr_i, without Df_≤i
+    sequential_forget="cumulative",
 )

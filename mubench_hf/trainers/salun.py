@@ -24,6 +24,7 @@ from transformers.trainer_utils import TrainOutput
 
 from ..errors import MubenchError
 from ..rows import RowDataset
+from ..search_space import DEFAULT_SPACE, Range
 from .config import UnlearnConfig
 from .data import DataUse
 from .random_label import RandomLabelTrainer
@@ -129,4 +130,6 @@ register_method(
     data_use=DataUse.UNION_RELABELLED,
     citation='Fan et al., "SalUn: Empowering Machine Unlearning via Gradient-based Weight Saliency", ICLR 2024',
     quick_settings=dict(learning_rate=3e-3, num_train_epochs=3),
+    # the paper varies the share of salient weights; 0.5 is its usual pick
+    search_space={**DEFAULT_SPACE, "mask_ratio": Range(0.1, 0.9)},
 )

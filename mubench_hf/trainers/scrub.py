@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import MubenchError
+from ..search_space import DEFAULT_SPACE, Range
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
@@ -114,4 +115,10 @@ register_method(
     kinds=("classification", "generation"),
     citation='Kurmanji, Triantafillou, Hayes & Triantafillou, "Towards Unbounded Machine Unlearning", NeurIPS 2023',
     quick_settings=dict(learning_rate=5e-3, forget_steps_per_cycle=6, max_steps=50),
+    # α (KL on Dr, 0.001 in the authors' code) spans decades; γ (CE on Dr, 0.99) stays of order one
+    search_space={
+        **DEFAULT_SPACE,
+        "retain_kl_weight": Range(1e-4, 1e-1, log=True),
+        "retain_ce_weight": Range(0.1, 1.0),
+    },
 )

@@ -25,6 +25,7 @@ from transformers.trainer_utils import TrainOutput, speed_metrics
 
 from ..errors import MubenchError
 from ..rows import RowDataset
+from ..search_space import Range
 from .base import UnlearnTrainer
 from .config import UnlearnConfig
 from .data import DataUse
@@ -134,4 +135,9 @@ register_method(
     citation='Foster, Schoepf & Brintrup, "Selective Synaptic Dampening", AAAI 2024',
     # SSD dampens parameters important to the forget set; it was designed for class forgetting.
     quick_settings=dict(selection_weighting=8.0),
+    # no gradient steps: α (selection weighting) and λ (dampening constant) are all it has to tune
+    search_space={
+        "selection_weighting": Range(0.25, 4.0, log=True, relative=True),
+        "dampening_constant": Range(0.1, 10.0, log=True),
+    },
 )

@@ -18,6 +18,7 @@ import datasets
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 from transformers import Trainer
 
 from ...columns import column_numpy
@@ -25,6 +26,7 @@ from ...errors import MubenchError
 from ...forward import logits_of
 from ...rows import RowDataset
 from ...tasks import SAMPLE_ID_COLUMN
+from ..progress import show_progress
 
 PREDICTIONS_FILE = "predictions.npz"
 _META_KEY = "__metadata__"
@@ -81,7 +83,9 @@ def _outputs_over(
     model.eval()
     logits, labels = [], []
     try:
-        for batch in prediction_loader(trainer, dataset):
+        loader = prediction_loader(trainer, dataset)
+        quiet = not show_progress(trainer.args)
+        for batch in tqdm(loader, desc=f"scoring {split}", disable=quiet, leave=False):
             batch = trainer._prepare_inputs(batch)
             gathered = trainer.accelerator.gather_for_metrics(logits_of(model, batch))
             logits.append(gathered.float().cpu())

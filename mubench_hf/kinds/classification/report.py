@@ -39,8 +39,10 @@ from .predictions import (
     load_predictions,
     logits_of_model,
     predict_split,
+    sample_ids_of,
     save_predictions,
 )
+from .reference_outputs import load_once, reference_logits
 
 RESULTS_FILE = "unlearning_results.json"
 REQUIRED = ("forget", "retain", "test")
@@ -140,8 +142,8 @@ def original_forget_accuracy(
     """The original model's accuracy on Df (``None`` without the original model)."""
     if base_model is None:
         return None
-    original = base_model if isinstance(base_model, nn.Module) else _load_like(trainer, base_model)
-    logits = logits_of_model(trainer, original.to(trainer.args.device), forget, "forget")
+    # the original model's logits are the same in every report on these rows: computed once (reference cache)
+    logits = reference_logits(trainer, base_model, forget, "forget", load=_load_like)
     return float(np.mean(logits.argmax(axis=1) == predict_labels(forget)))
 
 
@@ -159,13 +161,11 @@ def _original_test_accuracy(
         return float(given)
     if base_model is None:
         return None
-    if isinstance(base_model, nn.Module):
-        logits = logits_of_model(trainer, base_model.to(trainer.args.device), test, "test")
-    else:
+    if not isinstance(base_model, nn.Module):
         from_card = card_test_accuracy(base_model)
         if from_card is not None:
             return from_card
-        logits = logits_of_model(trainer, _load_like(trainer, base_model), test, "test")
+    logits = reference_logits(trainer, base_model, test, "test", load=_load_like)
     labels = predict_labels(test)
     return float(np.mean(logits.argmax(axis=1) == labels))
 
@@ -224,12 +224,13 @@ def _load_reference(
         return load_predictions(path)
     if (path / PREDICTIONS_FILE).is_file():
         return load_predictions(path / PREDICTIONS_FILE)
-    # a model folder (config.json): run it once on every split
-    model = _load_like(trainer, path)
+    # a model folder (config.json): run it on every split, once per process for the same rows (cache)
+    load = load_once(_load_like)
     reference = {
         name: SplitPredictions(
-            logits=logits_of_model(trainer, model, splits[name], name),
+            logits=reference_logits(trainer, path, splits[name], name, load=load),
             labels=predict_labels(splits[name]),
+            sample_ids=sample_ids_of(splits[name]),
         )
         for name in names
     }
@@ -259,10 +260,12 @@ def _check_reference(
         ref = reference.get(name)
         if ref is None:
             continue
+        ref = reference[name] = rows_of(ref, pred.sample_ids)  # a bounded report: the reference's same rows
         if ref.logits.shape != pred.logits.shape:
             raise MubenchError(
                 f"retrain reference's {name} split has logits of shape {ref.logits.shape} but this model's "
-                f"has {pred.logits.shape}: the reference was made for a different task or config"
+                f"has {pred.logits.shape}: the reference was made for a different task or config, or on fewer "
+                "rows (a max_eval_rows sample: make the reference on every row)"
             )
         if (
             ref.sample_ids is not None
@@ -279,6 +282,20 @@ def _check_reference(
             reference[name].logits = ref.logits[order]  # type: ignore[index]
             reference[name].labels = ref.labels[order]  # type: ignore[index]
             reference[name].sample_ids = ref.sample_ids[order]  # type: ignore[index]
+
+
+def rows_of(reference: SplitPredictions, sample_ids: np.ndarray | None) -> SplitPredictions:
+    """The reference's rows with these sample ids, when it holds more rows than the report scores (a
+    reference made on the full split, scored against a ``max_eval_rows`` sample); else the reference."""
+    if sample_ids is None or reference.sample_ids is None or len(reference.sample_ids) <= len(sample_ids):
+        return reference
+    position = {int(s): i for i, s in enumerate(reference.sample_ids)}
+    if any(int(s) not in position for s in sample_ids):
+        return reference  # other rows: refused by the checks below
+    keep = np.array([position[int(s)] for s in sample_ids], dtype=np.int64)
+    return SplitPredictions(
+        logits=reference.logits[keep], labels=reference.labels[keep], sample_ids=reference.sample_ids[keep]
+    )
 
 
 def _write_outputs(

@@ -43,6 +43,7 @@ from ...modalities.prompt_encoding import PromptEncoder
 from ...objectives.generation import is_encoder_decoder_model
 from .decode import context_length
 from .metrics import REPORT_METRICS, REQUIRED_SPLITS, model_metrics
+from .reference_scores import ReusedPromptEncoder, reference_scores
 from .score import SplitScores, score_split
 from .tokenizer import ensure_pad_token
 
@@ -113,15 +114,18 @@ def _evaluate_model(
     max_new_tokens: int,
     batch_size: int,
     progress: bool,
+    cached: bool = False,
     generate_splits: Sequence[str] | None = None,
     generation_only: Sequence[str] = (),
 ) -> dict[str, SplitScores]:
+    # a reference model's (original, retrain) values are the same in every report on these rows: cached
+    score = reference_scores if cached else score_split
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
             return {
-                name: score_split(
+                name: score(
                     model,
                     tokenizer,
                     encoder,
@@ -241,7 +245,8 @@ def generation_report(
     ensure_pad_token(tokenizer)
     chat = _resolve_chat(tokenizer, chat_template, seq2seq)
     context = max_length if max_length is not None else context_length(model, tokenizer)
-    encoder = PromptEncoder(tokenizer, seq2seq=seq2seq, chat=chat, context=context)
+    # tokenised once for every model of the report
+    encoder = ReusedPromptEncoder(tokenizer, seq2seq=seq2seq, chat=chat, context=context)
     holdout = holdout_split if holdout_split in splits else None
     names = list(splits)
     common = dict(
@@ -256,14 +261,23 @@ def generation_report(
         torch.manual_seed(seed)
         outputs = _evaluate_model(model, tokenizer, encoder, splits, names, generate=True, **common)
         original = (
-            _evaluate_model(original_model, tokenizer, encoder, splits, names, generate=True, **common)
+            _evaluate_model(
+                original_model, tokenizer, encoder, splits, names, generate=True, cached=True, **common
+            )
             if original_model is not None
             else None
         )
         retrain_names = [n for n in ("forget", holdout) if n is not None]
         retrain = (
             _evaluate_model(
-                retrain_model, tokenizer, encoder, splits, retrain_names, generate=False, **common
+                retrain_model,
+                tokenizer,
+                encoder,
+                splits,
+                retrain_names,
+                generate=False,
+                cached=True,
+                **common,
             )
             if retrain_model is not None
             else None

@@ -34,6 +34,8 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
+from ..progress import show_progress
+from .mcq import mcq_metrics
 from .muse_report import muse_probe_splits
 from .report import generation_report
 
@@ -199,11 +201,14 @@ def generation_unlearning_report(
             k=settings.k,
             output_dir=output_dir if output_dir is not None and trainer.is_world_process_zero() else None,
             seed=int(trainer.args.seed),
-            progress=False,
+            progress=show_progress(trainer.args),
             # MUSE: VerbMem replaces forget ROUGE-L; the probes are read by their generations only
             generate_splits=list(probes) if probes else None,
             generation_only=list(probes),
         )
+        # multiple-choice splits (a WMDP-shaped task's forget_mcq / utility_mcq), scored as lm-eval does
+        metrics.update(mcq_metrics(model, trainer.processing_class, splits, original_model=original,
+                                   retrain_model=retrain_model))  # fmt: skip
     finally:
         model.train(was_training)
     if unlearn_time_s is not None:
