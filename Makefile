@@ -18,6 +18,8 @@ STAMP := $(VENV)/.installed
 # hpo test start its own throwaway server on 127.0.0.1 (it never uses the package's cluster). Installed only
 # when missing; without root or apt the tests that need them skip and say why.
 SYSTEM_PACKAGES := espeak-ng ffmpeg dataset-fashion-mnist chromium postgresql
+# manpages: the Linux man pages (GPL-2.0+ per page) that muse_manpages, the offline MUSE-shaped task, reads
+SYSTEM_PACKAGES += manpages
 # r-bioc-go.db (the Gene Ontology of go_relations) is downloaded, not installed (it depends on R):
 # scripts/fetch_go_db.sh keeps only its GO.sqlite, in ~/.cache/mubench-hf/go/ (or $MUBENCH_GO_DB).
 

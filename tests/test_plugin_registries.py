@@ -81,8 +81,10 @@ def test_the_leaderboards_keep_their_columns_for_the_built_in_metrics():
         "mubench_score", "gap_to_retrain", "forget_accuracy", "retain_accuracy", "test_accuracy",
         "mia_efficacy", "knowledge_gap", "zrf", "forget_quality", "model_utility", "forget_rouge_l",
         "retain_rouge_l", "truth_ratio", "privleak",
-        # the text-to-image report (catalogued before the attacks)
+        # the text-to-image report (catalogued before MUSE's and the attacks)
         "unlearning_accuracy", "in_domain_retain_accuracy", "fid_classifier_features",
+        # MUSE's report
+        "verbmem_forget", "knowmem_forget", "knowmem_retain",
         # the attacks on the forgetting (opt-in): the headline forget metric of each kind after each attack
         "forget_accuracy_after_quant8", "forget_accuracy_after_quant4", "forget_accuracy_after_relearn",
         "forget_rouge_l_after_quant8", "forget_rouge_l_after_quant4", "forget_rouge_l_after_relearn",
@@ -99,6 +101,9 @@ def test_the_leaderboards_keep_their_columns_for_the_built_in_metrics():
     ]  # fmt: skip
     assert [title for title, _ in table_columns("image_generation")] == [
         "UA before", "UA", "IRA ↑", "FID (clf) ↓", "gap to retrain ↓", "unlearn_time_fraction_of_retrain", "time (s)",
+    ]  # fmt: skip
+    assert [title for title, _ in table_columns("generation", muse=True)] == [
+        "VerbMem before", "VerbMem", "KnowMem forget", "KnowMem retain ↑", "PrivLeak", "time (s)",
     ]  # fmt: skip
 
 

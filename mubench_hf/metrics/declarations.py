@@ -37,6 +37,7 @@ _CATALOGS = (
     "mubench_hf.metrics.catalog_classification",
     "mubench_hf.metrics.catalog_generation",
     "mubench_hf.metrics.catalog_image_generation",
+    "mubench_hf.metrics.catalog_muse",
     "mubench_hf.metrics.catalog_attacks",
     "mubench_hf.metrics.catalog_mcq",  # multiple-choice accuracies and lm-eval's results
 )

@@ -142,7 +142,10 @@ def build_splits(
         else None
     )
     num_units = num_train if row_groups is None else len(np.unique(row_groups))
-    order_size = spec.deletion_order_size(num_units)
+    # A task whose upstream order is exactly its source's forget set (MUSE's forget corpus) sizes the order
+    # by it: ratio 10 forgets that set, smaller ratios nested parts of it (MUSE's scalability).
+    sized_by_upstream = upstream and getattr(spec, "upstream_forget_set", False)
+    order_size = len(order) if sized_by_upstream else spec.deletion_order_size(num_units)
     counts = forget_counts(ratio_list, order_size, num_units)
     if stratify:
         deletion_order, order_description = resolve_stratified_order(

@@ -19,6 +19,7 @@ from .ratios import format_ratio
 
 # holdout, real_authors and world_facts: the extra evaluation splits of generation tasks (TOFU's)
 # forget_mcq and utility_mcq: multiple-choice questions about the forgotten and the kept domain (WMDP's, MMLU's)
+# verbmem and knowmem: the probes of MUSE-shaped tasks (kinds/generation/muse_report.py)
 EVAL_SPLITS = (
     "validation",
     "test",
@@ -28,6 +29,8 @@ EVAL_SPLITS = (
     "world_facts",
     "forget_mcq",
     "utility_mcq",
+    "verbmem",
+    "knowmem",
 )
 # forget_cumulative: a request step's Df_≤i (see requests.py)
 SPLIT_ORDER = ("train", "forget", "forget_cumulative", "retain", *EVAL_SPLITS)

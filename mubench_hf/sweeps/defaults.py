@@ -32,6 +32,7 @@ QUICK_SETTINGS_TASKS = (
     "fictitious_authors_small",
     "debian_summaries",
     "digits_t2i",
+    "muse_manpages",
 )
 
 

@@ -42,15 +42,30 @@ KIND_TABLE_METRICS = {
 }
 
 
+# MUSE-shaped tasks (rows with VerbMem) are read on MUSE's axes: VerbMem before and after, KnowMem on the
+# forget and retain documents (the latter MUSE's utility preservation), PrivLeak against the retrain model.
+MUSE_TABLE_METRICS = (
+    "original_verbmem_forget", "verbmem_forget", "knowmem_forget", "knowmem_retain", "privleak",
+    "unlearn_time_s",
+)  # fmt: skip
+
+
+def is_muse(rows: list[dict[str, Any]]) -> bool:
+    """Whether one config's rows come from a MUSE-shaped task (their report carries VerbMem)."""
+    return any(row.get("verbmem_forget_mean") is not None for row in rows)
+
+
 def task_kind(rows: list[dict[str, Any]]) -> str:
     """The task kind of one config's rows (``classification`` for a task this install does not know)."""
     return task_kind_of(rows[0]["task"] if rows else None)
 
 
-def table_columns(kind: str) -> tuple[tuple[str, str], ...]:
-    """(column title, metric) of the table of task kind ``kind``: the built-in layout, with the plugin
-    metrics declared with a leaderboard column before the time."""
+def table_columns(kind: str, *, muse: bool = False) -> tuple[tuple[str, str], ...]:
+    """(column title, metric) of the table of task kind ``kind`` (``muse``: a MUSE-shaped task's): the
+    built-in layout, with the plugin metrics declared with a leaderboard column before the time."""
     layout = KIND_TABLE_METRICS.get(kind, TABLE_METRICS)
+    if muse and kind == "generation":
+        layout = MUSE_TABLE_METRICS
     plugins = [spec.name for spec in plugin_headline_metrics(kind) if spec.name not in layout]
     names = [*layout[:-1], *plugins, layout[-1]]
     return tuple((column_title(name, kind), name) for name in names)
@@ -102,6 +117,10 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 def ranked(rows: list[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], int | str | None]]]:
     """One config's aggregated rows ordered by the shared rule (:mod:`.ranking`): the metric ranked on
     and (row, rank) pairs; a method without any finished seed has no value and comes last, unranked."""
+    # MUSE-shaped rows: the ROUGE-gap rule reads VerbMem (vs the retrain row's) and KnowMem on retain
+    forget, retain = (
+        ("verbmem_forget", "knowmem_retain") if is_muse(rows) else ("forget_rouge_l", "retain_rouge_l")
+    )
     return rank_for(
         task_kind(rows),
         rows,
@@ -109,8 +128,8 @@ def ranked(rows: list[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], 
         score=lambda r: r.get("mubench_score_mean"),
         forget_quality=lambda r: r.get("forget_quality_mean"),
         model_utility=lambda r: r.get("model_utility_mean"),
-        forget_rouge=lambda r: r.get("forget_rouge_l_mean"),
-        retain_rouge=lambda r: r.get("retain_rouge_l_mean"),
+        forget_rouge=lambda r: r.get(f"{forget}_mean"),
+        retain_rouge=lambda r: r.get(f"{retain}_mean"),
         name=lambda r: str(r["method"]),
         is_reference=lambda r: r["method"] == RETRAIN and r["n_seeds"] > 0,
     )
@@ -135,7 +154,7 @@ def _cell(row: dict[str, Any], metric: str) -> str:
 def ranked_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table of one config's rows, ranked (see :func:`ranked`), under a line saying how."""
     metric, pairs = ranked(rows)
-    columns = table_columns(task_kind(rows))
+    columns = table_columns(task_kind(rows), muse=is_muse(rows))
     header = ["#", "method", *[title for title, _ in columns], "≈ retrain", "seeds"]
     any_ranked = any(isinstance(position, int) for _, position in pairs)
     lines = [
@@ -170,7 +189,8 @@ LEGEND = (
     "for forget accuracy, test accuracy and MIA efficacy (generation: forget and retain ROUGE-L, model "
     "utility), the 95 % interval of the per-seed difference to "
     "the retrain model of the same seed holds 0 (– with fewer than two seeds). "
-    f"{GENERATION_RANKING_RULE}"
+    f"{GENERATION_RANKING_RULE} MUSE-shaped tasks (a VerbMem column) have no truth ratio: their rows are "
+    "ranked by |VerbMem - the retrain row's|, ties to the higher KnowMem on the retain documents."
 )
 
 

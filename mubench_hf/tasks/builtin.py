@@ -18,6 +18,8 @@ from . import (  # noqa: F401  (imported for their registrations)
     imdb,
     moving_digits,
     mubench_hub_tasks,
+    muse,
+    muse_manpages,
     python_docs,
     speech_commands,
     spoken_keywords,

@@ -85,6 +85,9 @@ class GenerationTask(Task):
     build: Callable[[SourceLike], datasets.DatasetDict] | None = None
     #: the deletion order (of groups) under which the configs are the source's own forget sets
     upstream: Callable[[SourceLike], list[int]] | None = None
+    #: the upstream order lists exactly the source's forget set (MUSE): it is then the deletion order's
+    #: length, so ``del10`` with ``--order upstream`` forgets that set and smaller ratios nested parts of it
+    upstream_forget_set: bool = False
     recipe: Mapping[str, Any] = field(default_factory=lambda: dict(GENERATION_RECIPE))
     #: the longest prompt + completion, in tokens, a training row keeps (longer prompts lose their start)
     max_length: int = 256

@@ -30,6 +30,7 @@ from ...metrics.generative import (
     zlib_scores,
 )
 from ...modalities.base import COMPLETION_COLUMN
+from .muse_report import muse_metrics
 from .score import SplitScores, texts_of
 
 #: the splits every report needs (the plain answer probability is TOFU's "Prob." on these)
@@ -130,7 +131,7 @@ def model_metrics(
             metrics["forget_quality"] = truth_ratio_forget_quality(ratios, retrain_ratios)
     utility: dict[str, float] = {}
     for name, scores in outputs.items():
-        if name in ("forget", holdout):
+        if name in ("forget", holdout) or not scores.answer:  # not teacher-forced: generations only
             continue
         metrics[f"{name}_answer_prob"] = _split_probability(name, scores)
         split_ratios = truth_ratio_statistics(scores)
@@ -143,6 +144,7 @@ def model_metrics(
                     utility[f"{name}_{metric}"] = value
     if utility:
         metrics["model_utility"] = model_utility(utility)
+    metrics.update(muse_metrics(outputs, splits))  # VerbMem / KnowMem where MUSE's probes were scored
     trimmed = [_without_eos(s, eos) for s in forget.answer]
     predicted, answers = [s["argmax"] for s in trimmed], [s["target"] for s in trimmed]
     metrics["extraction_strength"] = extraction_strength(predicted, answers)

@@ -115,6 +115,8 @@ def _evaluate_model(
     batch_size: int,
     progress: bool,
     cached: bool = False,
+    generate_splits: Sequence[str] | None = None,
+    generation_only: Sequence[str] = (),
 ) -> dict[str, SplitScores]:
     # a reference model's (original, retrain) values are the same in every report on these rows: cached
     score = reference_scores if cached else score_split
@@ -128,8 +130,11 @@ def _evaluate_model(
                     tokenizer,
                     encoder,
                     splits[name],
-                    generate=generate and name != holdout,
+                    generate=generate
+                    and name != holdout
+                    and (generate_splits is None or name in generate_splits),
                     alternatives=name != holdout,
+                    score=name not in generation_only,
                     max_new_tokens=max_new_tokens,
                     batch_size=batch_size,
                     progress=progress,
@@ -188,6 +193,8 @@ def generation_report(
     k: float = DEFAULT_K,
     max_length: int | None = None,
     progress: bool = True,
+    generate_splits: Sequence[str] | None = None,
+    generation_only: Sequence[str] = (),
 ) -> dict[str, float]:
     """Every generative unlearning metric of ``model`` (see the module docstring), as one flat dict.
 
@@ -212,6 +219,10 @@ def generation_report(
         k: the share of lowest tokens min-k % and min-k %++ average (open-unlearning: 0.4).
         max_length: the context length to truncate to (default: the model's, see :func:`context_length`).
         progress: show progress bars.
+        generate_splits: the splits to generate on (``None``: every split but the holdout). A MUSE-shaped
+            task generates on its probes only: its VerbMem probes are the forget text's continuations.
+        generation_only: splits that are generated on but not teacher-forced (MUSE's probes: VerbMem and
+            KnowMem read the generations only); they get no answer probability or truth ratio.
 
     Returns:
         ``forget_rouge_l``, ``retain_rouge_l``, ``<split>_rouge_l`` (other splits), ``forget_answer_prob``,
@@ -238,7 +249,14 @@ def generation_report(
     encoder = ReusedPromptEncoder(tokenizer, seq2seq=seq2seq, chat=chat, context=context)
     holdout = holdout_split if holdout_split in splits else None
     names = list(splits)
-    common = dict(holdout=holdout, max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
+    common = dict(
+        holdout=holdout,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        progress=progress,
+        generate_splits=generate_splits,
+        generation_only=tuple(generation_only),
+    )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         outputs = _evaluate_model(model, tokenizer, encoder, splits, names, generate=True, **common)

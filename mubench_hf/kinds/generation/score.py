@@ -156,9 +156,10 @@ def score_split(
     batch_size: int,
     progress: bool,
     name: str,
+    score: bool = True,
 ) -> SplitScores:
     """Generations (when ``generate``) and answer statistics (true answer; paraphrased and perturbed ones
-    when ``alternatives``) of one model on one split."""
+    when ``alternatives``; none unless ``score``) of one model on one split."""
     prompts, answers = texts_of(split, PROMPT_COLUMN), texts_of(split, COMPLETION_COLUMN)
     scores = SplitScores()
     prompt_ids = encoder.prompt_ids(prompts)
@@ -186,6 +187,8 @@ def score_split(
             progress=progress,
             desc=f"generating {name}",
         )
+    if not score:  # a probe split read by its generations only
+        return scores
     # every answer to score, flattened: (row, kind, answer text)
     wanted: list[tuple[int, str, str]] = [(row, "answer", a) for row, a in enumerate(answers)]
     if alternatives:

@@ -36,6 +36,7 @@ from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
 from ..progress import show_progress
 from .mcq import mcq_metrics
+from .muse_report import muse_probe_splits
 from .report import generation_report
 
 RESULTS_FILE = "unlearning_results.json"
@@ -170,6 +171,9 @@ def generation_unlearning_report(
     chosen = report_splits(splits)
     if "forget" not in chosen:
         raise MubenchError("the generation report needs the forget split")
+    # a MUSE-shaped task's VerbMem / KnowMem probes about this config's forget and retain documents
+    probes = muse_probe_splits(splits, trainer.processing_class, settings.max_new_tokens)
+    chosen.update(probes)
     model = trainer.accelerator.unwrap_model(trainer.model)
     device = trainer.args.device
     original = None
@@ -198,6 +202,9 @@ def generation_unlearning_report(
             output_dir=output_dir if output_dir is not None and trainer.is_world_process_zero() else None,
             seed=int(trainer.args.seed),
             progress=show_progress(trainer.args),
+            # MUSE: VerbMem replaces forget ROUGE-L; the probes are read by their generations only
+            generate_splits=list(probes) if probes else None,
+            generation_only=list(probes),
         )
         # multiple-choice splits (a WMDP-shaped task's forget_mcq / utility_mcq), scored as lm-eval does
         metrics.update(mcq_metrics(model, trainer.processing_class, splits, original_model=original,

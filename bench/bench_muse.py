@@ -1,0 +1,150 @@
+"""Benchmark: the MUSE-shaped generation report against MUSE's own way, one sample at a time.
+
+Data: the offline stand-in ``muse_manpages`` (Debian's ``manpages``: real text), its forget corpus (the
+upstream order's pages) and the other trained pages as retain, the holdout pages as ``test``, and the
+VerbMem / KnowMem probes of this config (``muse_probe_splits``). Models: a GPT-2 built from a config
+(random weights, so it rarely stops early: the worst case for batching) as the model under test, another
+as the retrain model; the tokenizer is trained on the task's text.
+
+Compared in the same run (no asserts; times are measured here):
+  per-sample (swj0419/muse_bench's ``metrics/verbmem.py``, ``knowmem.py``, ``privleak.py``): one
+      unpadded ``model.generate`` per VerbMem and KnowMem probe, one forward per forget and holdout
+      passage for the model and the retrain model (PrivLeak's Min-k %), then the metrics;
+  report: ``generation_report`` as the unlearning report calls it on a MUSE-shaped task: batched
+      generation on the probes, one teacher-forced forward per batch of forget, retain and holdout (and
+      forget and holdout under the retrain model), every metric.
+The ratio report ÷ per-sample is the issue's target (≤ 0.2); the last lines say whether VerbMem and KnowMem
+(forget, retain) agree exactly and how far PrivLeak's two values are apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import datasets
+import numpy as np
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from mubench_hf.kinds.generation.muse_report import muse_probe_splits
+from mubench_hf.kinds.generation.report import PromptEncoder, generation_report
+from mubench_hf.kinds.generation.tokenizer import train_tokenizer
+from mubench_hf.metrics.generative import mia_auc, min_k_scores, privleak
+from mubench_hf.metrics.generative.muse import knowmem, verbmem
+from mubench_hf.tasks import get_task
+from mubench_hf.tasks.muse_manpages import manpages_upstream_order
+
+
+def build() -> tuple[dict, object, GPT2LMHeadModel, GPT2LMHeadModel]:
+    data = get_task("muse_manpages").load()
+    forget_pages = set(manpages_upstream_order())
+    in_forget = [g in forget_pages for g in data["train"]["group"]]
+    splits = {
+        "forget": data["train"].select(np.flatnonzero(in_forget)),
+        "retain": data["train"].select(np.flatnonzero(~np.array(in_forget))),
+        "test": data["test"],
+        "verbmem": data["verbmem"],
+        "knowmem": data["knowmem"],
+    }
+    tokenizer = train_tokenizer({"train": data["train"]})
+    models = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        config = GPT2Config(
+            vocab_size=len(tokenizer), n_positions=512, n_embd=64, n_layer=2, n_head=2,
+            bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        )  # fmt: skip
+        models.append(GPT2LMHeadModel(config).eval())
+    return splits, tokenizer, models[0], models[1]
+
+
+def generate_one(model, tokenizer, encoder, prompts, max_new_tokens: int) -> list[str]:
+    eos, texts = tokenizer.eos_token_id, []
+    for ids in encoder.prompt_ids(prompts):
+        x = torch.tensor([ids])
+        out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=max_new_tokens,
+                             do_sample=False, num_beams=1, pad_token_id=tokenizer.pad_token_id, eos_token_id=eos)  # fmt: skip
+        new = out[0, len(ids) :].tolist()
+        new = new[: new.index(eos)] if eos in new else new
+        texts.append(tokenizer.decode(new, skip_special_tokens=True).strip())
+    return texts
+
+
+def token_log_probs(model, encoder, split) -> list[np.ndarray]:
+    """Each passage's completion-token log-probabilities (without the final EOS), one forward per passage."""
+    out = []
+    prompts = encoder.prompt_ids(split["prompt"])
+    answers = encoder.answer_ids(list(split["prompt"]), list(split["completion"]))
+    for p, a in zip(prompts, answers):
+        ids = torch.tensor([p + a])
+        logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), -1)
+        lp = logp[len(p) - 1 : len(p) + len(a) - 1].gather(-1, torch.tensor(a)[:, None]).squeeze(-1).numpy()
+        out.append(lp[:-1] if a and a[-1] == encoder.tokenizer.eos_token_id else lp)
+    return out
+
+
+def per_sample(model, retrain, tokenizer, probes, splits, max_new_tokens: int) -> dict[str, float]:
+    encoder = PromptEncoder(tokenizer, seq2seq=False, chat=False, context=None)
+    values = {}
+    with torch.inference_mode():
+        for name, score in (
+            ("verbmem_forget", verbmem),
+            ("knowmem_forget", knowmem),
+            ("knowmem_retain", knowmem),
+        ):
+            split = probes[name]
+            values[name] = score(
+                generate_one(model, tokenizer, encoder, split["prompt"], max_new_tokens), split["completion"]
+            )
+        aucs = []
+        for m in (model, retrain):
+            f, h = (min_k_scores(token_log_probs(m, encoder, splits[s]), k=0.4) for s in ("forget", "test"))
+            aucs.append(mia_auc(f, h))
+        values["privleak"] = privleak(*aucs)
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (tiny models: 1 is fastest)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    datasets.disable_progress_bars()
+    splits, tokenizer, model, retrain = build()
+    probes = muse_probe_splits(splits, tokenizer, args.max_new_tokens)
+    sizes = {n: len(s) for n, s in {**splits, **probes}.items() if n not in ("verbmem", "knowmem")}
+    print(f"muse_manpages, tiny GPT-2 (2 layers, 64 wide, vocab {len(tokenizer)}), rows {sizes}, "
+          f"max_new_tokens {args.max_new_tokens}, batch {args.batch_size}, {args.threads} thread(s)")  # fmt: skip
+    generate_one(
+        model, tokenizer, PromptEncoder(tokenizer, seq2seq=False, chat=False), ["NAME"], 4
+    )  # warm-up
+
+    start = time.perf_counter()
+    loop = per_sample(model, retrain, tokenizer, probes, splits, args.max_new_tokens)
+    loop_s = time.perf_counter() - start
+
+    report_splits = {**{n: splits[n] for n in ("forget", "retain", "test")}, **probes}
+    start = time.perf_counter()
+    report = generation_report(model, tokenizer, report_splits, retrain_model=retrain, holdout_split="test",
+                               batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, progress=False,
+                               generate_splits=list(probes), generation_only=list(probes))  # fmt: skip
+    report_s = time.perf_counter() - start
+
+    print()
+    print(f"{'what':<62}{'seconds':>10}")
+    print(f"{'per-sample, as muse_bench (VerbMem, KnowMem, PrivLeak)':<62}{loop_s:>10.2f}")
+    print(f"{'generation_report (all metrics)':<62}{report_s:>10.2f}")
+    print()
+    same = all(report[k] == v for k, v in loop.items() if k != "privleak")
+    print("values:", ", ".join(f"{k}={report[k]:.4f} (per-sample {v:.4f})" for k, v in loop.items()))
+    print(f"same VerbMem and KnowMem: {same}")
+    # a random model's Min-k scores are near ties: float rounding of a padded batch can swap a pair
+    print(f"PrivLeak difference (percentage points): {abs(report['privleak'] - loop['privleak']):.4f}")
+    print(f"ratio report / per-sample: {report_s / loop_s:.3f} (target <= 0.2)")
+
+
+if __name__ == "__main__":
+    main()
