@@ -80,6 +80,30 @@ class RelearnResult:
         }
 
 
+def fine_tuning_arguments(
+    output_dir: str, steps: int, learning_rate: float, batch_size: int, *, seed: int, use_cpu: bool
+) -> TrainingArguments:
+    """Quiet ``TrainingArguments`` for a short fine-tuning of a copy (relearn time, the relearning attack):
+    a constant learning rate without warm-up or weight decay, nothing saved, logged or evaluated."""
+    return TrainingArguments(
+        output_dir=output_dir,
+        max_steps=steps,
+        learning_rate=learning_rate,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=256,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        weight_decay=0.0,
+        save_strategy="no",
+        logging_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        seed=seed,
+        disable_tqdm=True,
+        use_cpu=use_cpu,
+    )
+
+
 def as_settings(value: RelearnSettings | dict[str, Any] | bool | None) -> RelearnSettings | None:
     """``True`` → the defaults, a mapping → its fields over the defaults, ``None``/``False`` → off."""
     if value is None or value is False:
@@ -139,21 +163,12 @@ def relearn_steps(
     labels = predict_labels(forget)
     target = float(original_forget_accuracy) - settings.tolerance
     with tempfile.TemporaryDirectory() as scratch:
-        args = TrainingArguments(
-            output_dir=scratch,
-            max_steps=settings.max_steps,
-            learning_rate=settings.learning_rate,
-            per_device_train_batch_size=settings.batch_size,
-            per_device_eval_batch_size=256,
-            lr_scheduler_type="constant",
-            warmup_steps=0,
-            weight_decay=0.0,
-            save_strategy="no",
-            logging_strategy="no",
-            eval_strategy="no",
-            report_to="none",
+        args = fine_tuning_arguments(
+            scratch,
+            settings.max_steps,
+            settings.learning_rate,
+            settings.batch_size,
             seed=seed,
-            disable_tqdm=True,
             use_cpu=use_cpu,
         )
         trainer = MubenchTrainer(

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 from torch import nn
-from transformers import PrinterCallback, TrainingArguments
+from transformers import PrinterCallback
 
 from ...errors import MubenchError
 from ...rows import RowDataset
 from ...training import MubenchTrainer
+from ..relearn import fine_tuning_arguments
 from .quantize import plain_copy
 from .settings import AttackSettings
 
@@ -51,20 +52,12 @@ def relearned_copy(
     student = plain_copy(model)
     student.requires_grad_(True)
     with tempfile.TemporaryDirectory() as scratch:
-        args = TrainingArguments(
-            output_dir=scratch,
-            max_steps=settings.relearn_steps,
-            learning_rate=settings.relearn_learning_rate,
-            per_device_train_batch_size=settings.relearn_batch_size,
-            lr_scheduler_type="constant",
-            warmup_steps=0,
-            weight_decay=0.0,
-            save_strategy="no",
-            logging_strategy="no",
-            eval_strategy="no",
-            report_to="none",
+        args = fine_tuning_arguments(
+            scratch,
+            settings.relearn_steps,
+            settings.relearn_learning_rate,
+            settings.relearn_batch_size,
             seed=seed,
-            disable_tqdm=True,
             use_cpu=use_cpu,
         )
         trainer = MubenchTrainer(

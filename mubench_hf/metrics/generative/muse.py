@@ -28,6 +28,8 @@ from rouge_score import rouge_scorer
 
 from mubench_hf.errors import MubenchError
 
+from .rouge import checked_texts
+
 #: where MUSE's KnowMem cuts a generated answer (``metrics/knowmem.py``, ``get_prefix_before_words_occur``)
 KNOWMEM_STOPWORDS = ("\n\n", "\nQuestion", "Question:")
 #: MUSE's generation budgets (``eval.py``): VerbMem 128 new tokens, KnowMem 32
@@ -42,19 +44,9 @@ def _scorer() -> rouge_scorer.RougeScorer:
     return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
 
-def _texts(values: Sequence[str], name: str) -> list[str]:
-    if isinstance(values, str):
-        raise MubenchError(f"{name} must be a list of strings (one per sample), not a single string")
-    texts = list(values)
-    bad = [i for i, text in enumerate(texts) if not isinstance(text, str)]
-    if bad:
-        raise MubenchError(f"{name} must hold strings; entry {bad[0]} is {type(texts[bad[0]]).__name__}")
-    return texts
-
-
 def rouge_l_f1s(predictions: Sequence[str], references: Sequence[str]) -> np.ndarray:
     """Per-sample ROUGE-L F1 (no stemming) of each prediction against its reference, in [0, 1]."""
-    preds, refs = _texts(predictions, "predictions"), _texts(references, "references")
+    preds, refs = checked_texts(predictions, "predictions"), checked_texts(references, "references")
     if len(preds) != len(refs):
         raise MubenchError(
             f"predictions has {len(preds)} texts but references has {len(refs)}; give one generation per reference"
@@ -79,7 +71,9 @@ def verbmem(predictions: Sequence[str], references: Sequence[str]) -> float:
 
 def knowmem(predictions: Sequence[str], answers: Sequence[str]) -> float:
     """MUSE's KnowMem: mean ROUGE-L F1 of the answers (cut at the stop strings) against the references."""
-    return float(rouge_l_f1s([knowmem_answer(p) for p in _texts(predictions, "predictions")], answers).mean())
+    return float(
+        rouge_l_f1s([knowmem_answer(p) for p in checked_texts(predictions, "predictions")], answers).mean()
+    )
 
 
 def verbmem_reference(tokenizer: Any, continuation: str, max_new_tokens: int) -> str:

@@ -25,7 +25,8 @@ def _scorer() -> rouge_scorer.RougeScorer:
     return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
 
 
-def _texts(values: Sequence[str], name: str) -> list[str]:
+def checked_texts(values: Sequence[str], name: str) -> list[str]:
+    """``values`` as a list of strings, one per sample (a single string or a non-string entry is refused)."""
     if isinstance(values, str):
         raise MubenchError(f"{name} must be a list of strings (one per sample), not a single string")
     texts = list(values)
@@ -45,7 +46,7 @@ def rouge_l_recalls(predictions: Sequence[str], references: Sequence[str]) -> np
     Returns:
         float64 array of shape (samples,); an empty prediction or reference scores 0.
     """
-    preds, refs = _texts(predictions, "predictions"), _texts(references, "references")
+    preds, refs = checked_texts(predictions, "predictions"), checked_texts(references, "references")
     if len(preds) != len(refs):
         raise MubenchError(
             f"predictions has {len(preds)} texts but references has {len(refs)}; give one generation per reference"
