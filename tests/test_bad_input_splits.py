@@ -129,7 +129,7 @@ CASES: dict[str, tuple[Make, tuple[str, ...]]] = {
         lambda c: (["build-splits", "--task", "nope", "--output", str(c.tmp / "out")], [c.tmp / "out"]),
         (
             "unknown task 'nope'",
-            "known tasks: cifar10, cifar100, ddi, debian_summaries, digit_pairs, digits, fashion_mnist",
+            "known tasks: cifar10, cifar100, ddi, debian_summaries, digit_pairs, digits, digits_t2i, fashion_mnist",
         ),
     ),
     "build-no-task": (

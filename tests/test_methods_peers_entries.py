@@ -177,3 +177,23 @@ def test_conv_noise_finetune_weights_and_final_noise_by_hand(tmp_path):
     weights = {n: p.detach().clone() for n, p in linear.named_parameters()}
     plain = UnlearnTrainer(model=linear, args=trainer.args, retain_dataset=retain_set())
     assert all(torch.equal(p, weights[n]) for n, p in plain.model.named_parameters())
+
+
+def test_unsir_joins_noise_and_batches_whose_questions_were_padded_to_other_lengths() -> None:
+    """image_text: one class's noise template and the next batch can hold questions padded to 15 and 10
+    tokens; joining them failed ("Sizes of tensors must match"). Token columns are right-padded with 0."""
+    import torch
+
+    from mubench_hf.trainers.unsir import concat_padded
+
+    first = {"input_ids": torch.ones(2, 15, dtype=torch.long), "pixel_values": torch.zeros(2, 3),
+             "labels": torch.tensor([1, 1])}  # fmt: skip
+    second = {
+        "input_ids": torch.full((3, 10), 7),
+        "pixel_values": torch.ones(3, 3),
+        "labels": torch.tensor([2, 2, 2]),
+    }
+    joined = concat_padded(first, second)
+    assert joined["input_ids"].shape == (5, 15)
+    assert joined["input_ids"][2:, :10].eq(7).all() and joined["input_ids"][2:, 10:].eq(0).all()
+    assert joined["pixel_values"].shape == (5, 3) and joined["labels"].tolist() == [1, 1, 2, 2, 2]

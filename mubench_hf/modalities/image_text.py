@@ -244,6 +244,7 @@ def images_and_text_classifier() -> type:
         from_pretrained = model_class.from_pretrained
 
     Loader.__name__ = Loader.__qualname__ = model_class.__name__
+    Loader.__module__ = model_class.__module__  # cards import the class from where it lives: transformers
     Loader.__doc__ = f"Builds and loads {model_class.__name__} models (``from_config``, ``from_pretrained``)."
     return Loader
 

@@ -157,16 +157,31 @@ class UNSIRTrainer(UnlearnTrainer):
         batch = inputs
         if self.phase(self.state.global_step) == IMPAIR and self.noise:
             noise = self.noise_rows(len(inputs["labels"]))
-            batch = concat_batches({k: inputs[k] for k in noise}, noise)
+            batch = concat_padded({k: inputs[k] for k in noise}, noise)
         logits = self.objective.outputs(model, batch)
         loss = self.objective.loss(logits, batch)
         return (loss, {"logits": logits}) if return_outputs else loss
 
 
+def concat_padded(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two batches as one, token columns right-padded with 0 to the longer one first: the collator pads
+    text per batch, so one class's noise template (image_text: pixels + a question) and the next batch
+    can hold questions of different padded lengths (a padded position has attention mask 0)."""
+    padded_first, padded_second = dict(first), dict(second)
+    for key, value in first.items():
+        other = second[key]
+        if not (isinstance(value, torch.Tensor) and value.dim() == 2 and not value.is_floating_point()):
+            continue
+        width = max(value.shape[1], other.shape[1])
+        padded_first[key] = nn.functional.pad(value, (0, width - value.shape[1]))
+        padded_second[key] = nn.functional.pad(other, (0, width - other.shape[1]))
+    return concat_batches(padded_first, padded_second)
+
+
 def concat_batches_all(batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     joined = batches[0]
     for batch in batches[1:]:
-        joined = concat_batches(joined, batch)
+        joined = concat_padded(joined, batch)
     return joined
 
 
