@@ -134,11 +134,10 @@ def lm_eval_results(args: argparse.Namespace, prepared: object) -> dict[str, flo
         raise MubenchError(
             f"--lm-eval scores language models; {task.name!r} is a {task.kind} task (drop the flag)"
         )
-    model = prepared.model  # type: ignore[attr-defined]
-    import torch
+    from accelerate import PartialState
 
-    if not args.use_cpu and torch.cuda.is_available():
-        model.to("cuda")
+    # the device the report's own Trainer would pick (any accelerator, or the CPU with --use_cpu)
+    model = prepared.model.to(PartialState(cpu=args.use_cpu).device)  # type: ignore[attr-defined]
     return run_lm_eval(model, prepared.processor, parse_task_list(args.lm_eval),  # type: ignore[attr-defined]
                        local=local_tasks(task.name, prepared.splits),  # type: ignore[attr-defined]
                        limit=args.lm_eval_limit, batch_size=args.lm_eval_batch_size, seed=args.seed)  # fmt: skip
