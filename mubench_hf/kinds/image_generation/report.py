@@ -44,6 +44,7 @@ from ...splits.layout import task_of_config
 from ...tasks import get_task
 from ...tasks.text_to_image import ImageGenerationTask
 from ..classification.report import RESULTS_FILE, config_name_of
+from ..reference_cache import REFERENCE_CACHE, folder_digest, value_key
 from .classifier import load_evaluation_classifier, predict_and_features, split_pixels
 from .figures import save_sample_grid
 from .model import TextToImageModel
@@ -95,12 +96,6 @@ def score_model(
     return metrics, images, labels
 
 
-#: Scores of reference models (retrain, original) already generated in this process, by folder, its write
-#: time, settings and concepts: a sweep scores every method against the same two references, which are then
-#: sampled once, not once per cell.
-_REFERENCE_SCORES: dict[tuple, dict[str, float]] = {}
-
-
 def _reference_folder(path: Any) -> Path | None:
     if path is None or isinstance(path, Mapping):
         return None
@@ -127,14 +122,25 @@ def reference_scores(
     folder = _reference_folder(path)
     if folder is None:
         return None
-    stamp = (folder / "model_index.json").stat().st_mtime_ns, (folder / "unet").stat().st_mtime_ns
-    key = (str(folder.resolve()), stamp, settings, tuple(forgotten), tuple(kept), task.name)
-    if key not in _REFERENCE_SCORES:
-        model = TextToImageModel.from_pretrained(folder)
-        _REFERENCE_SCORES[key] = score_model(
-            model, classifier, task, forgotten, kept, real_features, settings
-        )[0]
-    return dict(_REFERENCE_SCORES[key])
+    # the process's reference cache (kinds/reference_cache.py), keyed by the folder's content: every cell of
+    # a sweep scores the same retrain model, which is sampled once, not once per cell
+    key = value_key(folder_digest(folder), dataclasses.asdict(settings), forgotten, kept, task.name)
+    scores = REFERENCE_CACHE.get(
+        "image_generation_reference",
+        key,
+        lambda: score_model(
+            TextToImageModel.from_pretrained(folder),
+            classifier,
+            task,
+            forgotten,
+            kept,
+            real_features,
+            settings,
+        )[0],
+        dump=lambda values: {name: np.asarray(value) for name, value in values.items()},
+        load=lambda data: {name: float(value) for name, value in data.items()},
+    )
+    return dict(scores)
 
 
 def image_generation_report(
