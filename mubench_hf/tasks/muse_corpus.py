@@ -23,7 +23,6 @@ from collections.abc import Sequence
 import datasets
 
 from ..errors import MubenchError
-from ..metrics.generative.muse import few_shot_prompt
 
 _SPACE = re.compile(r"\s+")
 
@@ -95,6 +94,9 @@ def probe_dataset(rows: dict[str, list]) -> datasets.Dataset:
 
 def knowmem_rows(qa: Sequence[tuple[str, str, int]], examples: Sequence[tuple[str, str]]) -> dict[str, list]:
     """KnowMem rows: each (question, answer, group) asked after the in-context ``examples``, as MUSE asks."""
+    # imported here: the metrics package pulls in torch, and `mubench tasks` lists tasks without it
+    from ..metrics.generative.muse import few_shot_prompt
+
     return {
         "prompt": [few_shot_prompt(q, examples) for q, _, _ in qa],
         "completion": [a for _, a, _ in qa],
