@@ -122,28 +122,31 @@ def main() -> None:
         model, tokenizer, PromptEncoder(tokenizer, seq2seq=False, chat=False), ["NAME"], 4
     )  # warm-up
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     loop = per_sample(model, retrain, tokenizer, probes, splits, args.max_new_tokens)
-    loop_s = time.perf_counter() - start
+    loop_s, loop_cpu = time.perf_counter() - start, time.process_time() - cpu
 
     report_splits = {**{n: splits[n] for n in ("forget", "retain", "test")}, **probes}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = generation_report(model, tokenizer, report_splits, retrain_model=retrain, holdout_split="test",
                                batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, progress=False,
                                generate_splits=list(probes), generation_only=list(probes))  # fmt: skip
-    report_s = time.perf_counter() - start
+    report_s, report_cpu = time.perf_counter() - start, time.process_time() - cpu
 
     print()
-    print(f"{'what':<62}{'seconds':>10}")
-    print(f"{'per-sample, as muse_bench (VerbMem, KnowMem, PrivLeak)':<62}{loop_s:>10.2f}")
-    print(f"{'generation_report (all metrics)':<62}{report_s:>10.2f}")
+    print(f"{'what':<62}{'wall s':>10}{'CPU s':>10}")
+    print(f"{'per-sample, as muse_bench (VerbMem, KnowMem, PrivLeak)':<62}{loop_s:>10.2f}{loop_cpu:>10.2f}")
+    print(f"{'generation_report (all metrics)':<62}{report_s:>10.2f}{report_cpu:>10.2f}")
     print()
     same = all(report[k] == v for k, v in loop.items() if k != "privleak")
     print("values:", ", ".join(f"{k}={report[k]:.4f} (per-sample {v:.4f})" for k, v in loop.items()))
     print(f"same VerbMem and KnowMem: {same}")
     # a random model's Min-k scores are near ties: float rounding of a padded batch can swap a pair
     print(f"PrivLeak difference (percentage points): {abs(report['privleak'] - loop['privleak']):.4f}")
-    print(f"ratio report / per-sample: {report_s / loop_s:.3f} (target <= 0.2)")
+    # CPU time is the steadier measure on a shared machine (wall time counts other processes' turns)
+    print(
+        f"ratio report / per-sample: wall {report_s / loop_s:.3f}, CPU {report_cpu / loop_cpu:.3f} (target <= 0.2)"
+    )
 
 
 if __name__ == "__main__":
