@@ -306,3 +306,15 @@ def test_a_classification_report_refuses_the_paraphrase_attack_before_scoring(tm
     forget = datasets.Dataset.from_dict({"label": [0, 1], "sample_id": [0, 1]})
     with pytest.raises(MubenchError, match="classification tasks have no prompt to reword"):
         evaluate_unlearning(trainer, {"forget": forget}, log=False, attacks="quant8,paraphrase")
+
+
+def test_the_robustness_table_gets_a_paraphrased_column():
+    from mubench_hf.sweeps.robustness import robustness_table
+
+    row = {"method": "npo", "original_forget_rouge_l_mean": 0.9, "forget_rouge_l_mean": 0.1,
+           "forget_rouge_l_after_paraphrase_mean": 0.3, "forget_rouge_l_recovery_paraphrase_mean": 0.25}  # fmt: skip
+    table = robustness_table([row], "generation")
+    assert (
+        "| method | forget_rouge_l before | forget_rouge_l | paraphrased | recovered (paraphrased) |" in table
+    )
+    assert "| npo | 0.900 | 0.100 | 0.300 | 0.250 |" in table
