@@ -154,12 +154,22 @@ def test_flags_config_and_grid_carry_the_source(tmp_path):
         UnlearnConfig(
             output_dir=str(tmp_path), method="npo", attacks="paraphrase", paraphrase_attack_source="x"
         )
-    grid = make_grid({"task": "digits", "methods": ["retrain", "npo"], "output": str(tmp_path),
-                      "unlearn_args": {"attacks": "paraphrase", "paraphrase_attack_source": "templates"}})  # fmt: skip
-    assert cell_arguments(grid, "retrain", "digits_del5") == {
-        "attacks": "paraphrase",
-        "paraphrase_attack_source": "templates",
-    }
+    attacked = {"attacks": "paraphrase", "paraphrase_attack_source": "templates"}
+    grid = make_grid({"task": "fictitious_authors_small", "methods": ["retrain", "npo"], "output": str(tmp_path),
+                      "unlearn_args": attacked})  # fmt: skip
+    assert cell_arguments(grid, "retrain", "fictitious_authors_small_del5") == attacked
+    # a classification grid refuses it when it is read, not after every cell has unlearned
+    with pytest.raises(
+        MubenchError,
+        match=r"\['paraphrase'\] re-ask a generation task's prompts.*'digits' is a classification task",
+    ):
+        make_grid({"task": "digits", "methods": ["npo"], "output": str(tmp_path), "unlearn_args": attacked})
+    with pytest.raises(MubenchError, match="re-ask a generation task's prompts"):
+        make_grid({"task": "digits", "methods": ["npo"], "output": str(tmp_path),
+                   "hyperparameters": {"npo": {"attacks": "quant8,paraphrase"}}})  # fmt: skip
+    assert make_grid(
+        {"task": "digits", "methods": ["npo"], "output": str(tmp_path), "unlearn_args": {"attacks": "quant8"}}
+    )
 
 
 def test_the_paraphrase_keys_are_declared_for_generation_only():
