@@ -26,7 +26,7 @@ from transformers.pytorch_utils import Conv1D
 from mubench_hf import MubenchError
 from mubench_hf.evaluation import RESULTS_FILE, evaluate_unlearning
 from mubench_hf.evaluation.attacks import (
-    ATTACKS,
+    WEIGHT_ATTACKS,
     AttackSettings,
     as_attack_settings,
     parse_attacks,
@@ -140,7 +140,7 @@ def test_settings_name_the_known_attacks():
     assert as_attack_settings({"attacks": "relearn", "relearn_steps": 3}).relearn_steps == 3
     with pytest.raises(
         MubenchError,
-        match=r"unknown attack\(s\) \['quant2'\]; known attacks: \['quant8', 'quant4', 'relearn'\]",
+        match=r"unknown attack\(s\) \['quant2'\]; known attacks: \['quant8', 'quant4', 'relearn', 'paraphrase'\]",
     ):
         parse_attacks("quant8,quant2")
     with pytest.raises(MubenchError, match=r"relearn_share must lie in \(0, 1\)"):
@@ -161,7 +161,7 @@ def test_cli_and_unlearn_config_carry_the_settings(tmp_path):
                               "--relearn-attack-share", "0.25", "--relearn-attack-lr", "0.01"])  # fmt: skip
     settings = evaluate.attack_settings(args)
     assert settings == AttackSettings(
-        attacks=ATTACKS, relearn_steps=4, relearn_share=0.25, relearn_learning_rate=0.01
+        attacks=WEIGHT_ATTACKS, relearn_steps=4, relearn_share=0.25, relearn_learning_rate=0.01
     )
     assert evaluate.attack_settings(parser.parse_args(base)) is None
     with pytest.raises(MubenchError, match="known attacks"):
@@ -179,7 +179,7 @@ def test_every_attack_key_is_declared_for_its_kind():
         names = get_kind(kind).attack_metrics
         assert names
         for metric in names:
-            for attack in ATTACKS:
+            for attack in WEIGHT_ATTACKS:
                 for key in (f"{metric}_after_{attack}", f"{metric}_recovery_{attack}"):
                     assert metric_spec(key, kind) is not None, (kind, key)
         assert metric_spec(f"{names[0]}_after_quant4", kind).column  # the headline gets a leaderboard column
@@ -189,7 +189,7 @@ def test_every_attack_key_is_declared_for_its_kind():
 # ----------------------------------------------------------------------------- the reports
 def _check_keys(report: dict, metrics: tuple[str, ...]) -> None:
     for metric in metrics:
-        for attack in ATTACKS:
+        for attack in WEIGHT_ATTACKS:
             assert f"{metric}_after_{attack}" in report and f"{metric}_recovery_{attack}" in report
     assert report["attacks_time_s"] > 0
 
@@ -209,7 +209,7 @@ def test_classification_report_adds_the_attack_keys(digits_base_model_dir, digit
     trainer.train()
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     settings = AttackSettings(
-        attacks=ATTACKS, relearn_steps=5, relearn_learning_rate=1e-3, relearn_batch_size=16
+        attacks=WEIGHT_ATTACKS, relearn_steps=5, relearn_learning_rate=1e-3, relearn_batch_size=16
     )
     report = evaluate_unlearning(trainer, trainer.report_splits() | {"test": splits["test"]},
                                  base_model=str(digits_base_model_dir), output_dir=tmp_path / "out", log=False,
@@ -225,7 +225,7 @@ def test_classification_report_adds_the_attack_keys(digits_base_model_dir, digit
     assert forget < original  # grad ascent forgot some rows (measured: 1.0 -> 0.90 on the 62 rows)
     # 8-bit rounding changes at most a few of the 62 forget predictions (measured: none)
     assert abs(report["forget_accuracy_after_quant8"] - forget) <= 3 / 62
-    for attack in ATTACKS:
+    for attack in WEIGHT_ATTACKS:
         after = report[f"forget_accuracy_after_{attack}"]
         assert 0.0 <= after <= 1.0
         assert report[f"forget_accuracy_recovery_{attack}"] == pytest.approx(
@@ -283,7 +283,7 @@ def test_generation_report_adds_the_attack_keys_from_the_unlearn_config(tmp_path
     metrics = get_kind("generation").attack_metrics
     _check_keys(report, metrics)
     for metric in metrics:
-        for attack in ATTACKS:
+        for attack in WEIGHT_ATTACKS:
             assert 0.0 <= report[f"{metric}_after_{attack}"] <= 1.0
     # the attacks' scorer, on the model as it is, gives the report's own values (same encoding and batching)
     unattacked = get_kind("generation").forget_scores(trainer, trainer.model, splits["forget"])

@@ -159,13 +159,14 @@ def add_bound_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_attack_flags(parser: argparse.ArgumentParser) -> None:
     """``--attacks`` and the relearning attack's settings (see mubench_hf/evaluation/attacks/)."""
-    from ..evaluation.attacks.settings import ATTACKS
+    from ..evaluation.attacks.settings import ATTACKS, PROBE_SOURCES
     from ..evaluation.attacks.settings import AttackSettings as A
 
     group = parser.add_argument_group("attacks on the forgetting (opt-in; both task kinds)")
     group.add_argument("--attacks", default=None, help=f"comma-separated, any of {','.join(ATTACKS)}: the forget "
-                       "metric after weights are rounded to 8/4 bits and after a few relearning steps on part of "
-                       "Df (<metric>_after_<attack>, <metric>_recovery_<attack>)")  # fmt: skip
+                       "metric after weights are rounded to 8/4 bits, after a few relearning steps on part of "
+                       "Df, and on Df asked in other words (paraphrase: generation tasks) "
+                       "(<metric>_after_<attack>, <metric>_recovery_<attack>)")  # fmt: skip
     group.add_argument("--relearn-attack-steps", type=_positive_int, default=A.relearn_steps,
                        help=f"relearning attack: optimizer steps (default {A.relearn_steps})")  # fmt: skip
     group.add_argument("--relearn-attack-share", type=float, default=A.relearn_share,
@@ -175,6 +176,10 @@ def add_attack_flags(parser: argparse.ArgumentParser) -> None:
                        help=f"relearning attack: learning rate (AdamW, constant; default {A.relearn_learning_rate})")  # fmt: skip
     group.add_argument("--relearn-attack-batch-size", type=_positive_int, default=A.relearn_batch_size,
                        help=f"relearning attack: batch size (default {A.relearn_batch_size})")  # fmt: skip
+    group.add_argument("--paraphrase-attack-source", default=A.paraphrase_source, choices=PROBE_SOURCES,
+                       help="paraphrase attack: 'auto' re-asks a row with the task's own paraphrased prompt where "
+                       "it has one (TOFU's paraphrased questions), else a seeded template rewording; 'templates' "
+                       f"always the templates (default {A.paraphrase_source})")  # fmt: skip
 
 
 def attack_settings(args: argparse.Namespace) -> object:
@@ -189,6 +194,7 @@ def attack_settings(args: argparse.Namespace) -> object:
         relearn_share=args.relearn_attack_share,
         relearn_learning_rate=args.relearn_attack_lr,
         relearn_batch_size=args.relearn_attack_batch_size,
+        paraphrase_source=args.paraphrase_attack_source,
     )
 
 

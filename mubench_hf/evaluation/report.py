@@ -14,8 +14,9 @@ the relearn time: optimizer steps of fine-tuning a copy on Df until the original
 back (``relearn_*`` keys, capped; see :mod:`mubench_hf.evaluation.relearn`). It needs the original model.
 
 When asked (``attacks=``, or the trainer's ``UnlearnConfig.attacks``) a report of either kind adds the forget
-metric after attacks on the forgetting: weights rounded to 8/4 bits, a few relearning steps on part of Df
-(``<metric>_after_<attack>``, ``<metric>_recovery_<attack>``; see :mod:`mubench_hf.evaluation.attacks`).
+metric after attacks on the forgetting: weights rounded to 8/4 bits, a few relearning steps on part of Df,
+Df asked again in other words (generation tasks; ``<metric>_after_<attack>``, ``<metric>_recovery_<attack>``;
+see :mod:`mubench_hf.evaluation.attacks`).
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ def evaluate_unlearning(
         raise MubenchError(
             f"attacks on the forgetting are not scored for {kind.name} tasks (no attack_metrics)"
         )
+    if attack_settings is not None and "paraphrase" in attack_settings.attacks and not kind.probe_metrics:
+        kind.probe_scores(trainer, trainer.model, splits, seed=0)  # refused, with the reason, before any pass
     if attack_settings is not None and "relearn" in attack_settings.attacks:
         relearn_parts(len(splits["forget"]), attack_settings.relearn_share, 0)  # too few rows fail here
     add_metrics = None
@@ -122,7 +125,7 @@ def evaluate_unlearning(
             if attack_settings is not None:
                 added.update(attack_metrics(
                     trainer, kind, splits["forget"], attack_settings, {**metrics, **added},
-                    report_settings=generation, seed=seed,
+                    report_settings=generation, seed=seed, splits=splits,
                 ))  # fmt: skip
             return added
 

@@ -51,6 +51,9 @@ class TaskKind(ABC):
     #: the forget metrics an attack on the model is scored with (``<metric>_after_<attack>``), headline first:
     #: what one scoring pass of an attacked model over forget rows gives (``forget_scores``)
     attack_metrics: ClassVar[tuple[str, ...]] = ()
+    #: what the paraphrase attack (the forget set asked again in other words) reports, ``probe_scores``;
+    #: empty for a kind whose inputs cannot be re-asked (classification: see ``probe_scores``)
+    probe_metrics: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ models and inputs
     @abstractmethod
@@ -124,6 +127,22 @@ class TaskKind(ABC):
         ``forget`` (the report's forget split or a part of it), in one scoring pass; ``settings`` are the
         report's (how a generation task generates)."""
         raise MubenchError(f"the {self.name} kind does not score attacks on the forgetting")
+
+    def probe_scores(
+        self, trainer: Any, model: Any, splits: Mapping[str, Any], settings: Any = None, *, seed: int,
+        source: str = "auto",
+    ) -> dict[str, float]:  # fmt: skip
+        """``probe_metrics`` of ``model`` on the report's ``splits`` asked again in other words (the forget
+        rows' prompts reworded, seeded by ``seed``; ``source`` says whether a row's own paraphrase is used).
+
+        Not for classification: a classifier is not asked anything, and a perturbed input (an augmented
+        image, a reworded review) is a new sample of Df's distribution, which the retrained model classifies
+        as well as the original does (random deletion: Df accuracy stays near test accuracy), so such a probe
+        cannot tell hidden knowledge from removed knowledge; the weight attacks (rounding, relearning) apply."""
+        raise MubenchError(
+            f"the paraphrase attack re-asks a generation task's prompts in other words; {self.name} tasks have "
+            "no prompt to reword (their attacks: quant8, quant4, relearn)"
+        )
 
     @abstractmethod
     def rank(

@@ -1,10 +1,11 @@
-"""The declarations of the attack keys (opt-in: ``--attacks quant8,quant4,relearn``): the forget metric after
-each attack on the forgetting and the share of the removed knowledge it brings back. The report computes them
-in ``mubench_hf.evaluation.attacks``; the attack and metric names below are that package's and the kinds'
-``attack_metrics`` (a test checks they agree).
+"""The declarations of the attack keys (opt-in: ``--attacks quant8,quant4,relearn,paraphrase``): the forget
+metric after each attack on the forgetting and the share of the removed knowledge it brings back. The report
+computes them in ``mubench_hf.evaluation.attacks``; the attack and metric names below are that package's and
+the kinds' ``attack_metrics`` / ``probe_metrics`` (a test checks they agree).
 
 ``<metric>_after_<attack>``: the forget metric of the attacked model (weights rounded to 8 / 4 bits: all of Df;
-relearned on a seeded part of Df: the rest of Df). ``<metric>_recovery_<attack>``: ``(after − unlearned) /
+relearned on a seeded part of Df: the rest of Df) or of the unlearned model on Df asked in other words
+(``paraphrase``, generation tasks only). ``<metric>_recovery_<attack>``: ``(after − unlearned) /
 (original − unlearned)``, 0 = nothing came back, 1 = everything unlearning removed came back.
 """
 
@@ -16,11 +17,17 @@ QUANT = (
     "Zhang et al., ICLR 2025 (arXiv:2410.16454): weights rounded to nearest, per output channel, symmetric"
 )
 RELEARN = "Hu et al., ICLR 2025 (arXiv:2406.13356): fixed optimizer steps on part of Df, scored on the rest"
+PARAPHRASE = (
+    "TOFU (Maini et al. 2024) scores Df on paraphrased questions (open-unlearning configs/eval/tofu.yaml, "
+    "question_key: paraphrased_question); MUSE (Shi et al. 2024) asks forget documents as KnowMem questions. "
+    "Probes: the task's paraphrased prompt, else a seeded template rewording"
+)
 #: attack -> (how its label reads, its reference, the short column tag)
 ATTACKS = {
     "quant8": ("after 8-bit rounding", QUANT, "8-bit"),
     "quant4": ("after 4-bit rounding", QUANT, "4-bit"),
     "relearn": ("after relearning on part of Df", RELEARN, "relearned"),
+    "paraphrase": ("on Df asked in other words", PARAPHRASE, "paraphrased"),
 }
 #: kind -> (metric, its label, its leaderboard title or None); the first is each kind's headline
 METRICS = {
@@ -31,6 +38,17 @@ METRICS = {
         ("extraction_strength", "Extraction strength", None),
     ),
 }
+#: kind -> the attacks it is scored under, each with the metrics it reports beyond ``METRICS`` (the paraphrase
+#: attack re-asks prompts: generation tasks only, with MUSE's KnowMem of the forget documents where a task has it)
+KIND_ATTACKS = {
+    "classification": {"quant8": (), "quant4": (), "relearn": ()},
+    "generation": {
+        "quant8": (),
+        "quant4": (),
+        "relearn": (),
+        "paraphrase": (("knowmem_forget", "KnowMem on the forget documents", None),),
+    },
+}
 
 
 def _declare(name: str, kind: str, split: str | None, label: str, reference: str, column: str | None) -> None:
@@ -38,9 +56,10 @@ def _declare(name: str, kind: str, split: str | None, label: str, reference: str
                        reference=reference, column=column))  # fmt: skip
 
 
-for _kind, _metrics in METRICS.items():
-    for _attack, (_how, _reference, _tag) in ATTACKS.items():
-        for _metric, _label, _title in _metrics:
+for _kind, _attacks in KIND_ATTACKS.items():
+    for _attack, _more in _attacks.items():
+        _how, _reference, _tag = ATTACKS[_attack]
+        for _metric, _label, _title in (*METRICS[_kind], *_more):
             _declare(f"{_metric}_after_{_attack}", _kind, "forget", f"{_label} {_how}", _reference,
                      f"{_title} {_tag}" if _title else None)  # fmt: skip
             _declare(f"{_metric}_recovery_{_attack}", _kind, None,

@@ -27,12 +27,14 @@ LABEL_COLUMN = "label"
 
 # The canonical columns of generation tasks (TRL's prompt-completion convention): the prompt already carries
 # its formatting, the completion starts with the separator; ``group`` is the entity a row is about (deletion
-# by group); TOFU's paraphrased and perturbed (wrong) answers feed the truth ratio.
+# by group); TOFU's paraphrased and perturbed (wrong) answers feed the truth ratio; its paraphrased questions
+# (as prompts) are the rephrased probes of the paraphrase attack on the forgetting.
 PROMPT_COLUMN = "prompt"
 COMPLETION_COLUMN = "completion"
 GROUP_COLUMN = "group"
 PARAPHRASED_COLUMN = "paraphrased_completion"
 PERTURBED_COLUMN = "perturbed_completions"
+PARAPHRASED_PROMPT_COLUMN = "paraphrased_prompt"
 # multiple-choice rows (WMDP/MMLU-shaped): every choice's continuation text, and the index of the right one
 CHOICES_COLUMN = "choices"
 ANSWER_COLUMN = "answer"

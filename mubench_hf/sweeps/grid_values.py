@@ -333,3 +333,28 @@ def check_settings(grid: Any) -> None:
         )
         for config in [*grid.configs, *grid.step_configs]:  # a class-wise config may have its own defaults
             _check_numbers(where, _config_class(method), grid.method_arguments(method, config))
+    asked = [grid.unlearn_args.get("attacks")] + [
+        grid.method_arguments(m, c).get("attacks")
+        for m in unlearners
+        for c in [*grid.configs, *grid.step_configs]
+    ]
+    _check_attacks(grid.task, [a for a in asked if a])
+
+
+def _check_attacks(task: str, asked: list[Any]) -> None:
+    """Attacks the task's kind is not scored under fail when the grid is read, not after each cell unlearned."""
+    from ..evaluation.attacks.settings import PROBE_ATTACKS, parse_attacks
+    from ..kinds import kind_of
+
+    kind = kind_of(task)
+    names = {name for value in asked for name in parse_attacks(value)}
+    if names and not kind.attack_metrics:
+        raise MubenchError(
+            f"grid key 'attacks': {task!r} is a {kind.name} task, which attacks are not scored for"
+        )
+    probes = sorted(names & set(PROBE_ATTACKS))
+    if probes and not kind.probe_metrics:
+        raise MubenchError(
+            f"grid key 'attacks': {probes} re-ask a generation task's prompts in other words; {task!r} is a "
+            f"{kind.name} task (its attacks: quant8, quant4, relearn)"
+        )

@@ -1,7 +1,7 @@
 """The leaderboard's "Robustness of the forgetting" table of one deletion config: for each method, its
 kind's headline forget metric (forget accuracy, forget ROUGE-L) before and after unlearning, then after each
-attack that was run (weights rounded to 8 and 4 bits, relearned on part of Df) with the share of the removed
-knowledge it brought back (:mod:`mubench_hf.evaluation.attacks`). Only configs whose cells ran attacks
+attack that was run (weights rounded to 8 and 4 bits, relearned on part of Df, Df asked in other words) with
+the share of the removed knowledge it brought back (:mod:`mubench_hf.evaluation.attacks`). Only configs whose cells ran attacks
 (``--attacks`` in ``unlearn_args``) get one."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from ..evaluation.attacks.settings import ATTACKS
 from ..kinds import get_kind
 
-TITLES = {"quant8": "8-bit", "quant4": "4-bit", "relearn": "relearned"}
+TITLES = {"quant8": "8-bit", "quant4": "4-bit", "relearn": "relearned", "paraphrase": "paraphrased"}
 
 
 def _mean(row: dict[str, Any], key: str) -> str:
@@ -36,7 +36,8 @@ def robustness_table(rows: list[dict[str, Any]], kind: str) -> str | None:
         f"Robustness of the forgetting: `{metric}` of the attacked model, and the share of what unlearning "
         "removed that the attack brings back, (after − unlearned) / (before − unlearned): 0 = nothing, "
         "1 = all. 8-/4-bit: weights rounded to nearest, scored on Df; relearned: a few optimizer steps on part "
-        "of Df, scored on the rest.",
+        "of Df, scored on the rest; paraphrased: the unlearned model on Df's prompts reworded (the task's "
+        "paraphrased questions, else seeded templates).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

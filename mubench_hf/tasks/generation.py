@@ -9,6 +9,8 @@ training text), ``sample_id``, and where the task says so:
   the groups with all their rows, and the deletion order lists groups (TOFU forgets whole authors).
 * ``paraphrased_completion`` (str) and ``perturbed_completions`` (list of str): TOFU's paraphrased and
   wrong answers, for the truth ratio; ``""`` / ``[]`` on rows that have none.
+* ``paraphrased_prompt`` (str): the prompt with its question in other words (TOFU's paraphrased questions),
+  which the paraphrase attack on the forgetting re-asks; ``""`` on rows that have none.
 
 The task is data: its columns and features, its modality object (tokenisation into ``input_ids`` /
 ``attention_mask`` / ``labels`` with ``-100`` on the prompt, the ``AutoModelFor...`` class, the pipeline
@@ -34,6 +36,7 @@ from ..modalities.base import (
     COMPLETION_COLUMN,
     GROUP_COLUMN,
     PARAPHRASED_COLUMN,
+    PARAPHRASED_PROMPT_COLUMN,
     PERTURBED_COLUMN,
     PROMPT_COLUMN,
 )
@@ -48,6 +51,7 @@ OPTIONAL_FEATURES: dict[str, Any] = {
     GROUP_COLUMN: datasets.Value("int64"),
     PARAPHRASED_COLUMN: datasets.Value("string"),
     PERTURBED_COLUMN: datasets.List(datasets.Value("string")),
+    PARAPHRASED_PROMPT_COLUMN: datasets.Value("string"),
     # multiple-choice rows (tasks/mcq.py): the choices' continuations and the right one's index (-1: none)
     CHOICES_COLUMN: datasets.List(datasets.Value("string")),
     ANSWER_COLUMN: datasets.Value("int64"),

@@ -3,9 +3,11 @@
 **tofu** (``locuslab/TOFU``, Maini et al. 2024): 200 fictitious authors × 20 QA in config ``full``
 (columns ``question``, ``answer``; author ``i`` holds rows ``20i … 20i+19``). Our rows: ``prompt`` =
 ``"Question: <question>\\nAnswer:"``, ``completion`` = ``" <answer>"``, ``group`` = the author. TOFU's
-``forget10_perturbed`` and ``retain_perturbed`` configs give ``paraphrased_answer`` and ``perturbed_answer``
-(a list) for the forget authors and 400 retain rows: they become ``paraphrased_completion`` and
-``perturbed_completions`` of the matching train rows (matched by question; ``""`` / ``[]`` elsewhere).
+``forget10_perturbed`` and ``retain_perturbed`` configs give ``paraphrased_answer``, ``perturbed_answer``
+(a list) and ``paraphrased_question`` for the forget authors and 400 retain rows: they become
+``paraphrased_completion``, ``perturbed_completions`` and ``paraphrased_prompt`` (the paraphrased question in
+the prompt's format, what open-unlearning's ``question_key: paraphrased_question`` asks) of the matching train
+rows (matched by question; ``""`` / ``[]`` elsewhere).
 Evaluation splits as TOFU defines them: ``test`` ← ``holdout10`` (20 authors never in ``full``),
 ``real_authors`` ← ``real_authors_perturbed``, ``world_facts`` ← ``world_facts_perturbed`` (with their
 perturbed answers where the config has them). ``tofu_del1/5/10`` forget 2/10/20 authors; built with
@@ -130,12 +132,18 @@ def _qa_rows(ds: datasets.Dataset) -> dict[str, list]:
     }
 
 
-def _extras(ds: datasets.Dataset) -> tuple[list[str], list[list[str]]]:
+def _extras(ds: datasets.Dataset) -> tuple[list[str], list[list[str]], list[str]]:
+    """(paraphrased completions, perturbed completions, paraphrased prompts) of a config's rows."""
     n = len(ds)
     para = ds["paraphrased_answer"] if "paraphrased_answer" in ds.column_names else [""] * n
     pert = ds["perturbed_answer"] if "perturbed_answer" in ds.column_names else [[] for _ in range(n)]
     pert = [[p] if isinstance(p, str) else list(p) for p in pert]
-    return [" " + p if p else "" for p in para], [[" " + x for x in row] for row in pert]
+    asked = ds["paraphrased_question"] if "paraphrased_question" in ds.column_names else [""] * n
+    return (
+        [" " + p if p else "" for p in para],
+        [[" " + x for x in row] for row in pert],
+        [QA_PROMPT.format(question=q) if q else "" for q in asked],
+    )
 
 
 def load_tofu(source: Any = None) -> datasets.DatasetDict:
@@ -149,17 +157,17 @@ def load_tofu(source: Any = None) -> datasets.DatasetDict:
     check_forget_configs(full, groups, {c: ds for c, ds in forget.items() if ds is not None})
     num_authors = int(groups.max()) + 1
     rows["group"] = groups.tolist()
-    paraphrased, perturbed = [""] * n, [[] for _ in range(n)]
+    paraphrased, perturbed, asked = [""] * n, [[] for _ in range(n)], [""] * n
     row_of = {q: i for i, q in enumerate(full["question"])}
     for config in TOFU_PERTURBED_CONFIGS:
         extra = tofu_config(source, config)
         if extra is None:
             continue
-        para, pert = _extras(extra)
-        for q, p, options in zip(extra["question"], para, pert):
+        for q, p, options, prompt in zip(extra["question"], *_extras(extra)):
             if q in row_of:
-                paraphrased[row_of[q]], perturbed[row_of[q]] = p, options
+                paraphrased[row_of[q]], perturbed[row_of[q]], asked[row_of[q]] = p, options, prompt
     rows["paraphrased_completion"], rows["perturbed_completions"] = paraphrased, perturbed
+    rows["paraphrased_prompt"] = asked
     out = {"train": datasets.Dataset.from_dict(rows)}
     for split, config in TOFU_EVAL_CONFIGS.items():
         ds = tofu_config(source, config)
@@ -169,7 +177,11 @@ def load_tofu(source: Any = None) -> datasets.DatasetDict:
         if ds is None:
             continue
         split_rows = _qa_rows(ds)
-        split_rows["paraphrased_completion"], split_rows["perturbed_completions"] = _extras(ds)
+        (
+            split_rows["paraphrased_completion"],
+            split_rows["perturbed_completions"],
+            split_rows["paraphrased_prompt"],
+        ) = _extras(ds)
         # holdout authors are not in full: their groups continue after it. Real authors and world facts
         # are scored, never deleted, and come in any number (117 world facts): blocks of 20 after train's.
         split_rows["group"] = (
@@ -238,7 +250,7 @@ TOFU = register_task(
         build=lambda source: load_tofu(_path_or_none(source)),
         upstream=lambda source: tofu_upstream_order(_path_or_none(source)),
         group_column="group",
-        extra_columns=("paraphrased_completion", "perturbed_completions"),
+        extra_columns=("paraphrased_completion", "perturbed_completions", "paraphrased_prompt"),
         eval_splits=("test", "real_authors", "world_facts"),
         recipe={
             "num_train_epochs": 5.0,

@@ -148,7 +148,8 @@ class UnlearnConfig(TrainingArguments):
         metadata={
             "help": f"Attacks on the forgetting the report runs (comma-separated, opt-in): {', '.join(ATTACKS)}. "
             "Reports <metric>_after_<attack> (the forget metric of the attacked model) and "
-            "<metric>_recovery_<attack> (the share of what unlearning removed that comes back); both kinds."
+            "<metric>_recovery_<attack> (the share of what unlearning removed that comes back); both kinds "
+            "(paraphrase: generation tasks)."
         },
     )
     relearn_attack_steps: int = field(
@@ -168,6 +169,14 @@ class UnlearnConfig(TrainingArguments):
     )
     relearn_attack_batch_size: int = field(
         default=_ATTACK.relearn_batch_size, metadata={"help": "Relearning attack: its batch size."}
+    )
+    paraphrase_attack_source: str = field(
+        default=_ATTACK.paraphrase_source,
+        metadata={
+            "help": "Paraphrase attack (generation tasks): 'auto' re-asks a forget row with the task's own "
+            "paraphrased prompt where it has one (TOFU's paraphrased questions), else a seeded template "
+            "rewording; 'templates' always the templates."
+        },
     )
 
     eval_during_unlearning: int = field(

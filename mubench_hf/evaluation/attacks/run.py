@@ -4,13 +4,18 @@ For each attack ``a`` asked for and each of the kind's attack metrics ``m`` (``T
 forget accuracy for classification; forget ROUGE-L, answer probability and extraction strength for generation):
 
 * ``m_after_a``: ``m`` of the attacked model, scored once on the forget rows (all of Df for ``quant8`` and
-  ``quant4``; for ``relearn`` the part of Df the attack did not train on);
+  ``quant4``; for ``relearn`` the part of Df the attack did not train on); for ``paraphrase`` ``m`` of the
+  unlearned model itself on the rephrased probes of Df (``TaskKind.probe_metrics``: a generation task's forget
+  metrics on its forget rows reworded, and MUSE's KnowMem on the reworded questions about the forget
+  documents; :mod:`mubench_hf.kinds.generation.probes`);
 * ``m_recovery_a``, the recovery share: ``(m_after_a − m) / (m_original − m)``, with ``m`` the unlearned and
   ``m_original`` the original model's value from the report (``original_<m>``, on all of Df). 0 = the attack
   brought nothing back, 1 = it brought back all that unlearning removed (above 1: more than that; below 0:
   the attack removed more). ``None`` without the original model's value, or when unlearning changed nothing
   (``m_original == m``). For ``relearn`` the unlearned and original values are the report's on all of Df (a
-  seeded random part of Df scores the same in expectation; the report scores each model once per split);
+  seeded random part of Df scores the same in expectation; the report scores each model once per split).
+  For ``paraphrase`` they are the report's values on the original wording: the share says how much of what
+  unlearning removed from the answers to the original questions comes back when they are asked differently;
 
 and ``attacks_time_s``, the wall time of all attacks together (attacking and scoring), beside
 ``unlearn_time_s``.
@@ -45,31 +50,44 @@ def attack_metrics(
     *,
     report_settings: Any = None,
     seed: int = 42,
+    splits: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The keys of the module docstring for ``trainer.model`` (unlearned) on the forget rows ``forget``;
-    ``metrics`` is the report so far (its unlearned and ``original_`` values)."""
+    ``metrics`` is the report so far (its unlearned and ``original_`` values); ``splits`` are the report's
+    (the paraphrase attack's KnowMem probes come from them; ``None``: the forget rows alone)."""
     start = time.perf_counter()
     model: nn.Module = trainer.accelerator.unwrap_model(trainer.model)
     device = next(model.parameters()).device
     out: dict[str, Any] = {}
 
-    def record(attack: str, attacked: nn.Module, rows: Any) -> None:
-        scores = kind.forget_scores(trainer, attacked.to(device), rows, report_settings)
-        for name in kind.attack_metrics:
+    def record(attack: str, scores: Mapping[str, Any], names: tuple[str, ...]) -> None:
+        for name in names:
+            if name not in scores and name not in metrics:
+                continue  # a metric the task has none of (KnowMem outside MUSE-shaped tasks)
             after = scores.get(name)
             out[f"{name}_after_{attack}"] = after
             out[f"{name}_recovery_{attack}"] = recovery_share(
                 after, metrics.get(name), metrics.get(f"original_{name}")
             )
 
+    def attacked(attack: str, copy: nn.Module, rows: Any) -> None:
+        scores = kind.forget_scores(trainer, copy.to(device), rows, report_settings)
+        record(attack, scores, kind.attack_metrics)
+
     for attack, bits in settings.quant_bits.items():
-        record(attack, rounded_copy(model, bits), forget)
+        attacked(attack, rounded_copy(model, bits), forget)
     if "relearn" in settings.attacks:
         train_rows, scored_rows = relearn_parts(len(forget), settings.relearn_share, seed)
         relearned = relearned_copy(
             model, forget.select(train_rows), data_collator=trainer.data_collator, settings=settings,
             seed=seed, use_cpu=bool(trainer.args.use_cpu),
         )  # fmt: skip
-        record("relearn", relearned, forget.select(scored_rows))
+        attacked("relearn", relearned, forget.select(scored_rows))
+    if "paraphrase" in settings.attacks:  # the unlearned model itself, asked in other words
+        scores = kind.probe_scores(
+            trainer, model, {**dict(splits or {}), "forget": forget}, report_settings, seed=seed,
+            source=settings.paraphrase_source,
+        )  # fmt: skip
+        record("paraphrase", scores, kind.probe_metrics)
     out["attacks_time_s"] = time.perf_counter() - start
     return out

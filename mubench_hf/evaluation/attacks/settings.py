@@ -1,8 +1,9 @@
 """Which attacks on the forgetting a report runs, and how (``AttackSettings``); opt-in, off by default.
 
-``attacks`` names any of ``quant8``, ``quant4`` (weights rounded to 8 / 4 bits) and ``relearn`` (a few
-optimizer steps on a seeded part of Df); the relearning's step count, share of Df, learning rate and batch
-size are settings too. They reach the report from ``mubench evaluate --attacks ...`` and from an
+``attacks`` names any of ``quant8``, ``quant4`` (weights rounded to 8 / 4 bits), ``relearn`` (a few
+optimizer steps on a seeded part of Df) and ``paraphrase`` (the forget set asked again in other words:
+generation tasks only, see ``mubench_hf.kinds.generation.probes``); the relearning's step count, share of Df,
+learning rate and batch size, and where the paraphrase attack's probes come from, are settings too. They reach the report from ``mubench evaluate --attacks ...`` and from an
 ``UnlearnConfig`` (``mubench unlearn --attacks ...``, a grid's ``unlearn_args``), like the generation settings.
 """
 
@@ -13,9 +14,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ...errors import MubenchError
+from ...kinds.generation.probes import PROBE_SOURCES
 
 #: the attacks, in report order; ``quant<b>`` rounds weights to b bits
-ATTACKS = ("quant8", "quant4", "relearn")
+ATTACKS = ("quant8", "quant4", "relearn", "paraphrase")
+#: the attacks that change the model's weights (every kind with attack metrics); the others re-ask Df
+WEIGHT_ATTACKS = ("quant8", "quant4", "relearn")
+#: the attacks that ask the unchanged model rephrased probes (kinds with ``probe_metrics``)
+PROBE_ATTACKS = ("paraphrase",)
 QUANT_BITS = {"quant8": 8, "quant4": 4}
 #: UnlearnConfig field -> AttackSettings field (how the settings travel in a trainer's arguments)
 ARG_FIELDS = {
@@ -24,6 +30,7 @@ ARG_FIELDS = {
     "relearn_attack_share": "relearn_share",
     "relearn_attack_lr": "relearn_learning_rate",
     "relearn_attack_batch_size": "relearn_batch_size",
+    "paraphrase_attack_source": "paraphrase_source",
 }
 
 
@@ -46,6 +53,9 @@ class AttackSettings:
     ``relearn_steps`` optimizer steps (AdamW, constant ``relearn_learning_rate``, batch ``relearn_batch_size``)
     on a seeded ``relearn_share`` of the forget rows; the forget metric is then measured on the others.
     Defaults: 10 steps on half of Df at 1e-4, batches of 8.
+
+    ``paraphrase_source``: ``"auto"`` (a row's own paraphrased prompt where the task has one, TOFU's
+    paraphrased questions, else a seeded template rewording) or ``"templates"`` (always the templates).
     """
 
     attacks: tuple[str, ...] = ()
@@ -53,6 +63,7 @@ class AttackSettings:
     relearn_share: float = 0.5
     relearn_learning_rate: float = 1e-4
     relearn_batch_size: int = 8
+    paraphrase_source: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attacks", parse_attacks(self.attacks))
@@ -67,6 +78,10 @@ class AttackSettings:
             )
         if not float(self.relearn_learning_rate) > 0:
             raise MubenchError(f"relearn_learning_rate must be > 0, got {self.relearn_learning_rate!r}")
+        if self.paraphrase_source not in PROBE_SOURCES:
+            raise MubenchError(
+                f"paraphrase_source must be one of {list(PROBE_SOURCES)}, got {self.paraphrase_source!r}"
+            )
 
     @property
     def quant_bits(self) -> dict[str, int]:
@@ -102,6 +117,7 @@ def as_attack_settings(value: Any, trainer_args: Any = None) -> AttackSettings |
         settings = replace(AttackSettings(), attacks=parse_attacks(value))
     else:
         raise MubenchError(
-            f"attacks must be names ('quant8,quant4,relearn'), a mapping or AttackSettings, got {value!r}"
+            f"attacks must be names ('quant8,quant4,relearn,paraphrase'), a mapping or AttackSettings, got "
+            f"{value!r}"
         )
     return settings if settings.attacks else None

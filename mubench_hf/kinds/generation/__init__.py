@@ -21,7 +21,7 @@ from ...objectives.base import TaskObjective
 from ...objectives.generation import GenerationObjective
 from ...tasks import Task
 from ..base import AddMetrics, Row, TaskKind, register_kind
-from .attack_scores import ATTACK_METRICS, generation_forget_scores
+from .attack_scores import ATTACK_METRICS, PROBE_METRICS, generation_forget_scores, generation_probe_scores
 from .models import build_generation_model
 from .ranking import GENERATION_RANKING_RULE, rank_generation
 from .tokenizer import load_tokenizer
@@ -42,6 +42,7 @@ class GenerationKind(TaskKind):
     measures_relearn = False
     ranking_rule = GENERATION_RANKING_RULE
     attack_metrics = ATTACK_METRICS
+    probe_metrics = PROBE_METRICS
 
     def objective(self) -> TaskObjective:
         return GenerationObjective()
@@ -125,6 +126,20 @@ class GenerationKind(TaskKind):
 
     def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
         return generation_forget_scores(trainer, model, forget, settings)
+
+    def probe_scores(
+        self,
+        trainer: Any,
+        model: Any,
+        splits: Mapping[str, Any],
+        settings: Any = None,
+        *,
+        seed: int,
+        source: str = "auto",
+    ) -> dict[str, float]:
+        """The forget metrics on the forget rows reworded (``probes.py``), and KnowMem on the reworded
+        KnowMem questions of a MUSE-shaped task."""
+        return generation_probe_scores(trainer, model, splits, settings, seed=seed, source=source)
 
     def rank(
         self,
