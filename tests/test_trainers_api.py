@@ -147,7 +147,7 @@ def make(method: str, tmp_path, **kwargs):
 
 
 def test_unknown_method_lists_the_known_ones(tmp_path):
-    with pytest.raises(UnknownMethodError, match="known methods: bad_teaching, .*delete, .*ssd"):
+    with pytest.raises(UnknownMethodError, match="known methods: altpo, bad_teaching, .*delete, .*ssd"):
         UnlearnConfig(output_dir=str(tmp_path), method="gradient_ascent")
     with pytest.raises(UnknownMethodError, match="'nope'.*grad_ascent"):
         get_method("nope")

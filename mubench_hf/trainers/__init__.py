@@ -5,6 +5,7 @@ retain_dataset=...)`` returns the method's trainer (here ``SalUnTrainer``); ``.t
 ``list_methods()`` names the registered methods.
 """
 
+from .altpo import AltPOConfig, AltPOTrainer
 from .bad_teaching import BadTeachingConfig, BadTeachingTrainer
 from .base import UnlearnTrainer
 from .boundary_expand import BoundaryExpandTrainer
@@ -68,6 +69,8 @@ from .unsir import UNSIRConfig, UNSIRTrainer
 from .wga import WGAConfig, WGATrainer
 
 __all__ = [
+    "AltPOConfig",
+    "AltPOTrainer",
     "BadTeachingConfig",
     "BadTeachingTrainer",
     "BoundaryExpandTrainer",

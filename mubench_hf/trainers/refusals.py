@@ -87,7 +87,7 @@ def tokenize_refusals(
     """
     if tokenizer is None or not callable(tokenizer):
         raise MubenchError(
-            "the IDK methods tokenize their refusals: pass processing_class=<the model's tokenizer>"
+            "the IDK and AltPO methods tokenize their answers: pass processing_class=<the model's tokenizer>"
         )
     chat = not encoder_decoder and bool(getattr(tokenizer, "chat_template", None))
     ids = []
@@ -130,6 +130,54 @@ def prompt_tokens(batch: Mapping[str, Any]) -> list[np.ndarray]:
     ]
 
 
+def completion_batch(
+    batch: Mapping[str, Any],
+    rows: Sequence[int],
+    completions: Sequence[Sequence[int]],
+    *,
+    encoder_decoder: bool,
+    pad_token_id: int,
+) -> dict[str, torch.Tensor]:
+    """A batch whose row i is the prompt of ``batch``'s row ``rows[i]`` followed by ``completions[i]``.
+
+    Causal: prompt tokens + completion tokens, labels -100 on the prompt, right-padded (as the generation
+    tasks' training batches are). Seq2seq: the encoder input of that row, labels = the completion tokens
+    (right-padded with -100); stale decoder inputs of the batch are dropped, so the model shifts the new
+    labels itself. A prompt may appear several times (AltPO pairs one question with several answers).
+    """
+    device = batch["labels"].device
+    index = torch.as_tensor(list(rows), dtype=torch.long)
+    if encoder_decoder:
+        out = {k: v[index.to(v.device)] for k, v in batch.items() if k in ("input_ids", "attention_mask")}
+        out["labels"] = _pad([list(c) for c in completions], IGNORE_INDEX).to(device)
+        return out
+    prompts = prompt_tokens(batch)
+    length = max(len(prompts[r]) + len(c) for r, c in zip(rows, completions))
+    input_ids = np.full((len(rows), length), pad_token_id, dtype=np.int64)
+    labels = np.full((len(rows), length), IGNORE_INDEX, dtype=np.int64)
+    mask = np.zeros((len(rows), length), dtype=np.int64)
+    for i, (r, completion) in enumerate(zip(rows, completions)):
+        prompt = prompts[r]
+        n, m = len(prompt), len(completion)
+        input_ids[i, :n], input_ids[i, n : n + m] = prompt, completion
+        labels[i, n : n + m] = completion
+        mask[i, : n + m] = 1
+    return {
+        "input_ids": torch.from_numpy(input_ids).to(device),
+        "attention_mask": torch.from_numpy(mask).to(device),
+        "labels": torch.from_numpy(labels).to(device),
+    }
+
+
+def row_prompts(batch: Mapping[str, Any], *, encoder_decoder: bool) -> list[np.ndarray]:
+    """Each row's prompt tokens: the attended encoder input (seq2seq) or the tokens before the completion."""
+    if not encoder_decoder:
+        return prompt_tokens(batch)
+    ids = batch["input_ids"].cpu().numpy()
+    attended = batch["attention_mask"].cpu().numpy().astype(bool) if "attention_mask" in batch else None
+    return [ids[r][attended[r]] if attended is not None else ids[r] for r in range(len(ids))]
+
+
 def refusal_batch(
     batch: Mapping[str, Any],
     refusal_ids: Sequence[Sequence[int]],
@@ -138,39 +186,13 @@ def refusal_batch(
     seed: int,
     pad_token_id: int,
 ) -> dict[str, torch.Tensor]:
-    """``batch`` with every row's completion replaced by a refusal (chosen by ``refusal_index``).
-
-    Causal: prompt tokens + refusal tokens, labels -100 on the prompt, right-padded (as the generation
-    tasks' training batches are). Seq2seq: the encoder input unchanged, labels = the refusal tokens
-    (right-padded with -100); stale decoder inputs of the batch are dropped, so the model shifts the
-    new labels itself.
-    """
-    device = batch["labels"].device
-    count = len(refusal_ids)
-    if encoder_decoder:
-        ids = batch["input_ids"].cpu().numpy()
-        attended = batch["attention_mask"].cpu().numpy().astype(bool) if "attention_mask" in batch else None
-        prompts = [ids[r][attended[r]] if attended is not None else ids[r] for r in range(len(ids))]
-        chosen = [list(refusal_ids[refusal_index(p, seed, count)]) for p in prompts]
-        out = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask")}
-        out["labels"] = _pad(chosen, IGNORE_INDEX).to(device)
-        return out
-    prompts = prompt_tokens(batch)
-    chosen = [refusal_ids[refusal_index(p, seed, count)] for p in prompts]
-    length = max(len(p) + len(c) for p, c in zip(prompts, chosen))
-    input_ids = np.full((len(prompts), length), pad_token_id, dtype=np.int64)
-    labels = np.full((len(prompts), length), IGNORE_INDEX, dtype=np.int64)
-    mask = np.zeros((len(prompts), length), dtype=np.int64)
-    for r, (prompt, refusal) in enumerate(zip(prompts, chosen)):
-        n, m = len(prompt), len(refusal)
-        input_ids[r, :n], input_ids[r, n : n + m] = prompt, refusal
-        labels[r, n : n + m] = refusal
-        mask[r, : n + m] = 1
-    return {
-        "input_ids": torch.from_numpy(input_ids).to(device),
-        "attention_mask": torch.from_numpy(mask).to(device),
-        "labels": torch.from_numpy(labels).to(device),
-    }
+    """``batch`` with every row's completion replaced by a refusal (chosen by ``refusal_index``; the
+    layout is ``completion_batch``'s)."""
+    prompts = row_prompts(batch, encoder_decoder=encoder_decoder)
+    chosen = [refusal_ids[refusal_index(p, seed, len(refusal_ids))] for p in prompts]
+    return completion_batch(
+        batch, range(len(prompts)), chosen, encoder_decoder=encoder_decoder, pad_token_id=pad_token_id
+    )
 
 
 class RefusalMixin:
