@@ -30,7 +30,7 @@ from ...metrics.generative import (
     zlib_scores,
 )
 from ...modalities.base import COMPLETION_COLUMN
-from .muse_report import muse_metrics
+from .muse_report import PROBE_SPLITS, muse_metrics
 from .score import SplitScores, texts_of
 
 #: the splits every report needs (the plain answer probability is TOFU's "Prob." on these)
@@ -117,7 +117,8 @@ def model_metrics(
     """Every metric of one model from its split outputs (and the retrain model's, for the relative ones)."""
     metrics: dict[str, float | None] = dict.fromkeys(REPORT_METRICS)
     for name, scores in outputs.items():
-        if scores.predictions is not None:
+        # MUSE's probes are read by their own ROUGE-L F1 (muse_metrics), not TOFU's stemmed recall
+        if scores.predictions is not None and name not in PROBE_SPLITS:
             metrics[f"{name}_rouge_l"] = float(
                 rouge_l_recalls(scores.predictions, texts_of(splits[name], COMPLETION_COLUMN)).mean()
             )
