@@ -66,6 +66,7 @@ from .undial import UndialConfig, UndialTrainer
 from .uniform_contrastive import UniformContrastiveConfig, UniformContrastiveTrainer
 from .unsir import UNSIRConfig, UNSIRTrainer
 from .wga import WGAConfig, WGATrainer
+from .whp import WHPConfig, WHPTrainer
 
 __all__ = [
     "BadTeachingConfig",
@@ -159,6 +160,8 @@ __all__ = [
     "UniformContrastiveTrainer",
     "WGAConfig",
     "WGATrainer",
+    "WHPConfig",
+    "WHPTrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",
