@@ -237,7 +237,10 @@ register_method(
     kinds=("generation",),
     citation="Eldan & Russinovich, \"Who's Harry Potter? Approximate Unlearning in LLMs\", 2023 (MUSE's whp "
     'baseline: Shi et al., "MUSE: Machine Unlearning Six-Way Evaluation for Language Models", 2024)',
-    # measured on the tiny toy GPT-2 (seeds 0-2): lr 3e-3 for 15 steps (θr's fine-tuning and the distillation
-    # alike) takes the forget log-likelihood from -4.34 to -5.87..-6.04, 1e-3 only to -4.89..-4.94
-    quick_settings=dict(learning_rate=3e-3, max_steps=15),
+    # The tiny models know Df before θr's fine-tuning starts, so θr raises the logits little and α amplifies
+    # it (MUSE's default is 1). Measured, 15 steps at lr 3e-3 for θr and the distillation alike: the toy
+    # GPT-2's forget log-likelihood -4.34 -> -8.28..-8.47 at α 3 (seeds 0-2; -4.89..-4.94 at α 1 and lr 1e-3),
+    # retain -4.09 -> -4.08..-4.16; fictitious_authors_small_del10 (tiny:llama, seed 42): forget ROUGE-L
+    # 0.97 -> 0.73 (0.86 at α 1, 0.59 at α 5 with 30 steps; retrain 0.61), retain ROUGE-L 0.95 -> 0.90
+    quick_settings=dict(learning_rate=3e-3, max_steps=15, whp_alpha=3.0),
 )
