@@ -9,9 +9,11 @@ v_r are θo's and θr's next-token logits; where θr adds nothing, θo's logits 
 What MUSE does (swj0419/muse_bench, read for this module): ``baselines/baselines/whos_harry_potter.py``
 (``WHPModelForCausalLM``) holds both models and returns v_o − α·relu(v_r − v_o) from ``forward`` at
 inference; ``baselines/baselines/utils.py`` (``load_model``) builds it with α = 1 unless the model name
-carries another; the reinforced model is the one its ``tv`` baseline fine-tunes on the forget text
-(``baselines/baselines/finetune.py``: AdamW, cosine schedule, no warm-up or weight decay, its ``--lr`` /
-``--epochs`` / ``--per_device_batch_size``, defaults 1e-5, 5, 2). MUSE trains nothing on generic labels.
+carries another, from a reinforced model's folder it is handed (``reinforced_model_dir``). Its
+``baselines/unlearn.py`` has no WHP entry; the one fine-tuning on the forget text its code has is
+``baselines/baselines/finetune.py``, the first half of its ``tv`` baseline (AdamW, cosine schedule, no warm-up
+or weight decay; ``--lr`` / ``--epochs`` / ``--per_device_batch_size``, defaults 1e-5, 5, 2), and that is the
+reinforcement here. MUSE trains nothing on generic labels.
 
 How it is done here, so that the method hands over one ordinary model the report scores and ``save_pretrained``
 writes (MUSE's mixture is two models behind a custom ``forward``):
@@ -26,9 +28,10 @@ writes (MUSE's mixture is two models behind a custom ``forward``):
 
 Where this differs from MUSE: the distilled model approximates the mixture (exactly only in the limit of
 the distillation), and only at the completion positions of the training rows; MUSE's fine-tuning scores
-every token of raw text, θr here the completion tokens the task scores. The WHP paper's anchored-term
-replacement (a dictionary of entity swaps) is in neither. A resumed run fine-tunes θr again from θo (its
-checkpoints hold the distillation's progress), the same weights on the same device and seed.
+every token of raw text, θr here the completion tokens the task scores; the mixture is taken in float32
+(MUSE: in its models' bfloat16). The WHP paper's anchored-term replacement (a dictionary of entity swaps)
+is in neither. A resumed run fine-tunes θr again from θo (its checkpoints hold the distillation's
+progress), the same weights on the same device and seed.
 """
 
 from __future__ import annotations
