@@ -67,6 +67,7 @@ from .undial import UndialConfig, UndialTrainer
 from .uniform_contrastive import UniformContrastiveConfig, UniformContrastiveTrainer
 from .unsir import UNSIRConfig, UNSIRTrainer
 from .wga import WGAConfig, WGATrainer
+from .whp import WHPConfig, WHPTrainer
 
 __all__ = [
     "AltPOConfig",
@@ -162,6 +163,8 @@ __all__ = [
     "UniformContrastiveTrainer",
     "WGAConfig",
     "WGATrainer",
+    "WHPConfig",
+    "WHPTrainer",
     "UnknownMethodError",
     "UnlearnConfig",
     "UnlearnTrainer",

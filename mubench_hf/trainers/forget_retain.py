@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -27,6 +27,9 @@ RETAIN_LOSSES = ("ce", "kl")
 class ForgetRetainConfig(UnlearnConfig):
     """``UnlearnConfig`` plus the weights of the two terms and the kind of retain term."""
 
+    # The retain terms this config accepts; a method with a retain term of its own (whp) extends it.
+    retain_losses: ClassVar[tuple[str, ...]] = RETAIN_LOSSES
+
     forget_weight: float = field(default=1.0, metadata={"help": "γ: weight of the forget term."})
     retain_weight: float = field(
         default=1.0, metadata={"help": "α: weight of the retain term (0 = forget term only)."}
@@ -41,8 +44,10 @@ class ForgetRetainConfig(UnlearnConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.retain_loss not in RETAIN_LOSSES:
-            raise MubenchError(f"retain_loss must be one of {list(RETAIN_LOSSES)}, got {self.retain_loss!r}")
+        if self.retain_loss not in self.retain_losses:
+            raise MubenchError(
+                f"retain_loss must be one of {list(self.retain_losses)}, got {self.retain_loss!r}"
+            )
         if self.forget_weight < 0 or self.retain_weight < 0:
             raise MubenchError("forget_weight and retain_weight must be >= 0")
 

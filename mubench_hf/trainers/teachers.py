@@ -20,10 +20,15 @@ def _freeze(model: nn.Module) -> nn.Module:
     return model.eval()
 
 
+def frozen(model: nn.Module, accelerator: Accelerator) -> nn.Module:
+    """``model`` itself, frozen and placed as a teacher (for a model the caller already owns, e.g. one it
+    trained as a reference, so no second copy is made)."""
+    return accelerator.prepare_model(_freeze(model), evaluation_mode=True)
+
+
 def frozen_copy(model: nn.Module, accelerator: Accelerator) -> nn.Module:
     """A frozen copy of ``model`` as it is now (the original weights θo, before unlearning)."""
-    teacher = _freeze(copy.deepcopy(accelerator.unwrap_model(model)))
-    return accelerator.prepare_model(teacher, evaluation_mode=True)
+    return frozen(copy.deepcopy(accelerator.unwrap_model(model)), accelerator)
 
 
 def random_teacher(model: nn.Module, accelerator: Accelerator, seed: int) -> nn.Module:
