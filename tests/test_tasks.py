@@ -15,9 +15,10 @@ from tests.fixtures.upstream import cifar10_like, cifar100_like, imdb_like, rott
 def test_registry_lists_the_working_tasks() -> None:
     assert list_tasks() == [
         "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "digits_t2i", "fashion_mnist",
-        "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb", "moving_digits", "muse_books",
-        "muse_manpages", "muse_news", "nlvr2", "samsum", "speech_commands", "spoken_keywords", "tiny_imagenet",
-        "tofu", "ucf101", "wmdp_bio", "wmdp_cyber", "wmdp_pydocs",
+        "fashion_mnist_t2i", "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb",
+        "moving_digits", "muse_books", "muse_manpages", "muse_news", "nlvr2", "samsum", "speech_commands",
+        "spoken_keywords", "tiny_imagenet", "tiny_imagenet_t2i", "tofu", "ucf101", "unlearncanvas_object",
+        "unlearncanvas_style", "wmdp_bio", "wmdp_cyber", "wmdp_pydocs",
     ]  # fmt: skip
     cifar100 = get_task("cifar100")
     assert cifar100.num_labels == 100 and cifar100.class_names[3] == "bear"

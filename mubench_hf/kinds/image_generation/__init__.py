@@ -36,6 +36,28 @@ IMAGE_GENERATION_RANKING_RULE = (
 )
 
 
+def latent_transform(model: Any, processor: Any, input_column: str) -> Callable[[dict], dict]:
+    """Rows → the VAE latents of their images (resized to the model's resolution) and ``label``."""
+    import torch
+
+    pixels = text_to_image_modality().transform(
+        model,
+        processor,
+        input_column=input_column,
+        channels=model.image_channels,
+        size=model.image_resolution,
+    )
+
+    def transform(batch: dict[str, list]) -> dict[str, list]:
+        out = pixels(batch)
+        return {
+            "pixel_values": list(model.to_latents(torch.stack(out["pixel_values"]))),
+            "label": out["label"],
+        }
+
+    return transform
+
+
 def _absent(row: Any) -> None:
     return None
 
@@ -82,13 +104,18 @@ class ImageGenerationKind(TaskKind):
         return build_text_to_image_model(_checked(task), model, splits, processor)
 
     def process_splits(self, task: Task, splits: Any, model: Any, processor: Any) -> Any:
-        """Every split with its images turned into ``pixel_values`` in [-1, 1] (lazily) beside ``label``."""
+        """Every split with its images turned into ``pixel_values`` (lazily) beside ``label``: the UNet's clean
+        sample x_0, i.e. the images in [-1, 1] at the task's size for a pixel-space model, and for a latent
+        model (Stable Diffusion) the VAE latents of the images at the model's own resolution."""
         import datasets
 
         task = _checked(task)
-        transform = text_to_image_modality().transform(
-            model, processor, input_column=task.input_column, channels=task.channels, size=task.image_size
-        )
+        if getattr(model, "is_latent", False):
+            transform = latent_transform(model, processor, task.input_column)
+        else:
+            transform = text_to_image_modality().transform(
+                model, processor, input_column=task.input_column, channels=task.channels, size=task.image_size
+            )
         return datasets.DatasetDict({name: split.with_transform(transform) for name, split in splits.items()})
 
     def collator(self, task: Task, processor: Any) -> Callable[[list[dict]], dict]:
