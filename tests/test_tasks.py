@@ -145,7 +145,9 @@ def test_tasks_have_a_kind() -> None:
         "debian_summaries", "fictitious_authors", "fictitious_authors_small", "muse_books", "muse_manpages",
         "muse_news", "samsum", "tofu", "wmdp_bio", "wmdp_cyber", "wmdp_pydocs",
     }  # fmt: skip
-    assert {name for name, kind in kinds.items() if kind == "image_generation"} == {"digits_t2i"}
+    assert {name for name, kind in kinds.items() if kind == "image_generation"} == {
+        "digits_t2i", "fashion_mnist_t2i", "tiny_imagenet_t2i", "unlearncanvas_object", "unlearncanvas_style",
+    }  # fmt: skip
     assert set(kinds.values()) == {"classification", "generation", "image_generation"}
     assert (
         Task(name="g", modality="text", class_names=(), loader=lambda: None, kind="generation").kind

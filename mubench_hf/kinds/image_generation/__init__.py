@@ -36,26 +36,39 @@ IMAGE_GENERATION_RANKING_RULE = (
 )
 
 
-def latent_transform(model: Any, processor: Any, input_column: str) -> Callable[[dict], dict]:
-    """Rows → the VAE latents of their images (resized to the model's resolution) and ``label``."""
-    import torch
+class LatentTransform:
+    """Rows → the VAE latents of their images (resized to the model's resolution) and ``label``.
 
-    pixels = text_to_image_modality().transform(
-        model,
-        processor,
-        input_column=input_column,
-        channels=model.image_channels,
-        size=model.image_resolution,
-    )
+    A class rather than a closure for one reason: ``datasets`` fingerprints a split's transform by pickling
+    it, and a closure over the model would pickle every weight of the VAE and the UNet (20 s for the tiny
+    test pipeline, gigabytes for Stable Diffusion). Its pickled state is the model's identity instead; it is
+    never unpickled (the dataloader reads it in the training process), and a copy is the same object."""
 
-    def transform(batch: dict[str, list]) -> dict[str, list]:
-        out = pixels(batch)
-        return {
-            "pixel_values": list(model.to_latents(torch.stack(out["pixel_values"]))),
-            "label": out["label"],
-        }
+    def __init__(self, model: Any, processor: Any, input_column: str) -> None:
+        self.model = model
+        self.pixels = text_to_image_modality().transform(
+            model, processor, input_column=input_column, channels=model.image_channels,
+            size=model.image_resolution,
+        )  # fmt: skip
 
-    return transform
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        import torch
+
+        out = self.pixels(batch)
+        latents = self.model.to_latents(torch.stack(out["pixel_values"]))
+        return {"pixel_values": list(latents), "label": out["label"]}
+
+    def __deepcopy__(self, memo: dict) -> LatentTransform:
+        return self  # datasets copies a split's format on every with_format/select: the model is shared
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"model": f"{self.model.config._name_or_path}|{self.model.init}|{id(self.model)}"}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        raise MubenchError(
+            "a latent model's split transform holds the model and is not unpickled: keep dataloader workers "
+            "in the training process (dataloader_num_workers=0)"
+        )
 
 
 def _absent(row: Any) -> None:
@@ -111,7 +124,7 @@ class ImageGenerationKind(TaskKind):
 
         task = _checked(task)
         if getattr(model, "is_latent", False):
-            transform = latent_transform(model, processor, task.input_column)
+            transform = LatentTransform(model, processor, task.input_column)
         else:
             transform = text_to_image_modality().transform(
                 model, processor, input_column=task.input_column, channels=task.channels, size=task.image_size
