@@ -55,6 +55,19 @@ def test_tiny_imagenet_t2i_prompts_every_class_by_its_imagenet_name(tmp_path: Pa
     }
 
 
+def test_stable_diffusion_tasks_keep_their_fine_tuning_recipe_for_a_pretrained_start(tmp_path: Path) -> None:
+    from mubench_hf.reference_models.recipe import recipe_defaults_for
+
+    task = get_task("tiny_imagenet_t2i")
+    (tmp_path / "sd").mkdir()
+    (tmp_path / "sd" / "model_index.json").write_text("{}")
+    for start in (str(tmp_path / "sd"), "CompVis/stable-diffusion-v1-4"):
+        recipe = recipe_defaults_for(task, start)
+        assert recipe["learning_rate"] == 1e-5 and recipe["num_train_epochs"] == 1.0
+        assert recipe["lr_scheduler_type"] == "constant"
+    assert recipe_defaults_for(get_task("fashion_mnist_t2i"), "tiny:unet")["learning_rate"] == 2e-3
+
+
 def test_tasks_json_lists_the_text_to_image_tasks(capsys: pytest.CaptureFixture[str]) -> None:
     from mubench_hf.cli import main
 

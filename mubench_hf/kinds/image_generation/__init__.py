@@ -2,9 +2,10 @@
 are ``diffusers`` pipelines (a ``UNet2DConditionModel``, a text encoder, its tokenizer, a noise scheduler).
 
 Tokenizers are a folder's own or, for a model built from a config, a word-level one trained on the task's
-prompts (``tokenizer.py``); models are ``tiny:unet`` or a diffusers folder (``build.py``, ``model.py``);
-rows become images in [-1, 1] with their concept, and the collator adds each prompt's tokens and the noise
-draws (``collator.py``); the objective is the per-sample denoising loss (``mubench_hf.objectives.denoising``);
+prompts (``tokenizer.py``); models are ``tiny:unet``, a diffusers folder saved by mubench, or a pretrained
+Stable Diffusion 1.x pipeline (folder or Hub id; ``build.py``, ``model.py``, ``pretrained.py``); rows become
+the UNet's clean sample with their concept (images in [-1, 1] for a pixel-space model, the VAE latents of the
+images for a latent one), and the collator adds each prompt's tokens and the noise draws (``collator.py``); the objective is the per-sample denoising loss (``mubench_hf.objectives.denoising``);
 base and retrain models train with diffusers' noise-prediction loss through ``Trainer`` (``training.py``);
 the report generates every concept's images in large seeded batches (``sampling.py``) and reads them with a
 classifier of the task (``classifier.py``, ``report.py``); the leaderboard ranks by the gap to retrain.
