@@ -8,6 +8,10 @@ Rows keep Fashion-MNIST's own 28x28 pixels; models are built for 14x14 (``image_
 the evaluation classifier shrink each image by half), since a UNet step on 28x28 costs four times one on
 14x14 on CPU and the ten garments stay distinguishable at that size. The prompt of a row names its class:
 ``"a picture of a sneaker"``; ``fashion_mnist_t2i_class<k>`` forgets every image of garment k.
+
+Measured with the default recipe (``tiny:unet``, 40 epochs, seed 42; ~10 CPU-minutes): the evaluation
+classifier (test accuracy 0.82) recognises 0.725 of the base model's samples (20 per garment, 10 DDIM steps,
+guidance 3), from 1.0 (bag) to 0.25 (sneaker, often drawn like a sandal or an ankle boot at 14x14).
 """
 
 from __future__ import annotations

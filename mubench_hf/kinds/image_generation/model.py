@@ -78,23 +78,25 @@ class TextToImageModel(nn.Module):
 
     @property
     def image_channels(self) -> int:
-        return int((self.vae or self.unet).config.in_channels)
+        return int((self.vae if self.vae is not None else self.unet).config.in_channels)
 
     @torch.no_grad()
     def to_latents(self, pixels: torch.Tensor) -> torch.Tensor:
         """The UNet's clean sample x_0 of images ``[N, C, H, W]`` in [-1, 1] (see the module docstring)."""
         if self.vae is None:
             return pixels
-        device = next(self.vae.parameters()).device
-        posterior = self.vae.encode(pixels.to(device)).latent_dist
-        return (posterior.mode() * float(self.vae.config.scaling_factor)).to(pixels.device)
+        weight = next(self.vae.parameters())
+        posterior = self.vae.encode(pixels.to(weight.device, weight.dtype)).latent_dist
+        return (posterior.mode() * float(self.vae.config.scaling_factor)).to(pixels.device, pixels.dtype)
 
     @torch.no_grad()
     def decode(self, sample: torch.Tensor) -> torch.Tensor:
         """Images in [-1, 1] of a sampled x_0 (the latents decoded by the VAE; pixels as they are)."""
         if self.vae is None:
             return sample
-        return self.vae.decode(sample / float(self.vae.config.scaling_factor)).sample
+        weight = next(self.vae.parameters())
+        latents = (sample / float(self.vae.config.scaling_factor)).to(weight.device, weight.dtype)
+        return self.vae.decode(latents).sample.to(sample.dtype)
 
     # ------------------------------------------------------------------ prompts
     @property
