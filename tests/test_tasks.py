@@ -15,9 +15,10 @@ from tests.fixtures.upstream import cifar10_like, cifar100_like, imdb_like, rott
 def test_registry_lists_the_working_tasks() -> None:
     assert list_tasks() == [
         "cifar10", "cifar100", "ddi", "debian_summaries", "digit_pairs", "digits", "digits_t2i", "fashion_mnist",
-        "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb", "moving_digits", "muse_books",
-        "muse_manpages", "muse_news", "nlvr2", "samsum", "speech_commands", "spoken_keywords", "tiny_imagenet",
-        "tofu", "ucf101", "wmdp_bio", "wmdp_cyber", "wmdp_pydocs",
+        "fashion_mnist_t2i", "fictitious_authors", "fictitious_authors_small", "go_relations", "imdb",
+        "moving_digits", "muse_books", "muse_manpages", "muse_news", "nlvr2", "samsum", "speech_commands",
+        "spoken_keywords", "tiny_imagenet", "tiny_imagenet_t2i", "tofu", "ucf101", "unlearncanvas_object",
+        "unlearncanvas_style", "wmdp_bio", "wmdp_cyber", "wmdp_pydocs",
     ]  # fmt: skip
     cifar100 = get_task("cifar100")
     assert cifar100.num_labels == 100 and cifar100.class_names[3] == "bear"
@@ -144,7 +145,9 @@ def test_tasks_have_a_kind() -> None:
         "debian_summaries", "fictitious_authors", "fictitious_authors_small", "muse_books", "muse_manpages",
         "muse_news", "samsum", "tofu", "wmdp_bio", "wmdp_cyber", "wmdp_pydocs",
     }  # fmt: skip
-    assert {name for name, kind in kinds.items() if kind == "image_generation"} == {"digits_t2i"}
+    assert {name for name, kind in kinds.items() if kind == "image_generation"} == {
+        "digits_t2i", "fashion_mnist_t2i", "tiny_imagenet_t2i", "unlearncanvas_object", "unlearncanvas_style",
+    }  # fmt: skip
     assert set(kinds.values()) == {"classification", "generation", "image_generation"}
     assert (
         Task(name="g", modality="text", class_names=(), loader=lambda: None, kind="generation").kind

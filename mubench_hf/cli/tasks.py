@@ -22,6 +22,8 @@ def task_record(task: Task) -> dict[str, Any]:
         "ood_source": task.ood.describe() if task.ood else None,
         "license": task.license,
         "description": task.description,
+        # the pretrained pipeline a text-to-image Hub task's base starts from (None elsewhere)
+        "default_model": getattr(task, "default_model", None),
         # "built in (<module>)", "task file <path>", "deletion repo <path> ...", "entry point <dist>:<name>"
         "origin": task_source(task.name),
     }

@@ -57,17 +57,22 @@ def import_diffusers() -> Any:
 @functools.cache
 def pipeline_class() -> type:
     """``MubenchTextToImagePipeline``: a ``diffusers.DiffusionPipeline`` of a UNet, a text encoder, its
-    tokenizer and a noise scheduler, in pixel space (no VAE: the tiny tasks' images are 8x8)."""
+    tokenizer, a noise scheduler and, for a latent model (Stable Diffusion), its ``AutoencoderKL``. The tiny
+    models of offline tasks work in pixel space (no VAE: their images are 8x8 or 14x14)."""
     diffusers = import_diffusers()
 
     class MubenchTextToImagePipeline(diffusers.DiffusionPipeline):
         """The parts of a mubench text-to-image model, saved and loaded as one diffusers folder.
         Images are made by ``mubench_hf.kinds.image_generation.sampling.generate`` (batched, seeded)."""
 
-        def __init__(self, unet: Any, text_encoder: Any, tokenizer: Any, scheduler: Any) -> None:
+        _optional_components = ["vae"]
+
+        def __init__(
+            self, unet: Any, text_encoder: Any, tokenizer: Any, scheduler: Any, vae: Any = None
+        ) -> None:
             super().__init__()
             self.register_modules(
-                unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler
+                unet=unet, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler, vae=vae
             )
 
     MubenchTextToImagePipeline.__module__ = __name__

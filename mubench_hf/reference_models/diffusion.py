@@ -26,9 +26,10 @@ from ..kinds.image_generation.classifier import (
     CLASSIFIER_FOLDER,
     load_evaluation_classifier,
     predict,
+    task_view,
     train_evaluation_classifier,
 )
-from ..kinds.image_generation.sampling import SamplingSettings, concept_prompts, generate
+from ..kinds.image_generation.sampling import SamplingSettings, capped, concept_prompts, generate
 from ..kinds.image_generation.training import diffusion_trainer
 from .outputs import TRAIN_RESULTS_FILE, backbone_of, check_output_dir, dataset_hash
 from .recipe import recipe_of
@@ -41,7 +42,8 @@ def sample_accuracy(model: Any, task: Any, classifier: Any, settings: SamplingSe
     """The classifier's accuracy on the model's own samples: overall and per concept."""
     labels = list(range(task.num_labels))
     prompts, concepts = concept_prompts(task.prompts(), labels, settings.images_per_concept)
-    predicted = predict(classifier, generate(model, prompts, settings)).numpy()
+    images = task_view(generate(model, prompts, capped(settings, task.sampling_batch_size)), task)
+    predicted = predict(classifier, images).numpy()
     concepts = np.asarray(concepts)
     per_concept = {f"sample_accuracy_{k}": float(np.mean(predicted[concepts == k] == k)) for k in labels}
     return {"sample_accuracy": float(np.mean(predicted == concepts)), **per_concept}

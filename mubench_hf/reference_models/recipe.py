@@ -113,8 +113,9 @@ def starts_pretrained(model: Any) -> bool:
 def recipe_defaults_for(task: Any, model: Any) -> dict[str, Any]:
     """The recipe a base model of ``task`` (a ``Task``) starting from ``model`` trains with unless told
     otherwise: the task's own recipe defaults, with :data:`PRETRAINED_RECIPE`'s learning rate and length
-    over them when ``model`` is a pretrained checkpoint."""
+    over them when ``model`` is a pretrained checkpoint, unless the task names a pretrained ``default_model``
+    (a Stable Diffusion task): its own recipe is then already the fine-tuning one."""
     defaults = dict(task.recipe_defaults())
-    if starts_pretrained(model):
+    if starts_pretrained(model) and not getattr(task, "default_model", None):
         defaults.update(PRETRAINED_RECIPE)
     return defaults

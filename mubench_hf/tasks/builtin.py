@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     digits,
     digits_t2i,
     fashion_mnist,
+    fashion_mnist_t2i,
     fictitious_authors,
     fictitious_authors_small,
     generation_hub,
@@ -23,7 +24,9 @@ from . import (  # noqa: F401  (imported for their registrations)
     python_docs,
     speech_commands,
     spoken_keywords,
+    tiny_imagenet_t2i,
     ucf101,
+    unlearncanvas,
     wmdp,
 )
 

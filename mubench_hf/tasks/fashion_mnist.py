@@ -120,13 +120,13 @@ def _split(
     return datasets.Dataset(
         InMemoryTable(table),
         info=datasets.DatasetInfo(features=features),
-        fingerprint=f"fashion_mnist-{name}-{len(labels)}",
+        fingerprint=f"{name}-{len(labels)}",
     )
 
 
-def load_fashion_mnist_splits(folder: str | os.PathLike | None = None) -> datasets.DatasetDict:
-    """Fashion-MNIST as ``train`` (54,000) / ``validation`` (6,000) / ``test`` (10,000) with ``image`` and
-    ``label`` columns (see the module docstring for the split)."""
+def fashion_mnist_arrays(folder: str | os.PathLike | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The documented ``train`` / ``validation`` / ``test`` split as uint8 ``(images, labels)`` arrays (see the
+    module docstring), read from the IDX files without encoding a single image."""
     root = Path(folder) if folder is not None else fashion_mnist_dir()
     if not fashion_mnist_available(root):
         missing = [n for n in FASHION_MNIST_FILES.values() if not (root / n).is_file()]
@@ -149,17 +149,33 @@ def load_fashion_mnist_splits(folder: str | os.PathLike | None = None) -> datase
     permutation = np.random.default_rng(FASHION_MNIST_SPLIT_SEED).permutation(num_train)
     validation = np.sort(permutation[:FASHION_MNIST_VALIDATION_SIZE])
     train = np.sort(permutation[FASHION_MNIST_VALIDATION_SIZE:])
+    images, labels = arrays["train_images"], arrays["train_labels"]
+    return {
+        "train": (images[train], labels[train]),
+        "validation": (images[validation], labels[validation]),
+        "test": (arrays["test_images"], arrays["test_labels"]),
+    }
+
+
+def fashion_mnist_dataset_dict(
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]], name: str = "fashion_mnist"
+) -> datasets.DatasetDict:
+    """Split arrays as a ``DatasetDict`` of PNG-encoded ``image`` and ``label`` (the class names) columns."""
     features = datasets.Features(
         {"image": datasets.Image(), "label": datasets.ClassLabel(names=list(FASHION_MNIST_CLASS_NAMES))}
     )
-    images, labels = arrays["train_images"], arrays["train_labels"]
     return datasets.DatasetDict(
         {
-            "train": _split(images[train], labels[train], features, "train"),
-            "validation": _split(images[validation], labels[validation], features, "validation"),
-            "test": _split(arrays["test_images"], arrays["test_labels"], features, "test"),
+            split: _split(images, labels, features, f"{name}-{split}")
+            for split, (images, labels) in arrays.items()
         }
     )
+
+
+def load_fashion_mnist_splits(folder: str | os.PathLike | None = None) -> datasets.DatasetDict:
+    """Fashion-MNIST as ``train`` (54,000) / ``validation`` (6,000) / ``test`` (10,000) with ``image`` and
+    ``label`` columns (see the module docstring for the split)."""
+    return fashion_mnist_dataset_dict(fashion_mnist_arrays(folder))
 
 
 FASHION_MNIST = register_task(

@@ -5,7 +5,9 @@ class rendered into the task's template (``"a picture of the digit three"``).
 
 What the task declares beyond a classification task: the words each class reads as in a prompt
 (``concepts``), the template, a generic prompt of the task's domain (concept ablation's anchor), the image
-size and channels models are built for, and the recipe its base and retrain models train with. How models
+size and channels models are built for (for a latent model such as Stable Diffusion: the size the evaluation
+classifier reads its generated images at, the model keeping its own resolution), the recipe its base and
+retrain models train with, and for a Hub task the pretrained pipeline its base starts from. How models
 are built, trained with the denoising loss and scored (generated images recognised by a classifier) is the
 ``image_generation`` kind's business (``mubench_hf.kinds.image_generation``).
 """
@@ -45,6 +47,11 @@ class ImageGenerationTask(Task):
     image_size: int | None = None
     channels: int = 1
     recipe: Mapping[str, Any] = field(default_factory=lambda: dict(IMAGE_GENERATION_RECIPE))
+    #: the most images one sampling batch holds (``None``: the settings' own; a Stable Diffusion task caps
+    #: it so a report's batches fit a GPU; the images do not depend on it)
+    sampling_batch_size: int | None = None
+    #: the pretrained pipeline a base model starts from (a Hub task's default ``--model``); ``None``: tiny:unet
+    default_model: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -5,7 +5,7 @@ The diffusion unlearning papers train a named part of the UNet and keep the text
 * ``xattn``: the cross-attention layers (``attn2``: where the prompt enters; ESD-x, FMN);
 * ``xattn_kv``: only their key and value projections of the prompt (concept ablation's default);
 * ``noxattn``: every UNet weight but the cross-attention ones (ESD-u, for objects);
-* ``unet``: the whole UNet; ``full``: the UNet and the text encoder.
+* ``unet``: the whole UNet; ``full``: the UNet and the text encoder (a latent model's VAE never trains).
 
 ``select_trainable`` sets ``requires_grad`` accordingly before ``Trainer`` builds its optimizer (which takes
 the trainable weights only), and refuses a model without a ``unet`` (a classifier or a language model).
@@ -23,6 +23,8 @@ PARAMETER_GROUPS = ("xattn", "xattn_kv", "noxattn", "unet", "full")
 
 
 def _in_group(name: str, group: str) -> bool:
+    if name.startswith("vae."):  # a latent model's image codec is never trained
+        return False
     if group == "full":
         return True
     if not name.startswith("unet."):

@@ -2,9 +2,10 @@
 are ``diffusers`` pipelines (a ``UNet2DConditionModel``, a text encoder, its tokenizer, a noise scheduler).
 
 Tokenizers are a folder's own or, for a model built from a config, a word-level one trained on the task's
-prompts (``tokenizer.py``); models are ``tiny:unet`` or a diffusers folder (``build.py``, ``model.py``);
-rows become images in [-1, 1] with their concept, and the collator adds each prompt's tokens and the noise
-draws (``collator.py``); the objective is the per-sample denoising loss (``mubench_hf.objectives.denoising``);
+prompts (``tokenizer.py``); models are ``tiny:unet``, a diffusers folder saved by mubench, or a pretrained
+Stable Diffusion 1.x pipeline (folder or Hub id; ``build.py``, ``model.py``, ``pretrained.py``); rows become
+the UNet's clean sample with their concept (images in [-1, 1] for a pixel-space model, the VAE latents of the
+images for a latent one), and the collator adds each prompt's tokens and the noise draws (``collator.py``); the objective is the per-sample denoising loss (``mubench_hf.objectives.denoising``);
 base and retrain models train with diffusers' noise-prediction loss through ``Trainer`` (``training.py``);
 the report generates every concept's images in large seeded batches (``sampling.py``) and reads them with a
 classifier of the task (``classifier.py``, ``report.py``); the leaderboard ranks by the gap to retrain.
@@ -34,6 +35,41 @@ IMAGE_GENERATION_RANKING_RULE = (
     "accuracy - retrain's| and |in-domain retain accuracy - retrain's|, lower is better); the retrain model is "
     "the reference row (ref), not ranked; rows without a gap are listed last without a rank. Ranks start at 1."
 )
+
+
+class LatentTransform:
+    """Rows → the VAE latents of their images (resized to the model's resolution) and ``label``.
+
+    A class rather than a closure for one reason: ``datasets`` fingerprints a split's transform by pickling
+    it, and a closure over the model would pickle every weight of the VAE and the UNet (20 s for the tiny
+    test pipeline, gigabytes for Stable Diffusion). Its pickled state is the model's identity instead; it is
+    never unpickled (the dataloader reads it in the training process), and a copy is the same object."""
+
+    def __init__(self, model: Any, processor: Any, input_column: str) -> None:
+        self.model = model
+        self.pixels = text_to_image_modality().transform(
+            model, processor, input_column=input_column, channels=model.image_channels,
+            size=model.image_resolution,
+        )  # fmt: skip
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        import torch
+
+        out = self.pixels(batch)
+        latents = self.model.to_latents(torch.stack(out["pixel_values"]))
+        return {"pixel_values": list(latents), "label": out["label"]}
+
+    def __deepcopy__(self, memo: dict) -> LatentTransform:
+        return self  # datasets copies a split's format on every with_format/select: the model is shared
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"model": f"{self.model.config._name_or_path}|{self.model.init}|{id(self.model)}"}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        raise MubenchError(
+            "a latent model's split transform holds the model and is not unpickled: keep dataloader workers "
+            "in the training process (dataloader_num_workers=0)"
+        )
 
 
 def _absent(row: Any) -> None:
@@ -82,13 +118,18 @@ class ImageGenerationKind(TaskKind):
         return build_text_to_image_model(_checked(task), model, splits, processor)
 
     def process_splits(self, task: Task, splits: Any, model: Any, processor: Any) -> Any:
-        """Every split with its images turned into ``pixel_values`` in [-1, 1] (lazily) beside ``label``."""
+        """Every split with its images turned into ``pixel_values`` (lazily) beside ``label``: the UNet's clean
+        sample x_0, i.e. the images in [-1, 1] at the task's size for a pixel-space model, and for a latent
+        model (Stable Diffusion) the VAE latents of the images at the model's own resolution."""
         import datasets
 
         task = _checked(task)
-        transform = text_to_image_modality().transform(
-            model, processor, input_column=task.input_column, channels=task.channels, size=task.image_size
-        )
+        if getattr(model, "is_latent", False):
+            transform = LatentTransform(model, processor, task.input_column)
+        else:
+            transform = text_to_image_modality().transform(
+                model, processor, input_column=task.input_column, channels=task.channels, size=task.image_size
+            )
         return datasets.DatasetDict({name: split.with_transform(transform) for name, split in splits.items()})
 
     def collator(self, task: Task, processor: Any) -> Callable[[list[dict]], dict]:

@@ -1,5 +1,6 @@
 """Building a text-to-image model for a task: ``tiny:unet`` (a tiny UNet and text encoder from configs, for
-offline tasks) or a diffusers folder saved by mubench."""
+offline tasks), a diffusers folder saved by mubench, or a pretrained pipeline (``pretrained.py``: a Stable
+Diffusion 1.x folder or Hub id, the start of a Hub task's base model)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ...errors import MubenchError
 from ...modalities.text_to_image import TINY_TEXT_ENCODER, TINY_UNET, import_diffusers
 from ...tasks.text_to_image import ImageGenerationTask
 from .model import TextToImageModel
+from .pretrained import is_mubench_folder, load_pipeline_parts, looks_like_hub_id
 
 #: Steps of the forward (noising) process of training: diffusers' and Stable Diffusion's default.
 NUM_TRAIN_TIMESTEPS = 1000
@@ -59,7 +61,8 @@ def tiny_text_to_image_model(task: ImageGenerationTask, tokenizer: Any, size: in
 def build_text_to_image_model(
     task: ImageGenerationTask, model: Any, splits: Any, tokenizer: Any
 ) -> TextToImageModel:
-    """``tiny:unet`` → a fresh tiny model; a diffusers folder saved by mubench → that model."""
+    """``tiny:unet`` → a fresh tiny model; a diffusers folder saved by mubench → that model; a pretrained
+    pipeline → its parts (see ``pretrained.py``)."""
     if isinstance(model, TextToImageModel):
         return model
     spec = str(model)
@@ -71,14 +74,19 @@ def build_text_to_image_model(
                 f"{', '.join(TINY_ARCHITECTURES)}"
             )
         return tiny_text_to_image_model(task, tokenizer, image_size_of(task, splits))
-    if not Path(spec).is_dir():
+    if Path(spec).is_dir() and is_mubench_folder(spec):
+        loaded = TextToImageModel.from_pretrained(spec)
+        if loaded.config.num_labels != task.num_labels:
+            raise MubenchError(
+                f"{spec} was trained on {loaded.config.num_labels} concepts, task {task.name!r} has "
+                f"{task.num_labels}"
+            )
+    elif Path(spec).is_dir() or looks_like_hub_id(spec):
+        # a pretrained pipeline (Stable Diffusion 1.x): the start of the task's base model
+        loaded = load_pipeline_parts(spec, task.num_labels)
+    else:
         raise MubenchError(
-            f"image-generation models are tiny:unet or a diffusers folder saved by mubench; {spec!r} is neither "
-            "(Hub pipelines such as Stable Diffusion are not supported yet)"
-        )
-    loaded = TextToImageModel.from_pretrained(spec)
-    if loaded.config.num_labels != task.num_labels:
-        raise MubenchError(
-            f"{spec} was trained on {loaded.config.num_labels} concepts, task {task.name!r} has {task.num_labels}"
+            f"image-generation models are tiny:unet, a diffusers folder (saved by mubench, or a Stable "
+            f"Diffusion 1.x pipeline) or a Hub pipeline id; {spec!r} is none of these"
         )
     return loaded.to(torch.device("cpu"))

@@ -51,6 +51,20 @@ def split_pixels(task: ImageGenerationTask, split: Any) -> tuple[torch.Tensor, t
     return pixels, torch.as_tensor(np.asarray(plain["label"], dtype=np.int64))
 
 
+def task_view(images: torch.Tensor, task: ImageGenerationTask) -> torch.Tensor:
+    """Generated images ``[N, C, H, W]`` as the classifier reads the task's real ones: resized to the task's
+    ``image_size`` (a Stable Diffusion model draws 512x512 where Tiny-ImageNet's photographs are 64x64),
+    grey when the task is."""
+    if task.channels == 1 and images.shape[1] == 3:
+        images = images.mean(1, keepdim=True)
+    size = task.image_size
+    if size is not None and tuple(images.shape[-2:]) != (size, size):
+        images = torch.nn.functional.interpolate(
+            images, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        ).clamp(-1.0, 1.0)
+    return images
+
+
 def _accuracy(prediction: Any) -> dict[str, float]:
     logits = (
         prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions

@@ -7,8 +7,16 @@ of diffusers' standard noise-prediction training: x_t = scheduler.add_noise(x_0,
 ``MubenchTextToImagePipeline`` (``model_index.json`` + one subfolder per part), so a saved model is also an
 ordinary diffusers pipeline folder on the Hub.
 
+A **latent** model (Stable Diffusion 1.x) also holds its ``AutoencoderKL`` (``vae``, frozen: no method and
+no recipe trains it). Its UNet denoises VAE latents, so the kind hands it latents where a pixel model gets
+pixels: ``to_latents`` (images in [-1, 1] → the VAE posterior's mode × the VAE's scaling factor, the
+deterministic choice where diffusers' training script samples the posterior) runs in the split transform,
+and ``decode`` turns sampled latents back into images. ``image_resolution`` is the side its images have.
+
 ``config`` is a small ``PretrainedConfig`` the rest of the product reads like a classifier's: ``num_labels``
 (the task's concepts) and ``_name_or_path`` (the folder it was loaded from: the original model θo).
+``init`` is the pretrained pipeline the model was first fine-tuned from (``None``: built from a config); it
+is saved with the model, so a retrain model starts from the same pipeline as the base did.
 """
 
 from __future__ import annotations
@@ -33,15 +41,62 @@ class TextToImageModel(nn.Module):
     """See the module docstring."""
 
     def __init__(
-        self, unet: nn.Module, text_encoder: nn.Module, tokenizer: Any, scheduler: Any, *, num_labels: int
+        self,
+        unet: nn.Module,
+        text_encoder: nn.Module,
+        tokenizer: Any,
+        scheduler: Any,
+        *,
+        num_labels: int,
+        vae: nn.Module | None = None,
+        init: str | None = None,
     ) -> None:
         super().__init__()
         self.unet = unet
         self.text_encoder = text_encoder
         self.tokenizer = tokenizer
         self.scheduler = scheduler
+        self.vae = vae
+        if vae is not None:
+            vae.requires_grad_(False)  # a fixed image codec: Trainer's optimiser takes trainable weights only
+        self.init = init
         self.config = PretrainedConfig(num_labels=int(num_labels))
         self.config.model_type = "mubench_text_to_image"
+
+    # ------------------------------------------------------------------ pixels and latents
+    @property
+    def is_latent(self) -> bool:
+        return self.vae is not None
+
+    @property
+    def image_resolution(self) -> int:
+        """The side of the images the model makes (and is trained on)."""
+        side = int(self.unet.config.sample_size)
+        if self.vae is None:
+            return side
+        return side * 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @property
+    def image_channels(self) -> int:
+        return int((self.vae if self.vae is not None else self.unet).config.in_channels)
+
+    @torch.no_grad()
+    def to_latents(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The UNet's clean sample x_0 of images ``[N, C, H, W]`` in [-1, 1] (see the module docstring)."""
+        if self.vae is None:
+            return pixels
+        weight = next(self.vae.parameters())
+        posterior = self.vae.encode(pixels.to(weight.device, weight.dtype)).latent_dist
+        return (posterior.mode() * float(self.vae.config.scaling_factor)).to(pixels.device, pixels.dtype)
+
+    @torch.no_grad()
+    def decode(self, sample: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] of a sampled x_0 (the latents decoded by the VAE; pixels as they are)."""
+        if self.vae is None:
+            return sample
+        weight = next(self.vae.parameters())
+        latents = (sample / float(self.vae.config.scaling_factor)).to(weight.device, weight.dtype)
+        return self.vae.decode(latents).sample.to(sample.dtype)
 
     # ------------------------------------------------------------------ prompts
     @property
@@ -90,19 +145,21 @@ class TextToImageModel(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        return next(self.unet.parameters()).device
 
     # ------------------------------------------------------------------ diffusers folders
     def pipeline(self) -> Any:
         """The parts as a ``MubenchTextToImagePipeline`` (the same modules, not copies)."""
         return pipeline_class()(
-            unet=self.unet, text_encoder=self.text_encoder, tokenizer=self.tokenizer, scheduler=self.scheduler
-        )
+            unet=self.unet, text_encoder=self.text_encoder, tokenizer=self.tokenizer, scheduler=self.scheduler,
+            vae=self.vae,
+        )  # fmt: skip
 
     def save_pretrained(self, folder: str | Path, **_: Any) -> None:
-        """Write the model as a diffusers folder (plus the number of concepts it was trained on)."""
+        """Write the model as a diffusers folder (plus its number of concepts and the pipeline it started from)."""
         self.pipeline().save_pretrained(str(folder))
-        (Path(folder) / MUBENCH_CONFIG).write_text(json.dumps({"num_labels": self.config.num_labels}) + "\n")
+        info = {"num_labels": self.config.num_labels, **({"init": self.init} if self.init else {})}
+        (Path(folder) / MUBENCH_CONFIG).write_text(json.dumps(info) + "\n")
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> TextToImageModel:
@@ -111,17 +168,18 @@ class TextToImageModel(nn.Module):
         if not (folder / "model_index.json").is_file():
             raise MubenchError(
                 f"{folder} is not a diffusers folder (no model_index.json); give a text-to-image model saved by "
-                "mubench (train-base) or tiny:unet"
+                "mubench (train-base), a Stable Diffusion 1.x pipeline, or tiny:unet"
             )
         info = (
             json.loads((folder / MUBENCH_CONFIG).read_text()) if (folder / MUBENCH_CONFIG).is_file() else {}
         )
-        pipe = pipeline_class().from_pretrained(str(folder))
         if "num_labels" not in info:
             raise MubenchError(f"{folder} has no {MUBENCH_CONFIG}: it was not saved by mubench")
+        pipe = pipeline_class().from_pretrained(str(folder))
         model = cls(
-            pipe.unet, pipe.text_encoder, pipe.tokenizer, pipe.scheduler, num_labels=info["num_labels"]
-        )
+            pipe.unet, pipe.text_encoder, pipe.tokenizer, pipe.scheduler, num_labels=info["num_labels"],
+            vae=getattr(pipe, "vae", None), init=info.get("init"),
+        )  # fmt: skip
         model.config._name_or_path = str(folder)
         return model
 
@@ -131,10 +189,13 @@ class TextToImageModel(nn.Module):
             torch.manual_seed(seed)
             unet = type(self.unet).from_config(self.unet.config)
             text_encoder = type(self.text_encoder)(copy.deepcopy(self.text_encoder.config))
+        # the VAE is shared, not redrawn: it is a fixed codec, never trained
         return TextToImageModel(
             unet,
             text_encoder,
             self.tokenizer,
             copy.deepcopy(self.scheduler),
             num_labels=self.config.num_labels,
+            vae=self.vae,
+            init=self.init,
         ).to(self.device)

@@ -45,10 +45,10 @@ from ...tasks import get_task
 from ...tasks.text_to_image import ImageGenerationTask
 from ..classification.report import RESULTS_FILE, config_name_of
 from ..reference_cache import REFERENCE_CACHE, folder_digest, value_key
-from .classifier import load_evaluation_classifier, predict_and_features, split_pixels
+from .classifier import load_evaluation_classifier, predict_and_features, split_pixels, task_view
 from .figures import save_sample_grid
 from .model import TextToImageModel
-from .sampling import SamplingSettings, concept_prompts, generate, settings_from_args
+from .sampling import SamplingSettings, capped, concept_prompts, generate, settings_from_args
 
 HEADLINE = (
     "unlearning_accuracy",
@@ -83,7 +83,7 @@ def score_model(
 ) -> tuple[dict[str, float], torch.Tensor, np.ndarray]:
     """The headline metrics of one model, its generated images and their concepts."""
     prompts, concepts = concept_prompts(task.prompts(), [*forgotten, *kept], settings.images_per_concept)
-    images = generate(model, prompts, settings)
+    images = task_view(generate(model, prompts, capped(settings, task.sampling_batch_size)), task)
     predicted, features = predict_and_features(classifier, images)
     labels = np.asarray(concepts)
     metrics = {"unlearning_accuracy": unlearning_accuracy(predicted.numpy(), labels, forgotten)}

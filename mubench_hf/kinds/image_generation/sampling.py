@@ -11,6 +11,7 @@ give the same images for every model, so two models are compared on the same dra
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +91,18 @@ def generate(
                     eps_cond, eps_uncond = eps.chunk(2)
                     eps = eps_uncond + settings.guidance_scale * (eps_cond - eps_uncond)
                 sample = scheduler.step(eps, t, sample).prev_sample
-            images.append(sample.clamp(-1.0, 1.0).cpu())
+            images.append(model.decode(sample).clamp(-1.0, 1.0).cpu())  # latents → images (latent models)
     finally:
         model.train(was_training)
     return torch.cat(images)
+
+
+def capped(settings: SamplingSettings, batch_size: int | None) -> SamplingSettings:
+    """``settings`` with its batch size capped at a task's (a Stable Diffusion batch of 500 does not fit a
+    GPU); the images are the same in any batch size, so the cap changes memory, not results."""
+    if batch_size is None or settings.batch_size <= batch_size:
+        return settings
+    return dataclasses.replace(settings, batch_size=int(batch_size))
 
 
 def concept_prompts(

@@ -32,9 +32,17 @@ def train_word_tokenizer(task: ImageGenerationTask) -> Any:
 
 
 def load_prompt_tokenizer(task: ImageGenerationTask, source: str | None) -> Any:
-    """The tokenizer of the diffusers folder ``source`` (its ``tokenizer/``), else one trained on the task."""
-    if source and (Path(source) / "tokenizer").is_dir():
-        from transformers import AutoTokenizer
+    """The tokenizer of the diffusers folder ``source`` (its ``tokenizer/``) or of the Hub pipeline ``source``
+    (``owner/name``), else (``tiny:unet``, no source) one trained on the task's prompts."""
+    from transformers import AutoTokenizer
 
+    if source and (Path(source) / "tokenizer").is_dir():
         return AutoTokenizer.from_pretrained(str(Path(source) / "tokenizer"))
+    if (
+        source
+        and not str(source).startswith("tiny:")
+        and not Path(source).exists()
+        and str(source).count("/") == 1
+    ):
+        return AutoTokenizer.from_pretrained(str(source), subfolder="tokenizer")
     return train_word_tokenizer(task)
