@@ -52,7 +52,9 @@ def test_a_method_of_class_distributions_is_refused(t2i_class3, tmp_path):
 
 
 def test_esd_pulls_the_concept_to_the_negatively_guided_original(t2i_class3, tmp_path):
-    trainer, splits, tokenizer = _trainer("esd", t2i_class3, tmp_path, esd_negative_guidance=2.0)
+    trainer, splits, tokenizer = _trainer(
+        "esd", t2i_class3, tmp_path, esd_negative_guidance=2.0, esd_xt_source="forget_images"
+    )
     batch = batch_of(splits, "forget", tokenizer)
     objective, original = trainer.objective, trainer.original_model
     cond = objective.noise_prediction(original, batch, batch["input_ids"])
@@ -61,6 +63,62 @@ def test_esd_pulls_the_concept_to_the_negatively_guided_original(t2i_class3, tmp
     torch.testing.assert_close(esd_target(cond, uncond, 2.0), target)
     expected = (objective.outputs(trainer.model, batch).prediction - target).pow(2).mean()
     torch.testing.assert_close(trainer.compute_loss(trainer.model, batch), expected)
+
+
+def test_esd_draws_x_t_from_the_students_own_guided_ddim_sample(t2i_class3, tmp_path, one_torch_thread):
+    """ESD's x_t (rohitgandikota/erasing train-scripts/train-esd.py): the student samples the concept with
+    guidance 3 for i of the 50 DDIM steps (η = 0); θo's predictions at that timestep give the target.
+    Re-derived here with diffusers' DDIMScheduler step by step."""
+    from diffusers import DDIMScheduler
+
+    trainer, splits, tokenizer = _trainer(
+        "esd", t2i_class3, tmp_path, esd_ddim_steps=8, esd_start_guidance=3.0
+    )
+    batch = batch_of(splits, "forget", tokenizer)
+    student, teacher = trainer.model, trainer.original_model
+    with torch.no_grad():  # move the student off θo: x_t must come from the student, not from θo
+        for parameter in student.unet.parameters():
+            parameter.add_(0.01 * torch.randn_like(parameter))
+    ids = batch["input_ids"]
+
+    torch.manual_seed(7)
+    loss = trainer.compute_loss(student, batch)
+
+    torch.manual_seed(7)
+    scheduler = DDIMScheduler.from_config(student.scheduler.config)
+    scheduler.set_timesteps(8)
+    stop = int(torch.randint(8, ()))
+    assert 0 < stop < 8  # the seed makes the student take some sampling steps, not none
+    config = student.unet.config
+    x = torch.randn(4, config.in_channels, config.sample_size, config.sample_size)
+    with torch.no_grad():
+        cond_h, empty_h = student.encode(ids), student.encode(student.prompt_ids([""] * 4))
+        for t in scheduler.timesteps[:stop]:
+            steps = t.expand(4)
+            e_c = student.unet(x, steps, encoder_hidden_states=cond_h).sample
+            e_u = student.unet(x, steps, encoder_hidden_states=empty_h).sample
+            x = scheduler.step(e_u + 3.0 * (e_c - e_u), t, x).prev_sample
+        t = scheduler.timesteps[stop].expand(4)
+        e_0 = teacher.unet(x, t, encoder_hidden_states=teacher.encode(teacher.prompt_ids([""] * 4))).sample
+        e_p = teacher.unet(x, t, encoder_hidden_states=teacher.encode(ids)).sample
+    e_n = student.unet(x, t, encoder_hidden_states=student.encode(ids)).sample
+    expected = (e_n - (e_0 - 1.0 * (e_p - e_0))).pow(2).mean()
+    # the trainer runs both guidance branches in one doubled UNet call: float32 rounding only
+    torch.testing.assert_close(loss, expected, atol=1e-5, rtol=1e-4)
+    assert student.training  # sampling put the student in eval mode and back
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [
+        ("esd_xt_source", "noise", "esd_xt_source must be one of"),
+        ("esd_ddim_steps", 0, "esd_ddim_steps must be at least 1"),
+        ("esd_start_guidance", -1.0, "esd_start_guidance must be >= 0"),
+    ],
+)
+def test_esd_refuses_bad_sampling_settings(argument, value, message, tmp_path):
+    with pytest.raises(MubenchError, match=message):
+        UnlearnConfig(method="esd", output_dir=str(tmp_path), report_to="none", **{argument: value})
 
 
 def test_concept_ablation_pulls_the_concept_to_the_anchor_and_keeps_the_retain_loss(t2i_class3, tmp_path):

@@ -82,6 +82,12 @@ class DenoisingObjective(TaskObjective):
             timesteps=batch["timesteps"],
         )
 
+    def noise_prediction_at(
+        self, model: nn.Module, sample: torch.Tensor, timesteps: torch.Tensor, input_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """ε(x_t, c, t) of ``model`` on an x_t drawn elsewhere (``sample``, at ``timesteps``), not noised here."""
+        return model(pixel_values=sample, input_ids=input_ids, timesteps=timesteps, noised=True)
+
     def unconditional_ids(self, model: nn.Module, batch: Mapping[str, Any]) -> torch.Tensor:
         """The empty prompt's token ids, one row per sample of ``batch`` (classifier-free guidance's ∅)."""
         return _unwrap(model).prompt_ids([""] * batch["input_ids"].shape[0]).to(batch["input_ids"].device)

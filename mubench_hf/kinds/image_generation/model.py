@@ -127,8 +127,13 @@ class TextToImageModel(nn.Module):
         timesteps: torch.Tensor | None = None,
         label: Any = None,
         labels: Any = None,
+        noised: bool = False,
     ) -> torch.Tensor:
-        """ε_θ(x_t, t, c): the noise prediction on ``pixel_values`` noised with ``noise`` at ``timesteps``."""
+        """ε_θ(x_t, t, c): the noise prediction on ``pixel_values`` noised with ``noise`` at ``timesteps``;
+        with ``noised``, ``pixel_values`` is x_t itself (a sample drawn at ``timesteps``, as ESD draws it)
+        and ``noise`` is not used. Going through ``forward`` keeps a wrapped (DDP, PEFT) model's hooks."""
+        if noised and input_ids is not None and timesteps is not None:
+            return self.unet(pixel_values, timesteps, encoder_hidden_states=self.encode(input_ids)).sample
         if input_ids is None or noise is None or timesteps is None:
             raise MubenchError(
                 "a text-to-image model's forward needs input_ids, noise and timesteps (the image_generation "

@@ -60,12 +60,44 @@ def initial_noise(count: int, shape: tuple[int, ...], seed: int) -> torch.Tensor
     return torch.randn((count, *shape), generator=generator)
 
 
+def ddim_scheduler(model: TextToImageModel, steps: int) -> Any:
+    """A DDIM scheduler (η = 0) built from the model's training scheduler, set to ``steps`` inference steps."""
+    scheduler = import_diffusers().DDIMScheduler.from_config(model.scheduler.config)
+    scheduler.set_timesteps(int(steps))
+    return scheduler
+
+
+@torch.no_grad()
+def guided_ddim(
+    model: TextToImageModel,
+    sample: torch.Tensor,
+    cond: torch.Tensor,
+    empty: torch.Tensor,
+    scheduler: Any,
+    guidance_scale: float,
+    *,
+    steps: int | None = None,
+) -> torch.Tensor:
+    """``sample`` (x_T, in the UNet's space) denoised through the first ``steps`` (default: all) of the
+    scheduler's timesteps under classifier-free guidance: ε(∅) + w·(ε(c) − ε(∅)), both in one UNet call.
+    ``cond``: the prompts' hidden states, one row per sample; ``empty``: the empty prompt's, one row."""
+    guided = guidance_scale != 1.0
+    hidden = torch.cat([cond, empty.expand(len(cond), -1, -1)]) if guided else cond
+    for t in scheduler.timesteps[:steps]:
+        model_input = torch.cat([sample, sample]) if guided else sample
+        eps = model.predict_noise(model_input, t.expand(model_input.shape[0]).to(model.device), hidden)
+        if guided:
+            eps_cond, eps_uncond = eps.chunk(2)
+            eps = eps_uncond + guidance_scale * (eps_cond - eps_uncond)
+        sample = scheduler.step(eps, t, sample).prev_sample
+    return sample
+
+
 @torch.no_grad()
 def generate(
     model: TextToImageModel, prompts: list[str], settings: SamplingSettings, *, show_progress: bool = False
 ) -> torch.Tensor:
     """Images ``[len(prompts), C, H, W]`` in [-1, 1], one per prompt (repeat a prompt for several images)."""
-    diffusers = import_diffusers()
     was_training = model.training
     model.eval()
     unet_config = model.unet.config
@@ -76,21 +108,10 @@ def generate(
         empty = model.encode(model.prompt_ids([""]))
         for start in range(0, len(prompts), settings.batch_size):
             chunk = prompts[start : start + settings.batch_size]
-            scheduler = diffusers.DDIMScheduler.from_config(model.scheduler.config)
-            scheduler.set_timesteps(settings.inference_steps)
+            scheduler = ddim_scheduler(model, settings.inference_steps)
             sample = noise[start : start + len(chunk)].to(model.device)
             cond = model.encode(model.prompt_ids(chunk))
-            guided = settings.guidance_scale != 1.0
-            hidden = torch.cat([cond, empty.expand(len(chunk), -1, -1)]) if guided else cond
-            for t in scheduler.timesteps:
-                model_input = torch.cat([sample, sample]) if guided else sample
-                eps = model.predict_noise(
-                    model_input, t.expand(model_input.shape[0]).to(model.device), hidden
-                )
-                if guided:
-                    eps_cond, eps_uncond = eps.chunk(2)
-                    eps = eps_uncond + settings.guidance_scale * (eps_cond - eps_uncond)
-                sample = scheduler.step(eps, t, sample).prev_sample
+            sample = guided_ddim(model, sample, cond, empty, scheduler, settings.guidance_scale)
             images.append(model.decode(sample).clamp(-1.0, 1.0).cpu())  # latents → images (latent models)
     finally:
         model.train(was_training)
