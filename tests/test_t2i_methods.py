@@ -128,6 +128,7 @@ def test_concept_ablation_pulls_the_concept_to_the_anchor_and_keeps_the_retain_l
         tmp_path,
         ca_anchor_prompt="a picture of the digit one",
         ca_retain_weight=0.5,
+        ca_image_source="forget_images",
     )
     forget, retain = batch_of(splits, "forget", tokenizer), batch_of(splits, "retain", tokenizer, seed=1)
     objective = trainer.objective
@@ -137,6 +138,58 @@ def test_concept_ablation_pulls_the_concept_to_the_anchor_and_keeps_the_retain_l
     retain_loss = objective.loss(objective.outputs(trainer.model, retain), retain)
     loss = trainer.compute_loss(trainer.model, {"forget": forget, "retain": retain})
     torch.testing.assert_close(loss, forget_loss + 0.5 * retain_loss, atol=1e-5, rtol=1e-4)
+
+
+def test_concept_ablation_noises_anchor_images_generated_by_the_original(
+    t2i_class3, tmp_path, one_torch_thread
+):
+    """CA's x_t (nupurkmr9/concept-ablation diffusers/README.md: generated anchor images, model-based loss):
+    θo's guided DDIM images of the anchor prompt, noised with the batch's ε and t. Re-derived by hand."""
+    from diffusers import DDIMScheduler
+
+    from mubench_hf.kinds.image_generation.sampling import initial_noise
+
+    prompt = "a picture of the digit one"
+    trainer, splits, tokenizer = _trainer(
+        "concept_ablation", t2i_class3, tmp_path, ca_anchor_prompt=prompt, ca_retain_weight=0.5,
+        ca_anchor_images=6, t2i_inference_steps=3, t2i_guidance_scale=2.0,
+    )  # fmt: skip
+    forget, retain = batch_of(splits, "forget", tokenizer), batch_of(splits, "retain", tokenizer, seed=1)
+    teacher, objective = trainer.original_model, trainer.objective
+    config = teacher.unet.config
+    x = initial_noise(6, (config.in_channels, config.sample_size, config.sample_size), seed=0)  # run seed 0
+    scheduler = DDIMScheduler.from_config(teacher.scheduler.config)
+    scheduler.set_timesteps(3)
+    with torch.no_grad():
+        cond_h = teacher.encode(teacher.prompt_ids([prompt] * 6))
+        empty_h = teacher.encode(teacher.prompt_ids([""] * 6))
+        for t in scheduler.timesteps:
+            steps = t.expand(6)
+            e_c = teacher.unet(x, steps, encoder_hidden_states=cond_h).sample
+            e_u = teacher.unet(x, steps, encoder_hidden_states=empty_h).sample
+            x = scheduler.step(e_u + 2.0 * (e_c - e_u), t, x).prev_sample
+    torch.testing.assert_close(trainer.anchor_images(), x, atol=1e-5, rtol=1e-4)
+
+    torch.manual_seed(3)
+    loss = trainer.compute_loss(trainer.model, {"forget": forget, "retain": retain})
+    torch.manual_seed(3)
+    drawn = {**forget, "pixel_values": x[torch.randint(6, (4,))]}
+    anchor = teacher.prompt_ids([prompt] * 4)
+    target = objective.noise_prediction(teacher, drawn, anchor)
+    forget_loss = (objective.outputs(trainer.model, drawn).prediction - target).pow(2).mean()
+    retain_loss = objective.loss(objective.outputs(trainer.model, retain), retain)
+    torch.testing.assert_close(loss, forget_loss + 0.5 * retain_loss, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [("ca_image_source", "web", "ca_image_source must be one of"), ("ca_anchor_images", 0, "at least 1")],
+)
+def test_concept_ablation_refuses_bad_image_settings(argument, value, message, tmp_path):
+    with pytest.raises(MubenchError, match=message):
+        UnlearnConfig(
+            method="concept_ablation", output_dir=str(tmp_path), report_to="none", **{argument: value}
+        )
 
 
 def test_fmn_measures_attention_to_the_concept_tokens_only(t2i_class3, tmp_path):
