@@ -46,7 +46,7 @@ from .alternates import (
 )
 from .data import DataUse
 from .forget_retain import ForgetRetainConfig, ForgetRetainTrainer
-from .idk_dpo import dpo_loss
+from .idk_dpo import dpo_loss, finish_preference_step
 from .refusals import completion_batch, row_prompts, tokenize_refusals
 from .registry import Needs, register_method
 
@@ -217,21 +217,16 @@ class AltPOTrainer(ForgetRetainTrainer):
         )
         loss = self.args.forget_weight * forget_term
         self.log_term("forget_loss", forget_term)
-        parts = logits.split([len(b["labels"]) for b in batches])
-        if self.args.retain_weight:
-            if self.args.retain_loss == "ce":
-                retain_term = -sums[rows + answers :].sum() / counts[rows + answers :].sum().clamp_min(1)
-            else:
-                retain_term = self.retain_term(parts[2][:, : retain["labels"].shape[1]], retain)
-            loss = loss + self.args.retain_weight * retain_term
-            self.log_term("retain_loss", retain_term)
-        if not return_outputs:
-            return loss
-        outputs = {
-            "chosen_logits": parts[0][:, : chosen["labels"].shape[1]],
-            "rejected_logits": parts[1][:, : forget["labels"].shape[1]],
-        }
-        return loss, outputs
+        return finish_preference_step(
+            self,
+            loss,
+            logits,
+            sums,
+            counts,
+            batches,
+            retain_from=rows + answers,
+            return_outputs=return_outputs,
+        )
 
 
 register_method(

@@ -61,6 +61,41 @@ def dpo_loss(
     return -(2.0 / beta) * F.logsigmoid(beta * margin).mean()
 
 
+def finish_preference_step(
+    trainer: ForgetRetainTrainer,
+    loss: torch.Tensor,
+    logits: torch.Tensor,
+    sums: torch.Tensor,
+    counts: torch.Tensor,
+    batches: list[dict[str, Any]],
+    *,
+    retain_from: int,
+    return_outputs: bool,
+) -> torch.Tensor | tuple[torch.Tensor, Any]:
+    """The end of a preference step over one joined forward of ``batches`` = [chosen, rejected (the forget
+    answers), retain when weighted]: the retain term added to ``loss`` (``ce``: cut from the joined rows'
+    sums from row ``retain_from`` on; otherwise the configured retain loss on the retain rows' logits), and
+    the chosen and rejected logits when ``return_outputs``. Shared by idk_dpo and altpo."""
+    args = trainer.args
+    parts = logits.split([len(b["labels"]) for b in batches])
+    if args.retain_weight:
+        retain = batches[2]
+        if args.retain_loss == "ce":
+            retain_term = -sums[retain_from:].sum() / counts[retain_from:].sum().clamp_min(1)
+        else:
+            retain_term = trainer.retain_term(parts[2][:, : retain["labels"].shape[1]], retain)
+        loss = loss + args.retain_weight * retain_term
+        trainer.log_term("retain_loss", retain_term)
+    if not return_outputs:
+        return loss
+    chosen, rejected = batches[0], batches[1]
+    outputs = {
+        "chosen_logits": parts[0][:, : chosen["labels"].shape[1]],
+        "rejected_logits": parts[1][:, : rejected["labels"].shape[1]],
+    }
+    return loss, outputs
+
+
 class IdkDPOTrainer(RefusalMixin, ForgetRetainTrainer):
     """Loss = γ·DPO(refusal ≻ answer; θ, θo) + α·retain term."""
 
@@ -122,21 +157,9 @@ class IdkDPOTrainer(RefusalMixin, ForgetRetainTrainer):
         )
         loss = self.args.forget_weight * forget_term
         self.log_term("forget_loss", forget_term)
-        parts = logits.split([len(b["labels"]) for b in batches])
-        if self.args.retain_weight:
-            if self.args.retain_loss == "ce":
-                retain_term = -sums[2 * rows :].sum() / counts[2 * rows :].sum().clamp_min(1)
-            else:
-                retain_term = self.retain_term(parts[2][:, : retain["labels"].shape[1]], retain)
-            loss = loss + self.args.retain_weight * retain_term
-            self.log_term("retain_loss", retain_term)
-        if not return_outputs:
-            return loss
-        outputs = {
-            "chosen_logits": parts[0][:, : chosen["labels"].shape[1]],
-            "rejected_logits": parts[1][:, : forget["labels"].shape[1]],
-        }
-        return loss, outputs
+        return finish_preference_step(
+            self, loss, logits, sums, counts, batches, retain_from=2 * rows, return_outputs=return_outputs
+        )
 
 
 register_method(
