@@ -7,14 +7,18 @@ VerbMem / KnowMem probes of this config (``muse_probe_splits``). Models: a GPT-2
 as the retrain model; the tokenizer is trained on the task's text.
 
 Compared in the same run (no asserts; times are measured here):
-  per-sample (swj0419/muse_bench's ``metrics/verbmem.py``, ``knowmem.py``, ``privleak.py``): one
-      unpadded ``model.generate`` per VerbMem and KnowMem probe, one forward per forget and holdout
-      passage for the model and the retrain model (PrivLeak's Min-k %), then the metrics;
+  per-sample as muse_bench (swj0419/muse_bench's ``metrics/verbmem.py``, ``knowmem.py``, ``privleak.py``):
+      one unpadded ``model.generate`` per VerbMem and KnowMem probe; for PrivLeak, what ``privleak.py``'s
+      ``eval`` runs for a model: one forward per forget, retain and holdout passage, and again on each
+      passage lowercased (its ``PPL/lower``), for the model and the retrain model (muse_bench divides by a
+      retrain AUC measured once that way and kept as a constant; here it is measured), then the metrics;
+  per-sample, lean: the same without the retain and lowercased forwards (forget and holdout once each: the
+      least a per-sample loop needs for these metrics);
   report: ``generation_report`` as the unlearning report calls it on a MUSE-shaped task: batched
       generation on the probes, one teacher-forced forward per batch of forget, retain and holdout (and
       forget and holdout under the retrain model), every metric.
-The ratio report ÷ per-sample is the issue's target (≤ 0.2); the last lines say whether VerbMem and KnowMem
-(forget, retain) agree exactly and how far PrivLeak's two values are apart.
+The ratio report ÷ per-sample is the issue's target (≤ 0.2), CPU time beside wall time; the last lines say
+whether VerbMem and KnowMem (forget, retain) agree exactly and how far PrivLeak's two values are apart.
 """
 
 from __future__ import annotations
@@ -71,11 +75,13 @@ def generate_one(model, tokenizer, encoder, prompts, max_new_tokens: int) -> lis
     return texts
 
 
-def token_log_probs(model, encoder, split) -> list[np.ndarray]:
-    """Each passage's completion-token log-probabilities (without the final EOS), one forward per passage."""
+def token_log_probs(model, encoder, split, lower: bool = False) -> list[np.ndarray]:
+    """Each passage's completion-token log-probabilities (without the final EOS), one forward per passage;
+    ``lower``: of the lowercased passage (muse_bench's ``PPL/lower`` forward)."""
     out = []
+    texts = [t.lower() for t in split["completion"]] if lower else list(split["completion"])
     prompts = encoder.prompt_ids(split["prompt"])
-    answers = encoder.answer_ids(list(split["prompt"]), list(split["completion"]))
+    answers = encoder.answer_ids(list(split["prompt"]), texts)
     for p, a in zip(prompts, answers):
         ids = torch.tensor([p + a])
         logp = torch.log_softmax(model(input_ids=ids).logits[0].double(), -1)
@@ -84,7 +90,21 @@ def token_log_probs(model, encoder, split) -> list[np.ndarray]:
     return out
 
 
-def per_sample(model, retrain, tokenizer, probes, splits, max_new_tokens: int) -> dict[str, float]:
+def privleak_auc(model, encoder, splits, as_muse: bool) -> float:
+    """Min-40 % AUC forget vs holdout. ``as_muse``: every passage of forget, retain and holdout scored twice,
+    as written and lowercased, as muse_bench's ``metrics/privleak.py`` ``eval`` does before it picks its
+    AUCs; otherwise only the forget and holdout passages, once (the least a per-sample loop must do)."""
+    scored = ("forget", "retain", "test") if as_muse else ("forget", "test")
+    scores = {s: min_k_scores(token_log_probs(model, encoder, splits[s]), k=0.4) for s in scored}
+    if as_muse:
+        for s in scored:
+            token_log_probs(model, encoder, splits[s], lower=True)
+    return mia_auc(scores["forget"], scores["test"])
+
+
+def per_sample(
+    model, retrain, tokenizer, probes, splits, max_new_tokens: int, as_muse: bool
+) -> dict[str, float]:
     encoder = PromptEncoder(tokenizer, seq2seq=False, chat=False, context=None)
     values = {}
     with torch.inference_mode():
@@ -97,11 +117,8 @@ def per_sample(model, retrain, tokenizer, probes, splits, max_new_tokens: int) -
             values[name] = score(
                 generate_one(model, tokenizer, encoder, split["prompt"], max_new_tokens), split["completion"]
             )
-        aucs = []
-        for m in (model, retrain):
-            f, h = (min_k_scores(token_log_probs(m, encoder, splits[s]), k=0.4) for s in ("forget", "test"))
-            aucs.append(mia_auc(f, h))
-        values["privleak"] = privleak(*aucs)
+        # the retrain model's AUC is measured (muse_bench divides by a constant measured once the same way)
+        values["privleak"] = privleak(*(privleak_auc(m, encoder, splits, as_muse) for m in (model, retrain)))
     return values
 
 
@@ -122,9 +139,12 @@ def main() -> None:
         model, tokenizer, PromptEncoder(tokenizer, seq2seq=False, chat=False), ["NAME"], 4
     )  # warm-up
 
-    start, cpu = time.perf_counter(), time.process_time()
-    loop = per_sample(model, retrain, tokenizer, probes, splits, args.max_new_tokens)
-    loop_s, loop_cpu = time.perf_counter() - start, time.process_time() - cpu
+    loops = {}
+    for as_muse in (True, False):
+        start, cpu = time.perf_counter(), time.process_time()
+        values = per_sample(model, retrain, tokenizer, probes, splits, args.max_new_tokens, as_muse)
+        loops[as_muse] = (values, time.perf_counter() - start, time.process_time() - cpu)
+    loop = loops[True][0]
 
     report_splits = {**{n: splits[n] for n in ("forget", "retain", "test")}, **probes}
     start, cpu = time.perf_counter(), time.process_time()
@@ -134,9 +154,12 @@ def main() -> None:
     report_s, report_cpu = time.perf_counter() - start, time.process_time() - cpu
 
     print()
-    print(f"{'what':<62}{'wall s':>10}{'CPU s':>10}")
-    print(f"{'per-sample, as muse_bench (VerbMem, KnowMem, PrivLeak)':<62}{loop_s:>10.2f}{loop_cpu:>10.2f}")
-    print(f"{'generation_report (all metrics)':<62}{report_s:>10.2f}{report_cpu:>10.2f}")
+    print(f"{'what':<66}{'wall s':>10}{'CPU s':>10}")
+    names = {True: "per-sample as muse_bench (PrivLeak: 3 splits, as written + lower)",
+             False: "per-sample, lean (PrivLeak: forget + holdout once)"}  # fmt: skip
+    for as_muse, (_, wall, cpu_s) in loops.items():
+        print(f"{names[as_muse]:<66}{wall:>10.2f}{cpu_s:>10.2f}")
+    print(f"{'generation_report (all metrics)':<66}{report_s:>10.2f}{report_cpu:>10.2f}")
     print()
     same = all(report[k] == v for k, v in loop.items() if k != "privleak")
     print("values:", ", ".join(f"{k}={report[k]:.4f} (per-sample {v:.4f})" for k, v in loop.items()))
@@ -144,9 +167,9 @@ def main() -> None:
     # a random model's Min-k scores are near ties: float rounding of a padded batch can swap a pair
     print(f"PrivLeak difference (percentage points): {abs(report['privleak'] - loop['privleak']):.4f}")
     # CPU time is the steadier measure on a shared machine (wall time counts other processes' turns)
-    print(
-        f"ratio report / per-sample: wall {report_s / loop_s:.3f}, CPU {report_cpu / loop_cpu:.3f} (target <= 0.2)"
-    )
+    for as_muse, (_, wall, cpu_s) in loops.items():
+        print(f"ratio report / {names[as_muse]}: wall {report_s / wall:.3f}, CPU {report_cpu / cpu_s:.3f} "
+              "(target <= 0.2)")  # fmt: skip
 
 
 if __name__ == "__main__":
