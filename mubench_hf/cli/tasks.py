@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         "--json",
         action="store_true",
         help="print a JSON list, one object per task: name, modality, kind, offline, num_labels, source (where "
-        "its data comes from), ..., origin (built in, task file, deletion repo or plugin entry point)",
+        "its data comes from), ..., default_model (the base model a task names, e.g. a Stable Diffusion id; "
+        "null: models built from configs), origin (built in, task file, deletion repo or plugin entry point)",
     )
     add_task_file_flag(parser)
     args = parser.parse_args(argv)
