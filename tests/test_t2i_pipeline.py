@@ -72,6 +72,17 @@ def test_base_and_retrain_are_diffusers_folders_with_cards(t2i_models):
     assert not (retrain / "classifier").exists()  # one classifier per sweep: the base's
 
 
+def test_a_diffusers_retrain_folder_is_a_valid_retrain_reference(t2i_models, tmp_path):
+    """A sweep cell checks --retrain_reference before it trains: a diffusers folder (model_index.json, no
+    config.json) is a model folder, an empty folder is not."""
+    from mubench_hf.errors import MubenchError
+    from mubench_hf.evaluation.report import check_reference_source
+
+    check_reference_source(str(t2i_models["retrain"]))
+    with pytest.raises(MubenchError, match="is not a predictions file, nor a folder holding one or a model"):
+        check_reference_source(str(tmp_path))
+
+
 def test_an_unlearning_run_is_scored_against_retrain_and_original(t2i_models, t2i_repo, tmp_path):
     from mubench_hf.evaluation import evaluate_unlearning
     from mubench_hf.pipeline import prepare, unlearning_trainer

@@ -200,7 +200,9 @@ def check_reference_source(retrain: RetrainReference) -> None:
     if isinstance(retrain, Mapping):
         return
     path = Path(retrain)
-    if path.is_file() or (path / PREDICTIONS_FILE).is_file() or (path / "config.json").is_file():
+    # a model folder: transformers' (config.json) or a diffusers pipeline's (model_index.json: text-to-image)
+    markers = (PREDICTIONS_FILE, "config.json", "model_index.json")
+    if path.is_file() or any((path / marker).is_file() for marker in markers):
         return
     what = (
         "does not exist"
