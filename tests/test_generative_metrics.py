@@ -388,7 +388,9 @@ def test_summaries_without_forget_quality_rank_by_the_forget_rouge_gap_to_retrai
     assert [(r["method"], p) for r, p in ranked] == [
         ("retrain", "ref"), ("idk", 1), ("npo", 2), ("grad_ascent", 3), ("rmu", None),
     ]  # fmt: skip
-    assert "retrain row's" in describe_metric(metric)
+    assert "|forget ROUGE-L - the retrain row's|" in describe_metric(metric)
+    # a MUSE-shaped group is ranked on VerbMem by the same rule, and its line says so
+    assert "|VerbMem - the retrain row's|" in describe_metric(metric, muse=True)
     # a forget quality anywhere keeps TOFU's rule; no retrain row keeps the group unranked
     with_quality = [dict(r, fq=0.5 if r["method"] == "npo" else None) for r in rows]
     metric, _ = rank_for("generation", with_quality, **{**accessors, "forget_quality": lambda r: r["fq"]})

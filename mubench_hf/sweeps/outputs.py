@@ -158,7 +158,7 @@ def ranked_table(rows: list[dict[str, Any]]) -> str:
     header = ["#", "method", *[title for title, _ in columns], "≈ retrain", "seeds"]
     any_ranked = any(isinstance(position, int) for _, position in pairs)
     lines = [
-        describe_metric(metric, any_ranked=any_ranked),
+        describe_metric(metric, any_ranked=any_ranked, muse=is_muse(rows)),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

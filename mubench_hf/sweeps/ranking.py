@@ -90,8 +90,14 @@ def rank_for(
     return get_kind(kind).rank(rows, name=name, is_reference=is_reference, **metrics)
 
 
-def describe_metric(metric: str, *, any_ranked: bool = True) -> str:
-    """How one group was ranked, for the line under its heading."""
+def describe_metric(metric: str, *, any_ranked: bool = True, muse: bool = False) -> str:
+    """How one group was ranked, for the line under its heading (``muse``: a MUSE-shaped group, whose
+    ROUGE gap is VerbMem's)."""
+    if metric == ROUGE_GAP and muse:
+        return (
+            "No forget quality here (MUSE-shaped: no truth ratio): ranked by |VerbMem - the retrain row's| "
+            "(lower is better); KnowMem on the retain documents breaks ties."
+        )
     if metric == ROUGE_GAP:
         return (
             "No forget quality here (no perturbed answers, so no truth ratio): ranked by |forget ROUGE-L - "
