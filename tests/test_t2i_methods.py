@@ -192,6 +192,27 @@ def test_concept_ablation_refuses_bad_image_settings(argument, value, message, t
         )
 
 
+@pytest.mark.parametrize("method", ["random_label", "salun"])
+def test_relabelling_pulls_the_concept_to_the_next_concepts_prediction(method, t2i_class3, tmp_path):
+    """SalUn's diffusion form (OPTML-Group/Unlearn-Saliency SD/train-scripts/random_label.py): on paired
+    batches, ‖ε_θ(x_t, c) − sg(ε_θ(x_t, c′))‖² with c′ the next concept, + α·denoising loss on Dr."""
+    trainer, splits, tokenizer = _trainer(method, t2i_class3, tmp_path, relabel_retain_weight=0.3)
+    assert trainer.data_use.name == "PAIRED"  # classification keeps the relabelled union
+    forget, retain = batch_of(splits, "forget", tokenizer), batch_of(splits, "retain", tokenizer, seed=1)
+    objective, model = trainer.objective, trainer.model
+    table = trainer.data_collator.collate.prompt_ids
+    other = table[(forget["labels"] + 1) % len(table)]
+    assert not torch.equal(other, forget["input_ids"])  # the prompt of digit 4, not of digit 3
+    with torch.no_grad():
+        target = objective.noise_prediction(model, forget, other)
+    forget_loss = (objective.outputs(model, forget).prediction - target).pow(2).mean()
+    retain_loss = objective.loss(objective.outputs(model, retain), retain)
+    loss = trainer.compute_loss(model, {"forget": forget, "retain": retain})
+    torch.testing.assert_close(loss, forget_loss + 0.3 * retain_loss, atol=1e-5, rtol=1e-4)
+    with pytest.raises(MubenchError, match="relabel_retain_weight must be >= 0"):
+        UnlearnConfig(method=method, output_dir=str(tmp_path), report_to="none", relabel_retain_weight=-1.0)
+
+
 def test_fmn_measures_attention_to_the_concept_tokens_only(t2i_class3, tmp_path):
     trainer, splits, tokenizer = _trainer("fmn", t2i_class3, tmp_path)
     table = trainer.data_collator.prompt_ids

@@ -123,6 +123,7 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
             raise MubenchError(
                 f"method {self.method!r} does not apply to {self.objective.kind} tasks; methods that do: {known}"
             )
+        self.data_use = self.data_use_for(self.objective.kind)
         check_datasets(self.method, self.data_use, forget_dataset, retain_dataset)
         num_labels = check_num_labels(model, forget_dataset, retain_dataset)
         self.check_before_work(args)
@@ -160,6 +161,11 @@ class UnlearnTrainer(ReportingMixin, ModelCardMixin, FiniteTrainingMixin, SafeTr
         self.incompetent_teacher = self.random_teacher() if self.spec.needs_random_teacher else None
         # eval_during_unlearning: scored every N steps on validation-side data; select_checkpoint
         self.unlearning_curve = attach_curve(self)
+
+    def data_use_for(self, kind: str) -> DataUse:
+        """The training data this method reads on tasks of ``kind`` (default: its declared ``data_use``; a
+        method whose definition differs by kind overrides this)."""
+        return self.data_use
 
     @property
     def spec(self) -> MethodSpec:

@@ -5,7 +5,10 @@ of Df) is computed once at θo; the ``mask_ratio`` fraction of trainable weights
 |gradient| (one global threshold across all tensors) form the mask. Training is then random
 labelling (``RandomLabelTrainer``) with every gradient multiplied by the mask. Fan et al., "SalUn:
 Empowering Machine Unlearning via Gradient-based Weight Saliency in Both Image Classification and
-Generation", ICLR 2024 (mask ratio 0.5 in most of their experiments).
+Generation", ICLR 2024 (mask ratio 0.5 in most of their experiments). On text-to-image tasks the random
+labelling is SalUn's diffusion form (``random_label.py``'s module docstring): the forgotten concept's noise
+prediction pulled to another concept's, plus α times the retain denoising loss; the forgetting loss behind
+the mask is then the negated denoising loss on Df (SalUn's ``SD/train-scripts/generate_mask.py``).
 
 The mask is applied by tensor hooks on the parameters, i.e. to each micro-batch's gradient as it
 is produced: before gradient accumulation, before gradient clipping, before the reduction across
@@ -25,15 +28,14 @@ from transformers.trainer_utils import TrainOutput
 from ..errors import MubenchError
 from ..rows import RowDataset
 from ..search_space import DEFAULT_SPACE, Range
-from .config import UnlearnConfig
 from .data import DataUse
-from .random_label import RandomLabelTrainer
+from .random_label import RandomLabelConfig, RandomLabelTrainer
 from .registry import register_method
 
 
 @dataclass
-class SalUnConfig(UnlearnConfig):
-    """``UnlearnConfig`` plus the share of weights SalUn may change."""
+class SalUnConfig(RandomLabelConfig):
+    """``RandomLabelConfig`` plus the share of weights SalUn may change."""
 
     mask_ratio: float = field(
         default=0.5,
