@@ -46,7 +46,10 @@ GRID: dict[str, Any] = {
 # Runs ``mubench`` with Trainer patched to stop, for good, at a chosen point: it writes the marker file
 # (argv[1]) and sleeps, so that the test can act while the command is there.
 _STALL = """
-import pathlib, sys, time
+import pathlib, signal, sys, time
+# SIGINT as a terminal's foreground job gets it: a shell that starts the suite in the background passes
+# it on ignored, and Python then never turns it into KeyboardInterrupt
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import transformers
 marker, where = pathlib.Path(sys.argv[1]), sys.argv[2]
 def stall(name, original):

@@ -175,7 +175,10 @@ def test_read_only_simulation_refuses_writes_and_allows_reads(tmp_path, monkeypa
 
 # --------------------------------------------------------------------------- Ctrl-C
 _SLOW_CELL = """
-import pathlib, sys, time
+import pathlib, signal, sys, time
+# SIGINT as a terminal's foreground job gets it: a shell that starts the suite in the background passes
+# it on ignored, and Python then never turns it into KeyboardInterrupt
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import transformers
 original = transformers.Trainer.train
 def train(self, *args, **kwargs):
