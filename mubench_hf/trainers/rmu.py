@@ -133,7 +133,7 @@ def layer_activations(
     try:
         model(**inputs)
     except _Captured:
-        pass  # the layers after the steered one do not enter the loss
+        return captured[0]  # stopped at the steered layer: the layers after it do not enter the loss
     finally:
         handle.remove()
     return captured[0]
