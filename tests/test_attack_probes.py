@@ -36,6 +36,8 @@ from mubench_hf.kinds.generation.probes import (
 from mubench_hf.metrics.declarations import metric_spec, metric_specs
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+#: what a TOFU-shaped task (questions, no MUSE probes) reports after an attack
+TOFU_SHAPED = ("forget_rouge_l", "forget_answer_prob", "extraction_strength")
 
 
 # ----------------------------------------------------------------------------- the probes, by value
@@ -174,7 +176,10 @@ def test_flags_config_and_grid_carry_the_source(tmp_path):
 
 def test_the_paraphrase_keys_are_declared_for_generation_only():
     probe_metrics = get_kind("generation").probe_metrics
-    assert probe_metrics[:3] == get_kind("generation").attack_metrics and "knowmem_forget" in probe_metrics
+    # the same metrics as the weight attacks: a TOFU-shaped task's forget ROUGE-L, a MUSE-shaped one's VerbMem
+    # and KnowMem (each task reports those it has)
+    assert probe_metrics == get_kind("generation").attack_metrics
+    assert {"forget_rouge_l", "verbmem_forget", "knowmem_forget"} <= set(probe_metrics)
     for metric in probe_metrics:
         for key in (f"{metric}_after_paraphrase", f"{metric}_recovery_paraphrase"):
             assert metric_spec(key, "generation").kind == "generation", key
@@ -262,19 +267,22 @@ def unlearned(tmp_path_factory):
 def test_an_identity_probe_gives_the_unattacked_values(unlearned):
     trainer, splits, _ = unlearned
     report = trainer.evaluate_unlearning(splits=splits)
-    for metric in get_kind("generation").attack_metrics:
+    for metric in TOFU_SHAPED:
         assert report[f"{metric}_after_paraphrase"] == pytest.approx(report[metric], abs=1e-6), metric
         recovery = report[f"{metric}_recovery_paraphrase"]
         assert recovery is None or recovery == pytest.approx(0.0, abs=1e-4), metric
     assert report["forget_answer_prob"] < report["original_forget_answer_prob"]  # the share is defined there
     assert report["forget_answer_prob_recovery_paraphrase"] == pytest.approx(0.0, abs=1e-4)
     assert "knowmem_forget_after_paraphrase" not in report  # no KnowMem questions in these splits
+    assert "verbmem_forget_after_paraphrase" not in report
     assert report["attacks_time_s"] > 0
     # a MUSE-shaped task: KnowMem of the forget documents' questions, asked as the report asks them
     muse = trainer.evaluate_unlearning(splits={**splits, "knowmem": _knowmem([0, 1, 2, 3], "identity")})
     assert muse["knowmem_forget"] < muse["original_knowmem_forget"]  # measured: 0.80 -> 0.00
     assert muse["knowmem_forget_after_paraphrase"] == pytest.approx(muse["knowmem_forget"], abs=1e-6)
     assert muse["knowmem_forget_recovery_paraphrase"] == pytest.approx(0.0, abs=1e-4)
+    # as its report, a MUSE-shaped task is not asked its forget passages: no forget ROUGE-L after the attack
+    assert muse["forget_rouge_l"] is None and "forget_rouge_l_after_paraphrase" not in muse
 
 
 def test_the_templated_probes_are_scored_as_the_forget_rows_reworded(unlearned):
@@ -298,7 +306,7 @@ def test_the_templated_probes_are_scored_as_the_forget_rows_reworded(unlearned):
     scores = get_kind("generation").probe_scores(
         trainer, trainer.model, {**splits, "knowmem": knowmem}, seed=seed, source="templates"
     )
-    assert scores["forget_rouge_l"] == pytest.approx(expected["forget_rouge_l"], abs=1e-6)
+    assert set(scores) == {"knowmem_forget"}  # MUSE-shaped: its probes are asked, not its forget passages
     asked = probe_rows(knowmem.select(range(6)), seed, "templates")  # groups 0 and 1: the forget people
     generated = _score(trainer, trainer.model, asked, settings_of(trainer), None, score=False, name="knowmem")
     assert scores["knowmem_forget"] == knowmem_score(generated.predictions, asked["completion"])

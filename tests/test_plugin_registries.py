@@ -87,8 +87,10 @@ def test_the_leaderboards_keep_their_columns_for_the_built_in_metrics():
         "verbmem_forget", "knowmem_forget", "knowmem_retain",
         # the attacks on the forgetting (opt-in): the headline forget metric of each kind after each attack
         "forget_accuracy_after_quant8", "forget_accuracy_after_quant4", "forget_accuracy_after_relearn",
-        "forget_rouge_l_after_quant8", "forget_rouge_l_after_quant4", "forget_rouge_l_after_relearn",
-        "forget_rouge_l_after_paraphrase",  # Df asked in other words: generation tasks only
+        # (a generation task's: forget ROUGE-L, or VerbMem on a MUSE-shaped task)
+        "forget_rouge_l_after_quant8", "verbmem_forget_after_quant8", "forget_rouge_l_after_quant4",
+        "verbmem_forget_after_quant4", "forget_rouge_l_after_relearn", "verbmem_forget_after_relearn",
+        "forget_rouge_l_after_paraphrase", "verbmem_forget_after_paraphrase",  # Df asked in other words
     ]  # fmt: skip
     assert table_columns("classification") == (
         ("forget acc before", "original_forget_accuracy"), ("forget acc", "forget_accuracy"),

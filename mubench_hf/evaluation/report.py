@@ -110,7 +110,10 @@ def evaluate_unlearning(
     if attack_settings is not None and "paraphrase" in attack_settings.attacks and not kind.probe_metrics:
         kind.probe_scores(trainer, trainer.model, splits, seed=0)  # refused, with the reason, before any pass
     if attack_settings is not None and "relearn" in attack_settings.attacks:
-        relearn_parts(len(splits["forget"]), attack_settings.relearn_share, 0)  # too few rows fail here
+        relearn_parts(  # too few rows (or documents) fail here
+            len(splits["forget"]), attack_settings.relearn_share, 0,
+            groups=kind.relearn_groups(splits["forget"], splits),
+        )  # fmt: skip
     add_metrics = None
     if relearn_settings is not None or record or attack_settings is not None:
         seed = int(trainer.args.seed)

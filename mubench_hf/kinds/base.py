@@ -51,6 +51,9 @@ class TaskKind(ABC):
     #: the forget metrics an attack on the model is scored with (``<metric>_after_<attack>``), headline first:
     #: what one scoring pass of an attacked model over forget rows gives (``forget_scores``)
     attack_metrics: ClassVar[tuple[str, ...]] = ()
+    #: the attack metrics the leaderboard's robustness tables show, one table each where cells hold it
+    #: (empty: the headline, ``attack_metrics[0]``)
+    robustness_metrics: ClassVar[tuple[str, ...]] = ()
     #: what the paraphrase attack (the forget set asked again in other words) reports, ``probe_scores``;
     #: empty for a kind whose inputs cannot be re-asked (classification: see ``probe_scores``)
     probe_metrics: ClassVar[tuple[str, ...]] = ()
@@ -122,11 +125,20 @@ class TaskKind(ABC):
         """Every unlearning metric of ``trainer.model`` on ``splits``, as one flat dict (logged through the
         trainer when ``log``, written into ``output_dir`` when given)."""
 
-    def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
+    def forget_scores(
+        self, trainer: Any, model: Any, forget: Any, settings: Any = None, *,
+        splits: Mapping[str, Any] | None = None,
+    ) -> dict[str, float]:  # fmt: skip
         """``attack_metrics`` of ``model`` (an attacked copy of the trainer's model) on the forget rows
-        ``forget`` (the report's forget split or a part of it), in one scoring pass; ``settings`` are the
-        report's (how a generation task generates)."""
+        ``forget`` (the report's forget split or a part of it), one scoring pass per split scored;
+        ``settings`` are the report's (how a generation task generates), ``splits`` the report's splits (a
+        MUSE-shaped task's VerbMem / KnowMem probes of ``forget``'s documents come from them)."""
         raise MubenchError(f"the {self.name} kind does not score attacks on the forgetting")
+
+    def relearn_groups(self, forget: Any, splits: Mapping[str, Any] | None = None) -> Sequence[int] | None:
+        """The unit the relearning attack splits ``forget`` by: one id per row (rows of one id are relearned
+        on together or scored together), or ``None`` to split row by row."""
+        return None
 
     def probe_scores(
         self, trainer: Any, model: Any, splits: Mapping[str, Any], settings: Any = None, *, seed: int,

@@ -5,7 +5,8 @@ the kinds' ``attack_metrics`` / ``probe_metrics`` (a test checks they agree).
 
 ``<metric>_after_<attack>``: the forget metric of the attacked model (weights rounded to 8 / 4 bits: all of Df;
 relearned on a seeded part of Df: the rest of Df) or of the unlearned model on Df asked in other words
-(``paraphrase``, generation tasks only). ``<metric>_recovery_<attack>``: ``(after − unlearned) /
+(``paraphrase``, generation tasks only); on a MUSE-shaped task VerbMem and KnowMem on the probes of the scored
+forget documents (relearning splits Df by document). ``<metric>_recovery_<attack>``: ``(after − unlearned) /
 (original − unlearned)``, 0 = nothing came back, 1 = everything unlearning removed came back.
 """
 
@@ -29,25 +30,22 @@ ATTACKS = {
     "relearn": ("after relearning on part of Df", RELEARN, "relearned"),
     "paraphrase": ("on Df asked in other words", PARAPHRASE, "paraphrased"),
 }
-#: kind -> (metric, its label, its leaderboard title or None); the first is each kind's headline
+#: kind -> (metric, its label, its leaderboard title or None); the first is each kind's headline. A generation
+#: task reports forget ROUGE-L (TOFU-shaped) or VerbMem and KnowMem on its forget documents (MUSE-shaped)
 METRICS = {
     "classification": (("forget_accuracy", "Forget accuracy", "forget acc."),),
     "generation": (
         ("forget_rouge_l", "Forget ROUGE-L recall", "forget ROUGE-L"),
+        ("verbmem_forget", "VerbMem on the forget documents", "VerbMem"),
+        ("knowmem_forget", "KnowMem on the forget documents", None),
         ("forget_answer_prob", "Forget answer probability", None),
         ("extraction_strength", "Extraction strength", None),
     ),
 }
-#: kind -> the attacks it is scored under, each with the metrics it reports beyond ``METRICS`` (the paraphrase
-#: attack re-asks prompts: generation tasks only, with MUSE's KnowMem of the forget documents where a task has it)
+#: kind -> the attacks it is scored under (the paraphrase attack re-asks prompts: generation tasks only)
 KIND_ATTACKS = {
-    "classification": {"quant8": (), "quant4": (), "relearn": ()},
-    "generation": {
-        "quant8": (),
-        "quant4": (),
-        "relearn": (),
-        "paraphrase": (("knowmem_forget", "KnowMem on the forget documents", None),),
-    },
+    "classification": ("quant8", "quant4", "relearn"),
+    "generation": ("quant8", "quant4", "relearn", "paraphrase"),
 }
 
 
@@ -57,9 +55,9 @@ def _declare(name: str, kind: str, split: str | None, label: str, reference: str
 
 
 for _kind, _attacks in KIND_ATTACKS.items():
-    for _attack, _more in _attacks.items():
+    for _attack in _attacks:
         _how, _reference, _tag = ATTACKS[_attack]
-        for _metric, _label, _title in (*METRICS[_kind], *_more):
+        for _metric, _label, _title in METRICS[_kind]:
             _declare(f"{_metric}_after_{_attack}", _kind, "forget", f"{_label} {_how}", _reference,
                      f"{_title} {_tag}" if _title else None)  # fmt: skip
             _declare(f"{_metric}_recovery_{_attack}", _kind, None,

@@ -1,8 +1,9 @@
-"""The leaderboard's "Robustness of the forgetting" table of one deletion config: for each method, its
-kind's headline forget metric (forget accuracy, forget ROUGE-L) before and after unlearning, then after each
-attack that was run (weights rounded to 8 and 4 bits, relearned on part of Df, Df asked in other words) with
-the share of the removed knowledge it brought back (:mod:`mubench_hf.evaluation.attacks`). Only configs whose cells ran attacks
-(``--attacks`` in ``unlearn_args``) get one."""
+"""The leaderboard's "Robustness of the forgetting" tables of one deletion config: for each method, its kind's
+headline forget metrics (forget accuracy; forget ROUGE-L, or on a MUSE-shaped task VerbMem and KnowMem on the
+forget documents) before and after unlearning, then after each attack that was run (weights rounded to 8 and 4
+bits, relearned on part of Df, Df asked in other words) with the share of the removed knowledge it brought back
+(:mod:`mubench_hf.evaluation.attacks`). Only configs whose cells ran attacks (``--attacks`` in
+``unlearn_args``) get them."""
 
 from __future__ import annotations
 
@@ -19,13 +20,7 @@ def _mean(row: dict[str, Any], key: str) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def robustness_table(rows: list[dict[str, Any]], kind: str) -> str | None:
-    """The Markdown table of one config's aggregated rows (means over seeds) in their ranked order, or
-    ``None`` when no row holds an attack's value."""
-    metrics = get_kind(kind).attack_metrics
-    if not metrics:
-        return None
-    metric = metrics[0]
+def _table(rows: list[dict[str, Any]], metric: str) -> str | None:
     attacks = [a for a in ATTACKS if any(r.get(f"{metric}_after_{a}_mean") is not None for r in rows)]
     if not attacks:
         return None
@@ -36,8 +31,8 @@ def robustness_table(rows: list[dict[str, Any]], kind: str) -> str | None:
         f"Robustness of the forgetting: `{metric}` of the attacked model, and the share of what unlearning "
         "removed that the attack brings back, (after − unlearned) / (before − unlearned): 0 = nothing, "
         "1 = all. 8-/4-bit: weights rounded to nearest, scored on Df; relearned: a few optimizer steps on part "
-        "of Df, scored on the rest; paraphrased: the unlearned model on Df's prompts reworded (the task's "
-        "paraphrased questions, else seeded templates).",
+        "of Df, scored on the rest (by document on a MUSE-shaped task); paraphrased: the unlearned model on "
+        "Df's prompts reworded (the task's paraphrased questions, else seeded templates).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -48,3 +43,14 @@ def robustness_table(rows: list[dict[str, Any]], kind: str) -> str | None:
             cells += [_mean(row, f"{metric}_after_{attack}"), _mean(row, f"{metric}_recovery_{attack}")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def robustness_table(rows: list[dict[str, Any]], kind: str) -> str | None:
+    """The Markdown tables of one config's aggregated rows (means over seeds) in their ranked order, one per
+    metric of the kind's ``robustness_metrics`` that some row holds an attack's value of (a TOFU-shaped
+    task: forget ROUGE-L; a MUSE-shaped one: VerbMem and KnowMem on the forget documents), or ``None`` when
+    no row holds any."""
+    spec = get_kind(kind)
+    metrics = spec.robustness_metrics or spec.attack_metrics[:1]
+    tables = [table for metric in metrics if (table := _table(rows, metric)) is not None]
+    return "\n\n".join(tables) if tables else None

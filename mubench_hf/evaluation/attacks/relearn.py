@@ -12,6 +12,7 @@ a constant learning rate, no warmup or weight decay, seeded shuffling; the model
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,9 +27,25 @@ from .quantize import plain_copy
 from .settings import AttackSettings
 
 
-def relearn_parts(rows: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def relearn_parts(
+    rows: int, share: float, seed: int, *, groups: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(rows relearned on, rows scored): a seeded permutation of ``range(rows)`` cut at ``round(share*rows)``
-    (at least one row on each side), each part sorted."""
+    (at least one row on each side), each part sorted. With ``groups`` (one id per row: a MUSE-shaped task's
+    documents) the permutation is of the distinct ids, cut at ``round(share * ids)``, and a row goes where its
+    id goes, so no document is both relearned on and scored."""
+    if groups is not None:
+        if len(groups) != rows:
+            raise MubenchError(f"relearn_parts: {len(groups)} group ids for {rows} rows")
+        ids = np.array(sorted(set(groups)))
+        if len(ids) < 2:
+            raise MubenchError(
+                "the relearning attack on a task that deletes whole documents needs at least 2 forget "
+                f"documents (one to relearn on, one to score); got {len(ids)}"
+            )
+        learned_ids, _ = relearn_parts(len(ids), share, seed)
+        learned = np.isin(np.asarray(groups), ids[learned_ids])
+        return np.flatnonzero(learned), np.flatnonzero(~learned)
     if rows < 2:
         raise MubenchError(
             f"the relearning attack needs at least 2 forget rows (one to relearn on, one to score); got {rows}"

@@ -4,7 +4,8 @@ For each attack ``a`` asked for and each of the kind's attack metrics ``m`` (``T
 forget accuracy for classification; forget ROUGE-L, answer probability and extraction strength for generation):
 
 * ``m_after_a``: ``m`` of the attacked model, scored once on the forget rows (all of Df for ``quant8`` and
-  ``quant4``; for ``relearn`` the part of Df the attack did not train on); for ``paraphrase`` ``m`` of the
+  ``quant4``; for ``relearn`` the part of Df the attack did not train on, split by document on a MUSE-shaped
+  task: ``TaskKind.relearn_groups``); for ``paraphrase`` ``m`` of the
   unlearned model itself on the rephrased probes of Df (``TaskKind.probe_metrics``: a generation task's forget
   metrics on its forget rows reworded, and MUSE's KnowMem on the reworded questions about the forget
   documents; :mod:`mubench_hf.kinds.generation.probes`);
@@ -62,8 +63,8 @@ def attack_metrics(
 
     def record(attack: str, scores: Mapping[str, Any], names: tuple[str, ...]) -> None:
         for name in names:
-            if name not in scores and name not in metrics:
-                continue  # a metric the task has none of (KnowMem outside MUSE-shaped tasks)
+            if name not in scores:
+                continue  # a metric the task has none of (KnowMem outside MUSE-shaped tasks, ROUGE-L in them)
             after = scores.get(name)
             out[f"{name}_after_{attack}"] = after
             out[f"{name}_recovery_{attack}"] = recovery_share(
@@ -71,13 +72,14 @@ def attack_metrics(
             )
 
     def attacked(attack: str, copy: nn.Module, rows: Any) -> None:
-        scores = kind.forget_scores(trainer, copy.to(device), rows, report_settings)
+        scores = kind.forget_scores(trainer, copy.to(device), rows, report_settings, splits=splits)
         record(attack, scores, kind.attack_metrics)
 
     for attack, bits in settings.quant_bits.items():
         attacked(attack, rounded_copy(model, bits), forget)
     if "relearn" in settings.attacks:
-        train_rows, scored_rows = relearn_parts(len(forget), settings.relearn_share, seed)
+        groups = kind.relearn_groups(forget, splits)
+        train_rows, scored_rows = relearn_parts(len(forget), settings.relearn_share, seed, groups=groups)
         relearned = relearned_copy(
             model, forget.select(train_rows), data_collator=trainer.data_collator, settings=settings,
             seed=seed, use_cpu=bool(trainer.args.use_cpu),

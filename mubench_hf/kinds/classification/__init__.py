@@ -130,7 +130,10 @@ class ClassificationKind(TaskKind):
             add_metrics=add_metrics,
         )
 
-    def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
+    def forget_scores(
+        self, trainer: Any, model: Any, forget: Any, settings: Any = None, *,
+        splits: Mapping[str, Any] | None = None,
+    ) -> dict[str, float]:  # fmt: skip
         return classification_forget_scores(trainer, model, forget)
 
     def rank(

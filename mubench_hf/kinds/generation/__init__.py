@@ -21,7 +21,14 @@ from ...objectives.base import TaskObjective
 from ...objectives.generation import GenerationObjective
 from ...tasks import Task
 from ..base import AddMetrics, Row, TaskKind, register_kind
-from .attack_scores import ATTACK_METRICS, PROBE_METRICS, generation_forget_scores, generation_probe_scores
+from .attack_scores import (
+    ATTACK_METRICS,
+    PROBE_METRICS,
+    ROBUSTNESS_METRICS,
+    document_groups,
+    generation_forget_scores,
+    generation_probe_scores,
+)
 from .models import build_generation_model
 from .ranking import GENERATION_RANKING_RULE, rank_generation
 from .tokenizer import load_tokenizer
@@ -42,6 +49,7 @@ class GenerationKind(TaskKind):
     measures_relearn = False
     ranking_rule = GENERATION_RANKING_RULE
     attack_metrics = ATTACK_METRICS
+    robustness_metrics = ROBUSTNESS_METRICS
     probe_metrics = PROBE_METRICS
 
     def objective(self) -> TaskObjective:
@@ -124,8 +132,19 @@ class GenerationKind(TaskKind):
             add_metrics=add_metrics,
         )
 
-    def forget_scores(self, trainer: Any, model: Any, forget: Any, settings: Any = None) -> dict[str, float]:
-        return generation_forget_scores(trainer, model, forget, settings)
+    def forget_scores(
+        self, trainer: Any, model: Any, forget: Any, settings: Any = None, *,
+        splits: Mapping[str, Any] | None = None,
+    ) -> dict[str, float]:  # fmt: skip
+        """The forget metrics on ``forget``; on a MUSE-shaped task VerbMem and KnowMem on the probes of
+        ``forget``'s documents instead of forget ROUGE-L, as the report scores it."""
+        return generation_forget_scores(trainer, model, forget, settings, splits=splits)
+
+    def relearn_groups(self, forget: Any, splits: Mapping[str, Any] | None = None) -> Sequence[int] | None:
+        """A MUSE-shaped task's documents: its VerbMem probes are passages of the forget rows themselves, so
+        relearning on one passage of a document and scoring the document's probe would score the training
+        text; the attack relearns on some documents and scores the others. Row by row elsewhere."""
+        return document_groups(forget, splits)
 
     def probe_scores(
         self,
