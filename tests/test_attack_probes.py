@@ -174,6 +174,20 @@ def test_flags_config_and_grid_carry_the_source(tmp_path):
     )
 
 
+def test_the_paraphrase_share_compares_what_unlearning_removed_on_each_wording():
+    from mubench_hf.evaluation.attacks.run import paraphrase_share
+
+    # as trained: 0.9 -> 0.3 (0.6 removed); reworded: the original 0.5, the unlearned 0.2 (0.3 removed)
+    assert paraphrase_share(0.2, 0.5, 0.3, 0.9) == pytest.approx(0.5)
+    assert paraphrase_share(0.3 - 0.4, 0.9 - 0.4, 0.3, 0.9) == pytest.approx(
+        0.0
+    )  # the same removal: none back
+    assert paraphrase_share(0.5, 0.5, 0.3, 0.9) == pytest.approx(
+        1.0
+    )  # reworded, it knows what the original does
+    assert paraphrase_share(0.2, None, 0.3, 0.9) is None and paraphrase_share(0.2, 0.5, 0.9, 0.9) is None
+
+
 def test_the_paraphrase_keys_are_declared_for_generation_only():
     probe_metrics = get_kind("generation").probe_metrics
     # the same metrics as the weight attacks: a TOFU-shaped task's forget ROUGE-L, a MUSE-shaped one's VerbMem
@@ -181,7 +195,11 @@ def test_the_paraphrase_keys_are_declared_for_generation_only():
     assert probe_metrics == get_kind("generation").attack_metrics
     assert {"forget_rouge_l", "verbmem_forget", "knowmem_forget"} <= set(probe_metrics)
     for metric in probe_metrics:
-        for key in (f"{metric}_after_paraphrase", f"{metric}_recovery_paraphrase"):
+        for key in (
+            f"{metric}_after_paraphrase",
+            f"{metric}_recovery_paraphrase",
+            f"original_{metric}_after_paraphrase",
+        ):
             assert metric_spec(key, "generation").kind == "generation", key
     assert metric_spec("forget_rouge_l_after_paraphrase", "generation").column == "forget ROUGE-L paraphrased"
     assert get_kind("classification").probe_metrics == ()
@@ -297,10 +315,17 @@ def test_the_templated_probes_are_scored_as_the_forget_rows_reworded(unlearned):
     reworded = probe_rows(forget.with_format(None), seed, "templates")
     assert reworded["prompt"] != forget["prompt"]  # the probes are not the questions as trained
     expected = generation_forget_scores(trainer, trainer.model, reworded)
+    # the original model is asked the same probes: the share compares what unlearning removed on each wording
+    original = type(trainer.model).from_pretrained(trainer.original_model_path())
+    on_probes = generation_forget_scores(trainer, original, reworded)
     for metric, value in expected.items():
         after = report[f"{metric}_after_paraphrase"]
         assert np.isfinite(after) and 0.0 <= after <= 1.0
         assert after == pytest.approx(value, abs=1e-6), metric
+        assert report[f"original_{metric}_after_paraphrase"] == pytest.approx(on_probes[metric], abs=1e-6)
+        removed_as_trained = report[f"original_{metric}"] - report[metric]
+        share = 1 - (on_probes[metric] - value) / removed_as_trained if removed_as_trained else None
+        assert report[f"{metric}_recovery_paraphrase"] == pytest.approx(share, abs=1e-6), metric
     # asked of the kind directly: KnowMem of the forget documents' KnowMem questions, reworded
     knowmem = _knowmem([0, 1, 2], "none")
     scores = get_kind("generation").probe_scores(

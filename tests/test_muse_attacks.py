@@ -105,6 +105,8 @@ def test_the_attacks_report_verbmem_and_knowmem_of_the_forget_documents(muse_unl
             after = report[f"{metric}_after_{attack}"]
             assert 0.0 <= after <= 1.0, (metric, attack)
             assert f"{metric}_recovery_{attack}" in report
+    # the paraphrase share's reference: the original model on the same reworded probes
+    assert 0.0 <= report["original_verbmem_forget_after_paraphrase"] <= 1.0
     # ROUGE-L of the passages is not generated for a MUSE-shaped task, by the report or by an attack
     assert report["forget_rouge_l"] is None
     assert not [k for k in report if k.startswith("forget_rouge_l_after_")]

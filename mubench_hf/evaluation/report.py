@@ -128,7 +128,7 @@ def evaluate_unlearning(
             if attack_settings is not None:
                 added.update(attack_metrics(
                     trainer, kind, splits["forget"], attack_settings, {**metrics, **added},
-                    report_settings=generation, seed=seed, splits=splits,
+                    report_settings=generation, seed=seed, splits=splits, original=base_model,
                 ))  # fmt: skip
             return added
 

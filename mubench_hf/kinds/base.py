@@ -142,10 +142,12 @@ class TaskKind(ABC):
 
     def probe_scores(
         self, trainer: Any, model: Any, splits: Mapping[str, Any], settings: Any = None, *, seed: int,
-        source: str = "auto",
+        source: str = "auto", original: Any = None,
     ) -> dict[str, float]:  # fmt: skip
         """``probe_metrics`` of ``model`` on the report's ``splits`` asked again in other words (the forget
-        rows' prompts reworded, seeded by ``seed``; ``source`` says whether a row's own paraphrase is used).
+        rows' prompts reworded, seeded by ``seed``; ``source`` says whether a row's own paraphrase is used);
+        with ``original`` (the original model, a module or its folder) its values on the same probes too, as
+        ``original_<metric>``.
 
         Not for classification: a classifier is not asked anything, and a perturbed input (an augmented
         image, a reworded review) is a new sample of Df's distribution, which the retrained model classifies

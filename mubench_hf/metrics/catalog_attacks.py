@@ -7,7 +7,8 @@ the kinds' ``attack_metrics`` / ``probe_metrics`` (a test checks they agree).
 relearned on a seeded part of Df: the rest of Df) or of the unlearned model on Df asked in other words
 (``paraphrase``, generation tasks only); on a MUSE-shaped task VerbMem and KnowMem on the probes of the scored
 forget documents (relearning splits Df by document). ``<metric>_recovery_<attack>``: ``(after − unlearned) /
-(original − unlearned)``, 0 = nothing came back, 1 = everything unlearning removed came back.
+(original − unlearned)``, 0 = nothing came back, 1 = everything unlearning removed came back; for the paraphrase
+attack against the original model on the same probes (``original_<metric>_after_paraphrase``).
 """
 
 from __future__ import annotations
@@ -54,14 +55,26 @@ def _declare(name: str, kind: str, split: str | None, label: str, reference: str
                        reference=reference, column=column))  # fmt: skip
 
 
+#: how the recovery share is computed: the weight attacks against the report's values, the paraphrase attack
+#: against the original model on the same probes (mubench_hf.evaluation.attacks.run)
+SHARE = "(after − unlearned) / (original − unlearned)"
+PARAPHRASE_SHARE = (
+    "1 − (original on the probes − after) / (original − unlearned): what unlearning removed on the reworded "
+    "probes against what it removed on the trained wording"
+)
+
 for _kind, _attacks in KIND_ATTACKS.items():
     for _attack in _attacks:
         _how, _reference, _tag = ATTACKS[_attack]
+        _share = PARAPHRASE_SHARE if _attack == "paraphrase" else SHARE
         for _metric, _label, _title in METRICS[_kind]:
             _declare(f"{_metric}_after_{_attack}", _kind, "forget", f"{_label} {_how}", _reference,
                      f"{_title} {_tag}" if _title else None)  # fmt: skip
             _declare(f"{_metric}_recovery_{_attack}", _kind, None,
                      f"Share of the removed {_label.lower()} recovered {_how}",
-                     f"{_reference}; (after − unlearned) / (original − unlearned)", None)  # fmt: skip
+                     f"{_reference}; {_share}", None)  # fmt: skip
+            if _attack == "paraphrase":  # the original model on the same probes: the share's reference
+                _declare(f"original_{_metric}_after_paraphrase", _kind, "forget",
+                         f"{_label} of the original model {_how}", _reference, None)  # fmt: skip
     _declare("attacks_time_s", _kind, None, "Wall time of the attacks on the forgetting (s)",
              "a diagnostic of this package: attacking and scoring, beside unlearn_time_s", None)  # fmt: skip

@@ -15,8 +15,12 @@ forget accuracy for classification; forget ROUGE-L, answer probability and extra
   the attack removed more). ``None`` without the original model's value, or when unlearning changed nothing
   (``m_original == m``). For ``relearn`` the unlearned and original values are the report's on all of Df (a
   seeded random part of Df scores the same in expectation; the report scores each model once per split).
-  For ``paraphrase`` they are the report's values on the original wording: the share says how much of what
-  unlearning removed from the answers to the original questions comes back when they are asked differently;
+  For ``paraphrase`` the probes are new text to both models (a rewording can lower the original model's own
+  value), so the share compares what unlearning removed on each wording: ``1 − (o_p − m_p) / (m_original −
+  m)``, with ``m_p`` and ``o_p`` the unlearned and the original model on the probes (``o_p`` is reported as
+  ``original_m_after_paraphrase``) and ``m``, ``m_original`` the report's values on the trained wording. 0 =
+  the rewording shows all that unlearning removed, 1 = on the probes the unlearned model knows what the
+  original model does; ``None`` without the original model;
 
 and ``attacks_time_s``, the wall time of all attacks together (attacking and scoring), beside
 ``unlearn_time_s``.
@@ -42,6 +46,17 @@ def recovery_share(after: float | None, unlearned: float | None, original: float
     return (float(after) - float(unlearned)) / (float(original) - float(unlearned))
 
 
+def paraphrase_share(
+    after: float | None, original_after: float | None, unlearned: float | None, original: float | None
+) -> float | None:
+    """``1 − (original_after − after) / (original − unlearned)`` (module docstring): what unlearning removed
+    as measured on the probes, against what it removed on the trained wording; ``None`` when undefined."""
+    if None in (after, original_after, unlearned, original) or original == unlearned:
+        return None
+    removed_on_probes = float(original_after) - float(after)
+    return 1.0 - removed_on_probes / (float(original) - float(unlearned))
+
+
 def attack_metrics(
     trainer: Any,
     kind: Any,
@@ -52,10 +67,12 @@ def attack_metrics(
     report_settings: Any = None,
     seed: int = 42,
     splits: Mapping[str, Any] | None = None,
+    original: Any = None,
 ) -> dict[str, Any]:
     """The keys of the module docstring for ``trainer.model`` (unlearned) on the forget rows ``forget``;
     ``metrics`` is the report so far (its unlearned and ``original_`` values); ``splits`` are the report's
-    (the paraphrase attack's KnowMem probes come from them; ``None``: the forget rows alone)."""
+    (the paraphrase attack's KnowMem probes come from them; ``None``: the forget rows alone); ``original``:
+    the original model (a module or its folder), which the paraphrase attack scores on the probes too."""
     start = time.perf_counter()
     model: nn.Module = trainer.accelerator.unwrap_model(trainer.model)
     device = next(model.parameters()).device
@@ -88,8 +105,16 @@ def attack_metrics(
     if "paraphrase" in settings.attacks:  # the unlearned model itself, asked in other words
         scores = kind.probe_scores(
             trainer, model, {**dict(splits or {}), "forget": forget}, report_settings, seed=seed,
-            source=settings.paraphrase_source,
+            source=settings.paraphrase_source, original=original,
         )  # fmt: skip
-        record("paraphrase", scores, kind.probe_metrics)
+        for name in kind.probe_metrics:
+            if name not in scores:
+                continue
+            after, original_after = scores[name], scores.get(f"original_{name}")
+            out[f"{name}_after_paraphrase"] = after
+            out[f"original_{name}_after_paraphrase"] = original_after
+            out[f"{name}_recovery_paraphrase"] = paraphrase_share(
+                after, original_after, metrics.get(name), metrics.get(f"original_{name}")
+            )
     out["attacks_time_s"] = time.perf_counter() - start
     return out

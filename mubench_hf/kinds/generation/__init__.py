@@ -155,10 +155,13 @@ class GenerationKind(TaskKind):
         *,
         seed: int,
         source: str = "auto",
+        original: Any = None,
     ) -> dict[str, float]:
-        """The forget metrics on the forget rows reworded (``probes.py``), and KnowMem on the reworded
-        KnowMem questions of a MUSE-shaped task."""
-        return generation_probe_scores(trainer, model, splits, settings, seed=seed, source=source)
+        """The forget metrics on the forget rows reworded (``probes.py``), or a MUSE-shaped task's VerbMem and
+        KnowMem on its reworded probes; the original model's on the same probes as ``original_<metric>``."""
+        return generation_probe_scores(
+            trainer, model, splits, settings, seed=seed, source=source, original=original
+        )
 
     def rank(
         self,
