@@ -51,6 +51,8 @@ MODULES = (
     "mia_min_k_plus_plus_auc",
     "privleak",
     "extraction_strength",
+    "verbmem",
+    "knowmem",
 )
 
 

@@ -127,3 +127,30 @@ def test_bad_inputs_are_named() -> None:
         verbmem([], [])
     with pytest.raises(MubenchError, match="single string"):
         knowmem("abc", ["abc"])
+
+
+def test_the_evaluate_modules_give_museS_values(hf_cache) -> None:
+    import evaluate
+
+    from mubench_hf.resources import metric_path
+
+    def load(name: str):
+        return evaluate.load(metric_path(name), cache_dir=str(hf_cache / "metrics"))
+
+    theirs = np.mean([_muse_logger_rouge_l(g, o) for g, o in zip(GTS, OUTPUTS)])
+    assert load("verbmem").compute(predictions=OUTPUTS, references=GTS) == {"verbmem": pytest.approx(theirs)}
+    generations = ["loop devices\n\nQuestion: what", "the numeric\nQuestion: x", "Question: data sink", "y"]
+    stops = ["\n\n", "\nQuestion", "Question:"]
+    expected = np.mean(
+        [_muse_logger_rouge_l(a, _muse_prefix_before(g, stops)) for a, g in zip(GTS, generations)]
+    )
+    assert load("knowmem").compute(predictions=generations, references=GTS) == {
+        "knowmem": pytest.approx(expected)
+    }
+    # the cards' examples
+    assert load("verbmem").compute(predictions=["loop device"], references=["loop devices"]) == {
+        "verbmem": pytest.approx(0.5)
+    }
+    assert load("knowmem").compute(predictions=["data sink\n\nQuestion: what"], references=["data sink"]) == {
+        "knowmem": pytest.approx(1.0)
+    }
