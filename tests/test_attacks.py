@@ -296,6 +296,18 @@ def test_generation_report_adds_the_attack_keys_from_the_unlearn_config(tmp_path
     assert report["forget_answer_prob_after_quant8"] == pytest.approx(prob, abs=0.05)
     assert report["forget_answer_prob_after_relearn"] > prob
     assert report["forget_answer_prob_recovery_relearn"] > 0
+    # the relearning share is taken against both models on the rows it scores, not on all of Df
+    from mubench_hf.evaluation.attacks.run import recovery_share
+
+    rest = splits["forget"].select(relearn_parts(len(splits["forget"]), 0.5, int(trainer.args.seed))[1])
+    original = type(trainer.model).from_pretrained(tmp_path / "base")
+    kind = get_kind("generation")
+    on_rest, original_on_rest = (kind.forget_scores(trainer, m, rest) for m in (trainer.model, original))
+    for metric in metrics:
+        expected = recovery_share(
+            report[f"{metric}_after_relearn"], on_rest[metric], original_on_rest[metric]
+        )
+        assert report[f"{metric}_recovery_relearn"] == pytest.approx(expected, abs=1e-6), metric
     written = json.loads((tmp_path / "ga" / RESULTS_FILE).read_text())
     assert written["forget_rouge_l_after_quant4"] == report["forget_rouge_l_after_quant4"]
 

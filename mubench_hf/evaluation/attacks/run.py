@@ -7,14 +7,15 @@ forget accuracy for classification; forget ROUGE-L, answer probability and extra
   ``quant4``; for ``relearn`` the part of Df the attack did not train on, split by document on a MUSE-shaped
   task: ``TaskKind.relearn_groups``); for ``paraphrase`` ``m`` of the
   unlearned model itself on the rephrased probes of Df (``TaskKind.probe_metrics``: a generation task's forget
-  metrics on its forget rows reworded, and MUSE's KnowMem on the reworded questions about the forget
-  documents; :mod:`mubench_hf.kinds.generation.probes`);
+  metrics on its forget rows reworded, or a MUSE-shaped task's VerbMem and KnowMem on the reworded probes of
+  its forget documents; :mod:`mubench_hf.kinds.generation.probes`);
 * ``m_recovery_a``, the recovery share: ``(m_after_a − m) / (m_original − m)``, with ``m`` the unlearned and
   ``m_original`` the original model's value from the report (``original_<m>``, on all of Df). 0 = the attack
   brought nothing back, 1 = it brought back all that unlearning removed (above 1: more than that; below 0:
   the attack removed more). ``None`` without the original model's value, or when unlearning changed nothing
-  (``m_original == m``). For ``relearn`` the unlearned and original values are the report's on all of Df (a
-  seeded random part of Df scores the same in expectation; the report scores each model once per split).
+  (``m_original == m``). For ``relearn`` the unlearned and original values are those of the scored part of
+  Df (each model scored once more on it: a part, above all a few documents of a MUSE-shaped task, can score
+  far from the whole).
   For ``paraphrase`` the probes are new text to both models (a rewording can lower the original model's own
   value), so the share compares what unlearning removed on each wording: ``1 − (o_p − m_p) / (m_original −
   m)``, with ``m_p`` and ``o_p`` the unlearned and the original model on the probes (``o_p`` is reported as
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -57,6 +59,19 @@ def paraphrase_share(
     return 1.0 - removed_on_probes / (float(original) - float(unlearned))
 
 
+def _original_module(model: nn.Module, original: Any, device: Any) -> nn.Module | None:
+    """The original model as a module: ``original`` itself, or loaded from its folder with the class of
+    ``model`` (adapters set aside), as the reports load it; ``None`` without one (a Hub id is not fetched)."""
+    if original is None or isinstance(original, nn.Module):
+        return original
+    if not Path(original).is_dir():
+        return None
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    loaded = type(base).from_pretrained(str(original))
+    loaded.requires_grad_(False)
+    return loaded.to(device).eval()
+
+
 def attack_metrics(
     trainer: Any,
     kind: Any,
@@ -78,22 +93,24 @@ def attack_metrics(
     device = next(model.parameters()).device
     out: dict[str, Any] = {}
 
-    def record(attack: str, scores: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    def record(
+        attack: str, scores: Mapping[str, Any], names: tuple[str, ...], reference: Mapping[str, Any] = metrics
+    ) -> None:
         for name in names:
             if name not in scores:
                 continue  # a metric the task has none of (KnowMem outside MUSE-shaped tasks, ROUGE-L in them)
             after = scores.get(name)
             out[f"{name}_after_{attack}"] = after
             out[f"{name}_recovery_{attack}"] = recovery_share(
-                after, metrics.get(name), metrics.get(f"original_{name}")
+                after, reference.get(name), reference.get(f"original_{name}")
             )
 
-    def attacked(attack: str, copy: nn.Module, rows: Any) -> None:
-        scores = kind.forget_scores(trainer, copy.to(device), rows, report_settings, splits=splits)
-        record(attack, scores, kind.attack_metrics)
+    def scored(copy: nn.Module, rows: Any) -> Mapping[str, Any]:
+        return kind.forget_scores(trainer, copy.to(device), rows, report_settings, splits=splits)
 
     for attack, bits in settings.quant_bits.items():
-        attacked(attack, rounded_copy(model, bits), forget)
+        record(attack, scored(rounded_copy(model, bits), forget), kind.attack_metrics)
+    reference_model = _original_module(model, original, device)
     if "relearn" in settings.attacks:
         groups = kind.relearn_groups(forget, splits)
         train_rows, scored_rows = relearn_parts(len(forget), settings.relearn_share, seed, groups=groups)
@@ -101,11 +118,17 @@ def attack_metrics(
             model, forget.select(train_rows), data_collator=trainer.data_collator, settings=settings,
             seed=seed, use_cpu=bool(trainer.args.use_cpu),
         )  # fmt: skip
-        attacked("relearn", relearned, forget.select(scored_rows))
+        rest = forget.select(scored_rows)
+        # the share's reference: the unlearned and the original model on the same rows (a few documents of
+        # a MUSE-shaped task score far from all of Df)
+        on_rest = dict(scored(model, rest))
+        if reference_model is not None:
+            on_rest.update({f"original_{k}": v for k, v in scored(reference_model, rest).items()})
+        record("relearn", scored(relearned, rest), kind.attack_metrics, on_rest)
     if "paraphrase" in settings.attacks:  # the unlearned model itself, asked in other words
         scores = kind.probe_scores(
             trainer, model, {**dict(splits or {}), "forget": forget}, report_settings, seed=seed,
-            source=settings.paraphrase_source, original=original,
+            source=settings.paraphrase_source, original=reference_model,
         )  # fmt: skip
         for name in kind.probe_metrics:
             if name not in scores:
