@@ -174,18 +174,20 @@ def test_flags_config_and_grid_carry_the_source(tmp_path):
     )
 
 
-def test_the_paraphrase_share_compares_what_unlearning_removed_on_each_wording():
+def test_the_paraphrase_share_compares_the_part_removed_on_each_wording():
     from mubench_hf.evaluation.attacks.run import paraphrase_share
 
-    # as trained: 0.9 -> 0.3 (0.6 removed); reworded: the original 0.5, the unlearned 0.2 (0.3 removed)
-    assert paraphrase_share(0.2, 0.5, 0.3, 0.9) == pytest.approx(0.5)
-    assert paraphrase_share(0.3 - 0.4, 0.9 - 0.4, 0.3, 0.9) == pytest.approx(
-        0.0
-    )  # the same removal: none back
-    assert paraphrase_share(0.5, 0.5, 0.3, 0.9) == pytest.approx(
+    # as trained: 0.9 -> 0.3 (2/3 of the level removed); reworded: the original 0.6, the unlearned 0.4 (1/3)
+    assert paraphrase_share(0.4, 0.6, 0.3, 0.9) == pytest.approx(0.5)
+    assert paraphrase_share(0.2, 0.6, 0.3, 0.9) == pytest.approx(0.0)  # the same part removed: nothing back
+    assert paraphrase_share(0.6, 0.6, 0.3, 0.9) == pytest.approx(
         1.0
-    )  # reworded, it knows what the original does
+    )  # reworded, it is at the original's level
+    # the demo's npo (measured): 0.969 -> 0.020 as trained; 0.458 (original) and 0.048 on the reworded
+    # questions: it answers hardly any of them, a small share (a difference-based share would read 0.57)
+    assert paraphrase_share(0.048, 0.458, 0.020, 0.969) == pytest.approx(0.086, abs=1e-3)
     assert paraphrase_share(0.2, None, 0.3, 0.9) is None and paraphrase_share(0.2, 0.5, 0.9, 0.9) is None
+    assert paraphrase_share(0.0, 0.0, 0.3, 0.9) is None  # the original answers none of the probes
 
 
 def test_the_paraphrase_keys_are_declared_for_generation_only():
@@ -323,8 +325,11 @@ def test_the_templated_probes_are_scored_as_the_forget_rows_reworded(unlearned):
         assert np.isfinite(after) and 0.0 <= after <= 1.0
         assert after == pytest.approx(value, abs=1e-6), metric
         assert report[f"original_{metric}_after_paraphrase"] == pytest.approx(on_probes[metric], abs=1e-6)
-        removed_as_trained = report[f"original_{metric}"] - report[metric]
-        share = 1 - (on_probes[metric] - value) / removed_as_trained if removed_as_trained else None
+        original_level, unlearned_level = report[f"original_{metric}"], report[metric]
+        share = None
+        if on_probes[metric] and original_level and original_level != unlearned_level:
+            removed_on_probes = (on_probes[metric] - value) / on_probes[metric]
+            share = 1 - removed_on_probes / ((original_level - unlearned_level) / original_level)
         assert report[f"{metric}_recovery_paraphrase"] == pytest.approx(share, abs=1e-6), metric
     # asked of the kind directly: KnowMem of the forget documents' KnowMem questions, reworded
     knowmem = _knowmem([0, 1, 2], "none")

@@ -59,8 +59,9 @@ def _declare(name: str, kind: str, split: str | None, label: str, reference: str
 #: against the original model on the same probes (mubench_hf.evaluation.attacks.run)
 SHARE = "(after − unlearned) / (original − unlearned)"
 PARAPHRASE_SHARE = (
-    "1 − (original on the probes − after) / (original − unlearned): what unlearning removed on the reworded "
-    "probes against what it removed on the trained wording"
+    "1 − [(original on the probes − after) / original on the probes] / [(original − unlearned) / original]: "
+    "the part of the original model's level that unlearning removed on the reworded probes, against the part "
+    "it removed on the trained wording"
 )
 
 for _kind, _attacks in KIND_ATTACKS.items():

@@ -16,12 +16,15 @@ forget accuracy for classification; forget ROUGE-L, answer probability and extra
   (``m_original == m``). For ``relearn`` the unlearned and original values are those of the scored part of
   Df (each model scored once more on it: a part, above all a few documents of a MUSE-shaped task, can score
   far from the whole).
-  For ``paraphrase`` the probes are new text to both models (a rewording can lower the original model's own
-  value), so the share compares what unlearning removed on each wording: ``1 − (o_p − m_p) / (m_original −
-  m)``, with ``m_p`` and ``o_p`` the unlearned and the original model on the probes (``o_p`` is reported as
-  ``original_m_after_paraphrase``) and ``m``, ``m_original`` the report's values on the trained wording. 0 =
-  the rewording shows all that unlearning removed, 1 = on the probes the unlearned model knows what the
-  original model does; ``None`` without the original model;
+  For ``paraphrase`` the probes are new text to both models (a rewording lowers the original model's own
+  value: the demo's 0.97 forget ROUGE-L is 0.46 on its reworded questions), so the share compares the part
+  of each model's level that unlearning removed on each wording: ``1 − [(o_p − m_p) / o_p] / [(m_original
+  − m) / m_original]``, with ``m_p`` and ``o_p`` the unlearned and the original model on the probes (``o_p``
+  is reported as ``original_m_after_paraphrase``) and ``m``, ``m_original`` the report's values on the
+  trained wording. 0 = the rewording shows as large a part removed as the trained wording, 1 = on the probes
+  the unlearned model is at the original model's level; ``None`` without the original model, or when the
+  original model scores 0 on the probes. Levels, not differences: a difference would shrink with the
+  original's level on the probes and read a model that answers none of them as recovering;
 
 and ``attacks_time_s``, the wall time of all attacks together (attacking and scoring), beside
 ``unlearn_time_s``.
@@ -51,12 +54,16 @@ def recovery_share(after: float | None, unlearned: float | None, original: float
 def paraphrase_share(
     after: float | None, original_after: float | None, unlearned: float | None, original: float | None
 ) -> float | None:
-    """``1 − (original_after − after) / (original − unlearned)`` (module docstring): what unlearning removed
-    as measured on the probes, against what it removed on the trained wording; ``None`` when undefined."""
-    if None in (after, original_after, unlearned, original) or original == unlearned:
+    """``1 − [(original_after − after) / original_after] / [(original − unlearned) / original]`` (module
+    docstring): the part of the original model's level that unlearning removed on the probes, against the
+    part it removed on the trained wording; ``None`` when undefined."""
+    if None in (after, original_after, unlearned, original):
         return None
-    removed_on_probes = float(original_after) - float(after)
-    return 1.0 - removed_on_probes / (float(original) - float(unlearned))
+    if float(original_after) == 0 or float(original) == 0 or original == unlearned:
+        return None
+    removed_on_probes = (float(original_after) - float(after)) / float(original_after)
+    removed_as_trained = (float(original) - float(unlearned)) / float(original)
+    return 1.0 - removed_on_probes / removed_as_trained
 
 
 def _original_module(model: nn.Module, original: Any, device: Any) -> nn.Module | None:
