@@ -35,8 +35,7 @@ class SamplingSettings:
     #: 38 against 29 in one batch (``bench/bench_t2i.py``). Larger batches make activations of tens of MB, which
     #: glibc maps afresh and the kernel zero-fills (page faults) at every UNet call; at 100 they are reused from
     #: the heap. The images are those of one batch (bit for bit at a report's sizes, measured; tests/test_t2i_kind.py
-    #: asserts 1e-6). Accelerators keep
-    #: ``batch_size``
+    #: asserts 1e-6). Accelerators keep ``batch_size``
     cpu_batch_size: int = 100
     seed: int = 0
 
