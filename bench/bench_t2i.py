@@ -26,12 +26,13 @@ VM's load changes the wall clock by several times within a minute. Each rate is 
    extrapolated from the measured seconds per step (the recipe's 40 epochs are not run here).
 
 Measured on the shared 2-core VM (AMD EPYC with AVX-512; torch 2.13 CPU, diffusers 0.42.1; one torch thread),
-two runs at load average 1.5-2.4 (``uptime``; the bench's own core included):
-  latent: batched 24.7-25.0 images/s; StableDiffusionPipeline image by image 10.2-10.3 (2.4x); our loop
-  image by image 10.0-10.1 (2.5x); one batch of 200 23.4-23.7 (1.06x; 500 images, measured apart: 28 against 21, 1.3x).
-  digits_t2i: batched 37.7-37.8 images/s; our loop image by image 10.5-10.8 (3.5-3.6x); one batch of 200
-  28.6-29.4 (1.3x).
-The 5x target is not reached on this CPU: 2.4x against the real pipeline. What batching removes is the
+three runs, two at load average 1.5-2.4 and one at 2.5-6 (``uptime``; the bench's own core included):
+  latent: batched 22.4-25.0 images/s; StableDiffusionPipeline image by image 10.1-10.3 (2.2-2.45x); our loop
+  image by image 9.3-10.1 (2.4-2.5x); one batch of 200 23.4-24.2 (0.93-1.06x: noise at 200 images; at 500
+  images, measured apart, 28 against 21 images/s, 1.3x, where one batch page-faults 2.7 million times).
+  digits_t2i: batched 37.7-37.8 images/s; our loop image by image 9.8-10.8 (3.5-3.85x); one batch of 200
+  28.6-32.8 (1.15-1.3x).
+The 5x target is not reached on this CPU: 2.2-2.45x against the real pipeline. What batching removes is the
 per-call cost of small operations (~60 of the ~100 ms an image costs image by image, where every operation
 of the UNet runs on a batch of 2 at each of 20 steps); what it cannot remove is the arithmetic, ~40 ms an
 image batched, 80 % of it in the UNet's transformer blocks (measured with module hooks: cross-attention
