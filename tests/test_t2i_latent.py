@@ -19,7 +19,7 @@ from mubench_hf.kinds.image_generation.build import build_text_to_image_model
 from mubench_hf.kinds.image_generation.classifier import task_view
 from mubench_hf.kinds.image_generation.model import TextToImageModel
 from mubench_hf.kinds.image_generation.pretrained import load_pipeline_parts
-from mubench_hf.kinds.image_generation.sampling import SamplingSettings, capped, generate
+from mubench_hf.kinds.image_generation.sampling import SamplingSettings, capped, generate, initial_noise
 from mubench_hf.trainers.diffusion_parts import select_trainable
 from tests.fixtures.mubench_hub import tiny_imagenet_like
 from tests.fixtures.tiny_sd import tiny_stable_diffusion
@@ -111,6 +111,27 @@ def test_generated_latents_are_decoded_and_read_at_the_tasks_size(tiny_sd):
     # the same draws in any batch size; float32 kernels order sums differently per batch shape: measured max
     # difference 2.4e-6 (ATEN_CPU_CAPABILITY=default) and 1.8e-6 (avx2), so 1e-4 leaves a 40x margin
     assert torch.allclose(one_by_one, images, atol=1e-4)
+
+
+def test_generate_draws_what_diffusers_stable_diffusion_pipeline_draws_from_the_same_noise(tiny_sd):
+    """bench_t2i's baseline is ``StableDiffusionPipeline`` called image by image: the same computation (DDIM from
+    the folder's scheduler config, classifier-free guidance against the empty prompt, VAE decoding)."""
+    import diffusers
+
+    task, _, model = loaded(tiny_sd)
+    pipe = diffusers.StableDiffusionPipeline.from_pretrained(str(tiny_sd))
+    pipe.scheduler = diffusers.DDIMScheduler.from_config(pipe.scheduler.config)
+    pipe.set_progress_bar_config(disable=True)
+    prompts = task.prompts()[:3]
+    settings = SamplingSettings(inference_steps=4, guidance_scale=3.0, batch_size=1)
+    ours = generate(model, prompts, settings)
+    noise = initial_noise(len(prompts), (4, 8, 8), settings.seed)
+    theirs = torch.cat([
+        pipe(prompt, num_inference_steps=4, guidance_scale=3.0, latents=noise[i : i + 1], output_type="pt").images
+        for i, prompt in enumerate(prompts)
+    ])  # fmt: skip
+    # the pipeline returns [0, 1]; ours [-1, 1]. batch 1 on both sides: float rounding only (measured 6e-8)
+    torch.testing.assert_close(theirs * 2 - 1, ours, atol=1e-5, rtol=0)
 
 
 def test_methods_never_train_the_vae(tiny_sd):

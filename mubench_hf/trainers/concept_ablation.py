@@ -94,6 +94,7 @@ class ConceptAblationTrainer(UnlearnTrainer):
         if self._anchors is None:
             # here, not at module level: the text-to-image kind's package is only needed by its runs
             from ..kinds.image_generation.sampling import (
+                chunk_size,
                 ddim_scheduler,
                 guided_ddim,
                 initial_noise,
@@ -105,10 +106,10 @@ class ConceptAblationTrainer(UnlearnTrainer):
             shape = (int(config.in_channels), int(config.sample_size), int(config.sample_size))
             noise = initial_noise(self.args.ca_anchor_images, shape, self.args.seed)
             empty = teacher.encode(teacher.prompt_ids([""]))
-            chunks = []
+            chunks, size = [], chunk_size(settings, teacher.device)
             with torch.no_grad():
-                for start in range(0, len(noise), settings.batch_size):
-                    chunk = noise[start : start + settings.batch_size].to(teacher.device)
+                for start in range(0, len(noise), size):
+                    chunk = noise[start : start + size].to(teacher.device)
                     cond = teacher.encode(teacher.prompt_ids([self.args.ca_anchor_prompt] * len(chunk)))
                     scheduler = ddim_scheduler(teacher, settings.inference_steps)
                     chunks.append(

@@ -3,8 +3,8 @@
 Images are drawn with a DDIM scheduler (Song et al. 2021) built from the model's training scheduler, a few
 inference steps and classifier-free guidance (Ho & Salimans 2022): ε = ε(x_t, ∅) + w·(ε(x_t, c) − ε(x_t, ∅)),
 the conditional and unconditional predictions taken in one UNet call on the doubled batch. All prompts of
-a report go through the loop together (in chunks of ``batch_size``): this, not the per-image
-``pipeline(prompt)`` call, is what makes the metrics affordable (``bench/bench_t2i_sampling.py``).
+a report go through the loop together (in chunks of ``batch_size``, at most ``cpu_batch_size`` on a CPU): this,
+not the per-image ``pipeline(prompt)`` call, is what makes the metrics affordable (``bench/bench_t2i.py``).
 The starting noise of image i of concept k is drawn from a generator seeded by ``seed``: the same settings
 give the same images for every model, so two models are compared on the same draws.
 """
@@ -30,10 +30,17 @@ class SamplingSettings:
     inference_steps: int = 10
     guidance_scale: float = 3.0
     batch_size: int = 500
+    #: the most images one batch holds on a CPU. 100 measured fastest there (one thread, 2-core VM): 500 images
+    #: of the tiny latent model at 28 images/s against 21 in batches of 500, digits_t2i's 200-image report at
+    #: 38 against 29 in one batch (``bench/bench_t2i.py``). Larger batches make activations of tens of MB, which
+    #: glibc maps afresh and the kernel zero-fills (page faults) at every UNet call; at 100 they are reused from
+    #: the heap. The images are those of one batch (bit for bit at a report's sizes, measured; tests/test_t2i_kind.py
+    #: asserts 1e-6). Accelerators keep ``batch_size``
+    cpu_batch_size: int = 100
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("images_per_concept", "inference_steps", "batch_size"):
+        for name in ("images_per_concept", "inference_steps", "batch_size", "cpu_batch_size"):
             if int(getattr(self, name)) < 1:
                 raise MubenchError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.guidance_scale < 0:
@@ -58,6 +65,14 @@ def initial_noise(count: int, shape: tuple[int, ...], seed: int) -> torch.Tensor
     """x_T of ``count`` images, from a CPU generator seeded by ``seed`` (device-independent draws)."""
     generator = torch.Generator().manual_seed(int(seed))
     return torch.randn((count, *shape), generator=generator)
+
+
+def chunk_size(settings: SamplingSettings, device: torch.device) -> int:
+    """How many images one sampling batch holds on ``device`` (the images do not depend on it, up to float
+    rounding: see ``capped``)."""
+    if torch.device(device).type == "cpu":
+        return min(int(settings.batch_size), int(settings.cpu_batch_size))
+    return int(settings.batch_size)
 
 
 def ddim_scheduler(model: TextToImageModel, steps: int) -> Any:
@@ -106,8 +121,9 @@ def generate(
     images = []
     try:
         empty = model.encode(model.prompt_ids([""]))
-        for start in range(0, len(prompts), settings.batch_size):
-            chunk = prompts[start : start + settings.batch_size]
+        size = chunk_size(settings, model.device)
+        for start in range(0, len(prompts), size):
+            chunk = prompts[start : start + size]
             scheduler = ddim_scheduler(model, settings.inference_steps)
             sample = noise[start : start + len(chunk)].to(model.device)
             cond = model.encode(model.prompt_ids(chunk))
