@@ -174,3 +174,18 @@ def test_sampling_settings_come_from_the_unlearning_arguments():
     assert (settings.images_per_concept, settings.guidance_scale, settings.inference_steps) == (7, 1.0, 10)
     with pytest.raises(MubenchError, match="t2i_inference_steps must be a positive integer"):
         UnlearnConfig(method="esd", output_dir="unused", t2i_inference_steps=0)
+
+
+def test_the_sampling_flags_reach_the_settings():
+    from mubench_hf.cli.evaluate import build_parser, sampling_settings
+
+    base = ["--model", "m", "--dataset", "d", "--config", "digits_t2i_class3"]
+    args = build_parser().parse_args([*base, "--images-per-concept", "4", "--sampling-batch-size", "300",
+                                      "--sampling-cpu-batch-size", "50", "--sampling-seed", "7"])  # fmt: skip
+    given = sampling_settings(args)
+    assert given == {"images_per_concept": 4, "batch_size": 300, "cpu_batch_size": 50, "seed": 7}
+    settings = SamplingSettings(**given)
+    assert (
+        chunk_size(settings, torch.device("cpu")) == 50 and chunk_size(settings, torch.device("cuda")) == 300
+    )
+    assert sampling_settings(build_parser().parse_args(base)) is None

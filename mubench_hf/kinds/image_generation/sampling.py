@@ -69,7 +69,7 @@ def initial_noise(count: int, shape: tuple[int, ...], seed: int) -> torch.Tensor
 
 def chunk_size(settings: SamplingSettings, device: torch.device) -> int:
     """How many images one sampling batch holds on ``device`` (the images do not depend on it, up to float
-    rounding: see ``capped``)."""
+    rounding: see ``SamplingSettings.cpu_batch_size``)."""
     if torch.device(device).type == "cpu":
         return min(int(settings.batch_size), int(settings.cpu_batch_size))
     return int(settings.batch_size)
