@@ -4,8 +4,11 @@ A ``UNet2DConditionModel`` (trained), a text encoder (``CLIPTextModel``, trained
 models), their tokenizer and the noise scheduler of training (``DDPMScheduler``). ``forward`` is one step
 of diffusers' standard noise-prediction training: x_t = scheduler.add_noise(x_0, ε, t), then
 ε_θ(x_t, t, text_encoder(prompt)). It is saved and loaded as a diffusers folder through
-``MubenchTextToImagePipeline`` (``model_index.json`` + one subfolder per part), so a saved model is also an
-ordinary diffusers pipeline folder on the Hub.
+``MubenchTextToImagePipeline`` (``model_index.json`` + one subfolder per part): each part loads with its own
+diffusers or transformers class (``UNet2DConditionModel.from_pretrained(folder, subfolder="unet")`` …), the
+folder as a whole through mubench_hf; ``DiffusionPipeline.from_pretrained`` refuses it, because its
+``model_index.json`` names that class, which diffusers does not know (no stock pipeline samples a pixel-space
+UNet with a text encoder).
 
 A **latent** model (Stable Diffusion 1.x) also holds its ``AutoencoderKL`` (``vae``, frozen: no method and
 no recipe trains it). Its UNet denoises VAE latents, so the kind hands it latents where a pixel model gets
