@@ -5,7 +5,7 @@ chat template, context, tokenizer, device); and prompts and answers tokenised on
 (:class:`ReusedPromptEncoder`), whichever model reads them.
 
 On disk (a sweep's ``.report_cache``) a ``SplitScores`` is stored as flat arrays: every scored answer's
-statistics concatenated, with its row, its kind (answer, paraphrase, perturbed) and its length, and the
+statistics concatenated (those that were computed: the key says which), with its row, its kind (answer, paraphrase, perturbed) and its length, and the
 generations as one JSON string.
 """
 
@@ -23,11 +23,11 @@ from ...modalities.base import COMPLETION_COLUMN, PARAPHRASED_COLUMN, PERTURBED_
 from ...modalities.prompt_encoding import PromptEncoder
 from ..reference_cache import REFERENCE_CACHE, model_digest, value_key
 from .decode import device_of
-from .score import SplitScores, score_split
+from .score import OPTIONAL_STATISTICS, SplitScores, score_split
 
 CACHE_KIND = "generation_scores"
 _KINDS = ("answer", "paraphrase", "perturbed")
-_STATS = ("log_probs", "mean", "var", "argmax", "target")
+_STATS = ("log_probs", "target", *OPTIONAL_STATISTICS)
 
 
 class ReusedPromptEncoder(PromptEncoder):
@@ -85,10 +85,16 @@ def reference_scores(
     """``score_split(model, tokenizer, encoder, split, **settings)`` of a reference model (the original or
     the retrain model), served from the reference cache when the same model scored the same rows with the
     same settings before."""
+    keyed = {name: value for name, value in settings.items() if name not in ("progress", "statistics")}
+    statistics = sorted(settings.get("statistics", OPTIONAL_STATISTICS))
+    if statistics != sorted(OPTIONAL_STATISTICS):
+        # an entry that lacks some statistic has a key of its own, so it is never served to a caller that
+        # needs that statistic (entries with all of them keep the key they had before they could lack any)
+        keyed["statistics"] = statistics
     key = value_key(
         model_digest(model),
         _texts_sha256(split),
-        {name: value for name, value in settings.items() if name != "progress"},
+        keyed,
         {"seq2seq": encoder.seq2seq, "chat": encoder.chat, "context": encoder.context},
         _tokenizer_identity(tokenizer),
         str(device_of(model).type),
@@ -119,6 +125,8 @@ def dump_scores(scores: SplitScores) -> dict[str, np.ndarray]:
         "predictions": np.array(json.dumps(scores.predictions)),
     }
     for name in _STATS:
+        if any(name not in e[2] for e in entries):
+            continue  # a statistic that was not computed (scored without it) is not stored
         parts = [np.asarray(e[2][name]) for e in entries]
         arrays[name] = np.concatenate(parts) if parts else np.zeros(0)
     return arrays
@@ -137,7 +145,7 @@ def load_scores(data: dict[str, np.ndarray]) -> SplitScores:
     ends = np.cumsum(data["lengths"])
     for i, (row, kind) in enumerate(zip(data["rows"].tolist(), data["kinds"].tolist())):
         start = int(ends[i] - data["lengths"][i])
-        stat = {name: data[name][start : int(ends[i])] for name in _STATS}
+        stat = {name: data[name][start : int(ends[i])] for name in _STATS if name in data}
         if _KINDS[kind] == "answer":
             scores.answer[row] = stat
         elif _KINDS[kind] == "paraphrase":
