@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from torch import nn
 
+from ...errors import MubenchError
 from ...modalities.base import COMPLETION_COLUMN, PARAPHRASED_COLUMN, PERTURBED_COLUMN, PROMPT_COLUMN
 from ...modalities.prompt_encoding import PromptEncoder
 from ..reference_cache import REFERENCE_CACHE, model_digest, value_key
@@ -79,13 +80,32 @@ def _tokenizer_identity(tokenizer: Any) -> dict[str, Any]:
     }
 
 
+def pool_identity(splits: Mapping[str, Any]) -> list[list[str]]:
+    """What a pooled generation pass (``score.generate_pooled``) is made of: each split's name and
+    :func:`_texts_sha256`, in pool order."""
+    return [[name, _texts_sha256(split)] for name, split in splits.items()]
+
+
 def reference_scores(
-    model: nn.Module, tokenizer: Any, encoder: PromptEncoder, split: Any, **settings: Any
+    model: nn.Module,
+    tokenizer: Any,
+    encoder: PromptEncoder,
+    split: Any,
+    *,
+    pool: list[list[str]] | None = None,
+    **settings: Any,
 ) -> SplitScores:
     """``score_split(model, tokenizer, encoder, split, **settings)`` of a reference model (the original or
     the retrain model), served from the reference cache when the same model scored the same rows with the
-    same settings before."""
-    keyed = {name: value for name, value in settings.items() if name not in ("progress", "statistics")}
+    same settings before. ``pool``: the :func:`pool_identity` of the pooled generation pass whose share
+    ``settings["generated"]`` gives (part of the key: a split's generations come from that pass)."""
+    keyed = {
+        name: value for name, value in settings.items() if name not in ("progress", "statistics", "generated")
+    }
+    if settings.get("generate") and settings.get("generated") is not None:
+        if pool is None:
+            raise MubenchError("reference_scores: a pooled generation needs its pool identity (pool=...)")
+        keyed["pool"] = pool
     statistics = sorted(settings.get("statistics", OPTIONAL_STATISTICS))
     if statistics != sorted(OPTIONAL_STATISTICS):
         # an entry that lacks some statistic has a key of its own, so it is never served to a caller that
