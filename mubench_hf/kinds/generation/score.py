@@ -229,8 +229,9 @@ def generate_pooled(
     """Greedy generations of ``model`` on several splits in one pool: all their prompts sorted by length
     together and cut into batches of ``batch_size``, so that the splits' last rows share batches instead of
     each split ending in a nearly empty batch of its own (every batch is a whole decoding loop: MUSE's
-    three probe splits of 17, 17 and 42 rows take 5 batches of 16 pooled, 7 apart). Each row is generated
-    as in its own split's pass (left padding and the attention mask keep rows apart)."""
+    three probe splits of 17, 17 and 42 rows take 5 batches of 16 pooled, 7 apart). Rows of a batch do not
+    see each other (left padding and the attention mask): the tests compare the pooled generations with each
+    split's own pass and with a one-prompt-at-a-time loop."""
     fitted: dict[str, list[list[int]]] = {}
     cut: dict[str, set[int]] = {}
     for name, split in splits.items():
