@@ -31,7 +31,7 @@ from ...metrics.generative import (
 )
 from ...modalities.base import COMPLETION_COLUMN
 from .muse_report import PROBE_SPLITS, muse_metrics
-from .score import SplitScores, texts_of
+from .score import OPTIONAL_STATISTICS, SplitScores, texts_of
 
 #: the splits every report needs (the plain answer probability is TOFU's "Prob." on these)
 REQUIRED_SPLITS = ("forget", "retain")
@@ -53,6 +53,19 @@ REPORT_METRICS = (
     "extraction_strength_open_unlearning",
     "exact_memorization",
 )
+
+
+def needed_statistics(name: str, *, holdout: str | None, retrain: bool) -> tuple[str, ...]:
+    """The per-token statistics beyond log-probabilities (:data:`~.score.OPTIONAL_STATISTICS`) that
+    :func:`model_metrics` reads from one model's split ``name``: the argmax on forget (extraction strength)
+    and min-k %++'s mean and variance on forget and the holdout split (when there is one). The retrain
+    model's forget and holdout outputs (``retrain``) serve truth ratios and min-k % only: none."""
+    if retrain:
+        return ()
+    wanted = {"argmax"} if name == "forget" else set()
+    if holdout is not None and name in ("forget", holdout):
+        wanted |= {"mean", "var"}
+    return tuple(s for s in OPTIONAL_STATISTICS if s in wanted)
 
 
 def _avg_loss(stat: Mapping[str, np.ndarray]) -> float:
@@ -88,6 +101,11 @@ def _split_probability(name: str, scores: SplitScores) -> float:
     return normalised_answer_probability(
         [true[r] for r in rows], [[_avg_loss(s) for s in scores.perturbed[r]] for r in rows]
     )
+
+
+def _min_k(scores: SplitScores, eos: int | None, k: float) -> np.ndarray:
+    """The min-k % scores of a split's answers alone (the retrain model's PrivLeak reads no other)."""
+    return min_k_scores([_without_eos(s, eos)["log_probs"] for s in scores.answer], k=k)
 
 
 def _mia_scores(
@@ -157,11 +175,7 @@ def model_metrics(
         for attack in member:
             metrics[f"mia_{attack}_auc"] = mia_auc(member[attack], other[attack])
         if retrain is not None and holdout in retrain:
-            retrain_auc = mia_auc(
-                _mia_scores(retrain["forget"], texts_of(splits["forget"], COMPLETION_COLUMN), eos, k)[
-                    "min_k"
-                ],
-                _mia_scores(retrain[holdout], texts_of(splits[holdout], COMPLETION_COLUMN), eos, k)["min_k"],
-            )
+            # the retrain model's min-k % only (its other statistics are not computed: needed_statistics)
+            retrain_auc = mia_auc(_min_k(retrain["forget"], eos, k), _min_k(retrain[holdout], eos, k))
             metrics["privleak"] = privleak(metrics["mia_min_k_auc"], retrain_auc)
     return metrics

@@ -5,7 +5,7 @@ chat template, context, tokenizer, device); and prompts and answers tokenised on
 (:class:`ReusedPromptEncoder`), whichever model reads them.
 
 On disk (a sweep's ``.report_cache``) a ``SplitScores`` is stored as flat arrays: every scored answer's
-statistics concatenated, with its row, its kind (answer, paraphrase, perturbed) and its length, and the
+statistics concatenated (those that were computed: the key says which), with its row, its kind (answer, paraphrase, perturbed) and its length, and the
 generations as one JSON string.
 """
 
@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from torch import nn
 
+from ...errors import MubenchError
 from ...modalities.base import COMPLETION_COLUMN, PARAPHRASED_COLUMN, PERTURBED_COLUMN, PROMPT_COLUMN
 from ...modalities.prompt_encoding import PromptEncoder
 from ..reference_cache import REFERENCE_CACHE, model_digest, value_key
 from .decode import device_of
-from .score import SplitScores, score_split
+from .score import OPTIONAL_STATISTICS, SplitScores, score_split
 
 CACHE_KIND = "generation_scores"
 _KINDS = ("answer", "paraphrase", "perturbed")
-_STATS = ("log_probs", "mean", "var", "argmax", "target")
+_STATS = ("log_probs", "target", *OPTIONAL_STATISTICS)
 
 
 class ReusedPromptEncoder(PromptEncoder):
@@ -79,16 +80,41 @@ def _tokenizer_identity(tokenizer: Any) -> dict[str, Any]:
     }
 
 
+def pool_identity(splits: Mapping[str, Any]) -> list[list[str]]:
+    """What a pooled generation pass (``score.generate_pooled``) is made of: each split's name and
+    :func:`_texts_sha256`, in pool order."""
+    return [[name, _texts_sha256(split)] for name, split in splits.items()]
+
+
 def reference_scores(
-    model: nn.Module, tokenizer: Any, encoder: PromptEncoder, split: Any, **settings: Any
+    model: nn.Module,
+    tokenizer: Any,
+    encoder: PromptEncoder,
+    split: Any,
+    *,
+    pool: list[list[str]] | None = None,
+    **settings: Any,
 ) -> SplitScores:
     """``score_split(model, tokenizer, encoder, split, **settings)`` of a reference model (the original or
     the retrain model), served from the reference cache when the same model scored the same rows with the
-    same settings before."""
+    same settings before. ``pool``: the :func:`pool_identity` of the pooled generation pass whose share
+    ``settings["generated"]`` gives (part of the key: a split's generations come from that pass)."""
+    keyed = {
+        name: value for name, value in settings.items() if name not in ("progress", "statistics", "generated")
+    }
+    if settings.get("generate") and settings.get("generated") is not None:
+        if pool is None:
+            raise MubenchError("reference_scores: a pooled generation needs its pool identity (pool=...)")
+        keyed["pool"] = pool
+    statistics = sorted(settings.get("statistics", OPTIONAL_STATISTICS))
+    if statistics != sorted(OPTIONAL_STATISTICS):
+        # an entry that lacks some statistic has a key of its own, so it is never served to a caller that
+        # needs that statistic (entries with all of them keep the key they had before they could lack any)
+        keyed["statistics"] = statistics
     key = value_key(
         model_digest(model),
         _texts_sha256(split),
-        {name: value for name, value in settings.items() if name != "progress"},
+        keyed,
         {"seq2seq": encoder.seq2seq, "chat": encoder.chat, "context": encoder.context},
         _tokenizer_identity(tokenizer),
         str(device_of(model).type),
@@ -119,6 +145,8 @@ def dump_scores(scores: SplitScores) -> dict[str, np.ndarray]:
         "predictions": np.array(json.dumps(scores.predictions)),
     }
     for name in _STATS:
+        if any(name not in e[2] for e in entries):
+            continue  # a statistic that was not computed (scored without it) is not stored
         parts = [np.asarray(e[2][name]) for e in entries]
         arrays[name] = np.concatenate(parts) if parts else np.zeros(0)
     return arrays
@@ -137,7 +165,7 @@ def load_scores(data: dict[str, np.ndarray]) -> SplitScores:
     ends = np.cumsum(data["lengths"])
     for i, (row, kind) in enumerate(zip(data["rows"].tolist(), data["kinds"].tolist())):
         start = int(ends[i] - data["lengths"][i])
-        stat = {name: data[name][start : int(ends[i])] for name in _STATS}
+        stat = {name: data[name][start : int(ends[i])] for name in _STATS if name in data}
         if _KINDS[kind] == "answer":
             scores.answer[row] = stat
         elif _KINDS[kind] == "paraphrase":

@@ -5,10 +5,12 @@ columns ``prompt`` and ``completion``, an int ``sample_id``, optionally ``paraph
 ``perturbed_completions``):
 
 1. batched greedy generation (left padding for causal LMs, the KV cache, prompts sorted by length to
-   waste little padding) on every split but the holdout set → ROUGE-L recall (``<split>_rouge_l``);
+   waste little padding) on every split but the holdout set, the splits' prompts pooled in one pass so that
+   no split ends in a nearly empty batch of its own → ROUGE-L recall (``<split>_rouge_l``);
 2. one teacher-forced forward per batch of (prompt, answer) sequences, the true, paraphrased and
-   perturbed answers together, giving each answer token's log-probability, the model's argmax, and the
-   mean and variance of ``log p`` under its next-token distribution (min-k %++);
+   perturbed answers together, giving each answer token's log-probability and, where a metric reads them,
+   the model's argmax (forget) and the mean and variance of ``log p`` under its next-token distribution
+   (min-k %++: forget and holdout; every statistic everywhere when a plugin metric is registered);
 3. from those: answer probability, truth ratio, forget quality against a retrain model, TOFU's model
    utility, the LOSS / zlib / min-k % / min-k %++ membership AUCs (forget vs holdout), MUSE's PrivLeak
    against the retrain model and the extraction strength (:mod:`mubench_hf.metrics.generative`);
@@ -26,6 +28,7 @@ warning.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -38,13 +41,13 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
-from ...metrics.plugin_metrics import compute_plugin_metrics
+from ...metrics.plugin_metrics import compute_plugin_metrics, plugin_specs
 from ...modalities.prompt_encoding import PromptEncoder
 from ...objectives.generation import is_encoder_decoder_model
 from .decode import context_length
-from .metrics import REPORT_METRICS, REQUIRED_SPLITS, model_metrics
-from .reference_scores import ReusedPromptEncoder, reference_scores
-from .score import SplitScores, score_split
+from .metrics import REPORT_METRICS, REQUIRED_SPLITS, model_metrics, needed_statistics
+from .reference_scores import ReusedPromptEncoder, pool_identity, reference_scores
+from .score import OPTIONAL_STATISTICS, SplitScores, generate_pooled, score_split
 from .tokenizer import ensure_pad_token
 
 GENERATIONS_FILE = "generations.jsonl"
@@ -117,9 +120,27 @@ def _evaluate_model(
     cached: bool = False,
     generate_splits: Sequence[str] | None = None,
     generation_only: Sequence[str] = (),
+    retrain: bool = False,
+    all_statistics: bool = True,
 ) -> dict[str, SplitScores]:
-    # a reference model's (original, retrain) values are the same in every report on these rows: cached
-    score = reference_scores if cached else score_split
+    generating = [
+        name
+        for name in names
+        if generate and name != holdout and (generate_splits is None or name in generate_splits)
+    ]
+    # every generating split in one pooled generation pass (generate_pooled), run when first needed: not at
+    # all when the reference cache holds every split of a reference model
+    pooled = functools.cache(
+        lambda: generate_pooled(model, tokenizer, encoder, {n: splits[n] for n in generating},
+                                max_new_tokens=max_new_tokens, batch_size=batch_size, progress=progress)
+    )  # fmt: skip
+    # a reference model's (original, retrain) values are the same in every report on these rows: cached,
+    # under a key that names the pool its generations came from
+    score = (
+        functools.partial(reference_scores, pool=pool_identity({n: splits[n] for n in generating}))
+        if cached
+        else score_split
+    )
     was_training = model.training
     model.eval()
     try:
@@ -130,15 +151,17 @@ def _evaluate_model(
                     tokenizer,
                     encoder,
                     splits[name],
-                    generate=generate
-                    and name != holdout
-                    and (generate_splits is None or name in generate_splits),
+                    generate=name in generating,
+                    generated=(lambda name=name: pooled()[name]) if name in generating else None,
                     alternatives=name != holdout,
                     score=name not in generation_only,
                     max_new_tokens=max_new_tokens,
                     batch_size=batch_size,
                     progress=progress,
                     name=name,
+                    statistics=OPTIONAL_STATISTICS
+                    if all_statistics
+                    else needed_statistics(name, holdout=holdout, retrain=retrain),
                 )
                 for name in names
             }
@@ -256,6 +279,8 @@ def generation_report(
         progress=progress,
         generate_splits=generate_splits,
         generation_only=tuple(generation_only),
+        # only the per-token statistics some metric reads are computed; a plugin metric may read any
+        all_statistics=bool(plugin_specs("generation")),
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -277,6 +302,7 @@ def generation_report(
                 retrain_names,
                 generate=False,
                 cached=True,
+                retrain=True,
                 **common,
             )
             if retrain_model is not None

@@ -4,7 +4,7 @@ forward per batch of prompt–answer pairs), and a split's generations and answe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,27 +70,45 @@ def _chunks(lengths: Sequence[int], order: np.ndarray, batch_size: int, per_toke
 STATISTICS_BLOCK = 256
 
 
+#: the per-token statistics :func:`score_answers` can add to each answer's log-probabilities and ids: the
+#: mean and variance of ``log p`` under the next-token distribution (min-k %++ reads them) and the model's
+#: argmax token (extraction strength reads it)
+OPTIONAL_STATISTICS = ("mean", "var", "argmax")
+
+
 def _token_statistics(
-    logits: torch.Tensor, rows: torch.Tensor, positions: torch.Tensor, targets: torch.Tensor
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per scored token (``logits[rows, positions]`` predicting ``targets``): its log-probability, the mean
-    and variance of ``log p`` under the predicted distribution, and the argmax token. Only the answer
-    positions are read (no padding), in blocks of :data:`STATISTICS_BLOCK` tokens."""
-    parts: list[tuple[torch.Tensor, ...]] = []
+    logits: torch.Tensor,
+    rows: torch.Tensor,
+    positions: torch.Tensor,
+    targets: torch.Tensor,
+    statistics: frozenset[str],
+) -> dict[str, np.ndarray]:
+    """Per scored token (``logits[rows, positions]`` predicting ``targets``): its log-probability
+    (``log_probs``) and those of :data:`OPTIONAL_STATISTICS` named in ``statistics``. Only the answer
+    positions are read (no padding), in blocks of :data:`STATISTICS_BLOCK` tokens; a statistic not asked for
+    is not computed (the vocabulary-wide mean and variance cost more than the log-softmax itself)."""
+    moments = "mean" in statistics or "var" in statistics
+    parts: dict[str, list[torch.Tensor]] = {"log_probs": [], **{name: [] for name in statistics}}
     for start in range(0, len(rows), STATISTICS_BLOCK):
         end = start + STATISTICS_BLOCK
         block = logits[rows[start:end], positions[start:end]].float()
         log_probs = torch.log_softmax(block, dim=-1)
-        probs = log_probs.exp()
-        mean = (probs * log_probs).sum(-1)
-        var = (probs * log_probs.square()).sum(-1) - mean.square()
-        token = log_probs.gather(-1, targets[start:end, None]).squeeze(-1)
-        parts.append((token.double(), mean.double(), var.double(), block.argmax(-1)))
-    if not parts:
-        empty = np.zeros(0)
-        return empty, empty, empty, np.zeros(0, dtype=np.int64)
-    token, mean, var, argmax = (torch.cat(column).cpu().numpy() for column in zip(*parts))
-    return token, mean, var, argmax
+        parts["log_probs"].append(log_probs.gather(-1, targets[start:end, None]).squeeze(-1).double())
+        if moments:
+            probs = log_probs.exp()
+            mean = (probs * log_probs).sum(-1)
+            if "var" in statistics:
+                parts["var"].append(((probs * log_probs.square()).sum(-1) - mean.square()).double())
+            if "mean" in statistics:
+                parts["mean"].append(mean.double())
+        if "argmax" in statistics:
+            parts["argmax"].append(block.argmax(-1))
+    return {
+        name: torch.cat(column).cpu().numpy()
+        if column
+        else np.zeros(0, dtype=np.int64 if name == "argmax" else np.float64)
+        for name, column in parts.items()
+    }
 
 
 def score_answers(
@@ -101,14 +119,17 @@ def score_answers(
     batch_size: int,
     progress: bool = False,
     desc: str = "scoring",
+    statistics: Collection[str] = OPTIONAL_STATISTICS,
 ) -> list[dict[str, np.ndarray]]:
     """Teacher-forced statistics of each (prompt ids, answer ids) pair, one forward per batch of up to
     ``batch_size`` pairs (fewer where a real vocabulary's logits would not fit :data:`LOGIT_BUDGET`).
 
-    Returns per pair: ``log_probs`` (each answer token's log-probability), ``argmax`` (the model's top
-    token at each answer position), ``mean`` and ``var`` (of ``log p`` under the next-token
-    distribution there), ``target`` (the answer ids).
+    Returns per pair: ``log_probs`` (each answer token's log-probability), ``target`` (the answer ids)
+    and, of :data:`OPTIONAL_STATISTICS`, those named in ``statistics`` (default: all): ``argmax`` (the
+    model's top token at each answer position), ``mean`` and ``var`` (of ``log p`` under the next-token
+    distribution there). Each value is the same whichever others were asked for.
     """
+    wanted = _statistics(statistics)
     seq2seq = is_encoder_decoder_model(model)
     device = device_of(model)
     lengths = [len(a) if seq2seq else len(p) + len(a) for p, a in pairs]
@@ -143,27 +164,94 @@ def score_answers(
             rows, steps = target_mask.nonzero(as_tuple=True)
             offsets = torch.tensor([len(p) - 1 for p, _ in batch], device=device)
             positions = offsets[rows] + steps
-        token, mean, var, argmax = _token_statistics(logits, rows, positions, target_ids[target_mask])
+        values = _token_statistics(logits, rows, positions, target_ids[target_mask], wanted)
         start = 0
         for i, a in zip(chosen, targets):
             n = len(a)
-            results[i] = {
-                "log_probs": token[start : start + n],
-                "mean": mean[start : start + n],
-                "var": var[start : start + n],
-                "argmax": argmax[start : start + n],
-                "target": np.asarray(a, dtype=np.int64),
-            }
+            results[i] = {name: value[start : start + n] for name, value in values.items()}
+            results[i]["target"] = np.asarray(a, dtype=np.int64)
             start += n
     return [r for r in results if r is not None]
 
 
+def _statistics(statistics: Collection[str]) -> frozenset[str]:
+    unknown = sorted(set(statistics) - set(OPTIONAL_STATISTICS))
+    if unknown or isinstance(statistics, str):
+        raise MubenchError(f"statistics must name some of {list(OPTIONAL_STATISTICS)}; got {statistics!r}")
+    return frozenset(statistics)
+
+
 def texts_of(split: Any, column: str) -> list[str]:
-    return [str(v) for v in split[column]]
+    # sliced: a ``datasets`` Column read whole is a list at once; iterated, it formats row by row (3x slower)
+    return [str(v) for v in split[column][:]]
 
 
 def _optional_column(split: Any, column: str) -> list[Any] | None:
-    return list(split[column]) if column in split.column_names else None
+    return list(split[column][:]) if column in split.column_names else None
+
+
+#: one split's generations and the rows whose prompt lost its beginning to fit the context
+Generated = tuple[list[str], set[int]]
+
+
+def fit_prompts(
+    encoder: PromptEncoder, prompt_ids: Sequence[list[int]], max_new_tokens: int
+) -> tuple[list[list[int]], set[int]]:
+    """Each prompt cut from the left to leave ``max_new_tokens`` in a causal LM's context (a seq2seq
+    encoder reads the whole context), and the rows that were cut."""
+    room = None if encoder.context is None or encoder.seq2seq else encoder.context - max_new_tokens
+    if room is not None and room < 1:
+        raise MubenchError(
+            f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the model's context of "
+            f"{encoder.context} tokens; use max_new_tokens below {encoder.context}"
+        )
+    if encoder.seq2seq:
+        room = encoder.context
+    fitted, cut_rows = [], set()
+    for row, ids in enumerate(prompt_ids):
+        ids, cut = encoder.fit_prompt(ids, room)
+        fitted.append(ids)
+        if cut:
+            cut_rows.add(row)
+    return fitted, cut_rows
+
+
+def generate_pooled(
+    model: nn.Module,
+    tokenizer: Any,
+    encoder: PromptEncoder,
+    splits: Mapping[str, Any],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    progress: bool = False,
+) -> dict[str, Generated]:
+    """Greedy generations of ``model`` on several splits in one pool: all their prompts sorted by length
+    together and cut into batches of ``batch_size``, so that the splits' last rows share batches instead of
+    each split ending in a nearly empty batch of its own (every batch is a whole decoding loop: MUSE's
+    three probe splits of 17, 17 and 42 rows take 5 batches of 16 pooled, 7 apart). Rows of a batch do not
+    see each other (left padding and the attention mask): the tests compare the pooled generations with each
+    split's own pass and with a one-prompt-at-a-time loop."""
+    fitted: dict[str, list[list[int]]] = {}
+    cut: dict[str, set[int]] = {}
+    for name, split in splits.items():
+        prompt_ids = encoder.prompt_ids(texts_of(split, PROMPT_COLUMN))
+        fitted[name], cut[name] = fit_prompts(encoder, prompt_ids, max_new_tokens)
+    texts = generate_batched(
+        model,
+        tokenizer,
+        [ids for rows in fitted.values() for ids in rows],
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        progress=progress,
+        desc=f"generating {', '.join(fitted)}",
+    )
+    out: dict[str, Generated] = {}
+    start = 0
+    for name, rows in fitted.items():
+        out[name] = (texts[start : start + len(rows)], cut[name])
+        start += len(rows)
+    return out
 
 
 def score_split(
@@ -179,27 +267,21 @@ def score_split(
     progress: bool,
     name: str,
     score: bool = True,
+    statistics: Collection[str] = OPTIONAL_STATISTICS,
+    generated: Callable[[], Generated] | None = None,
 ) -> SplitScores:
-    """Generations (when ``generate``) and answer statistics (true answer; paraphrased and perturbed ones
-    when ``alternatives``; none unless ``score``) of one model on one split."""
+    """Generations (when ``generate``: this split's own pass, or ``generated()``, the split's share of a
+    pooled pass, :func:`generate_pooled`) and answer statistics (true answer; paraphrased and perturbed
+    ones when ``alternatives``; none unless ``score``; the per-token ``statistics`` of
+    :func:`score_answers` beyond the log-probabilities) of one model on one split."""
     prompts, answers = texts_of(split, PROMPT_COLUMN), texts_of(split, COMPLETION_COLUMN)
     scores = SplitScores()
     prompt_ids = encoder.prompt_ids(prompts)
-    if generate:
-        room = None if encoder.context is None or encoder.seq2seq else encoder.context - max_new_tokens
-        if room is not None and room < 1:
-            raise MubenchError(
-                f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the model's context of "
-                f"{encoder.context} tokens; use max_new_tokens below {encoder.context}"
-            )
-        if encoder.seq2seq:
-            room = encoder.context
-        fitted = []
-        for row, ids in enumerate(prompt_ids):
-            ids, cut = encoder.fit_prompt(ids, room)
-            fitted.append(ids)
-            if cut:
-                scores.truncated_rows.add(row)
+    if generate and generated is not None:
+        scores.predictions, cut = generated()
+        scores.truncated_rows |= cut
+    elif generate:
+        fitted, scores.truncated_rows = fit_prompts(encoder, prompt_ids, max_new_tokens)
         scores.predictions = generate_batched(
             model,
             tokenizer,
@@ -245,6 +327,7 @@ def score_split(
         batch_size=batch_size * per_row,
         progress=progress,
         desc=f"scoring {name}",
+        statistics=statistics,
     )
     scores.answer = [None] * len(answers)  # type: ignore[list-item]
     scores.paraphrase = [None] * len(answers)
