@@ -105,6 +105,7 @@ def _score(
             return score_split(
                 model, tokenizer, encoder, rows, generate=generate, alternatives=False, score=score,
                 max_new_tokens=settings.max_new_tokens, batch_size=batch_size, progress=False, name=name,
+                statistics=("argmax",),  # extraction strength reads it; no attack metric reads min-k++'s
             )  # fmt: skip
     finally:
         model.train(was_training)
