@@ -91,11 +91,17 @@ def add_sampling_flags(parser: argparse.ArgumentParser) -> None:
                             "the images do not depend on it)")  # fmt: skip
     group.add_argument("--sampling-seed", "--sampling_seed", dest="sampling_seed", type=int, default=None,
                        help="seed of the starting noise, the same for every model compared (default 0)")  # fmt: skip
+    group.add_argument("--fid-features", "--fid_features", dest="fid_features", default=None,
+                       choices=["classifier", "inception", "both"],  # inception.FID_FEATURES (torch-free here)
+                       help="features of FID and KID: the task classifier's (default; offline), 'inception' "
+                       "(the standard Inception-v3 FID/KID through torchmetrics: pip install "
+                       "'mubench-hf[fid-inception]', weights downloaded from GitHub on first use) or 'both'")  # fmt: skip
 
 
 SAMPLING_FLAGS = {"images_per_concept": "--images-per-concept", "inference_steps": "--inference-steps",
                   "guidance_scale": "--guidance-scale", "batch_size": "--sampling-batch-size",
-                  "cpu_batch_size": "--sampling-cpu-batch-size", "seed": "--sampling-seed"}  # fmt: skip
+                  "cpu_batch_size": "--sampling-cpu-batch-size", "seed": "--sampling-seed",
+                  "fid_features": "--fid-features"}  # fmt: skip
 
 
 def sampling_settings(args: argparse.Namespace) -> dict[str, object] | None:
@@ -107,6 +113,7 @@ def sampling_settings(args: argparse.Namespace) -> dict[str, object] | None:
         "batch_size": args.sampling_batch_size,
         "cpu_batch_size": args.sampling_cpu_batch_size,
         "seed": args.sampling_seed,
+        "fid_features": args.fid_features,
     }
     return {k: v for k, v in given.items() if v is not None} or None
 
@@ -297,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     output_dir = args.output_dir or args.model
     relearn = relearn_settings(args)
     attacks = attack_settings(args)  # bad names and settings fail before any data is read
+    if args.fid_features in ("inception", "both"):
+        from ..kinds.image_generation.inception import require_torch_fidelity
+
+        require_torch_fidelity()
     if Path(output_dir).exists() and not Path(output_dir).is_dir():
         raise MubenchError(f"--output_dir {output_dir!r} is a file; pass a folder")
     check_model(args.model, args.task, args.config)

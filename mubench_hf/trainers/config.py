@@ -18,6 +18,7 @@ from transformers import TrainingArguments
 from ..errors import MubenchError
 from ..evaluation.attacks.settings import ATTACKS, AttackSettings
 from ..evaluation.eval_sample import check_max_eval_rows
+from ..kinds.image_generation.inception import FID_FEATURES, require_torch_fidelity, uses_inception
 from ..training import check_training_numbers
 from .registry import get_spec, spec_for_config
 
@@ -119,6 +120,15 @@ class UnlearnConfig(TrainingArguments):
             "help": "Text-to-image tasks' report: classifier-free guidance weight (default 3.0; 1 = none)."
         },
     )
+    t2i_fid_features: str | None = field(
+        default=None,
+        metadata={
+            "help": "Text-to-image tasks' report: the features of FID and KID. 'classifier' (default): the task "
+            "classifier's (offline); 'inception': the standard Inception-v3 FID/KID through torchmetrics "
+            "(pip install 'mubench-hf[fid-inception]'; weights downloaded from GitHub on first use); 'both'.",
+            "choices": list(FID_FEATURES),
+        },
+    )
     max_eval_rows: int | None = field(
         default=None,
         metadata={
@@ -216,6 +226,8 @@ class UnlearnConfig(TrainingArguments):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise MubenchError(f"{name} must be a positive integer, got {value!r}")
+        if self.t2i_fid_features is not None and uses_inception(self.t2i_fid_features):
+            require_torch_fidelity()  # before the unlearning, not in its report
         self._check_checkpoint_selection()
         check_max_eval_rows(self.max_eval_rows)
         AttackSettings.from_args(self)  # bad attack settings fail here, not after the unlearning

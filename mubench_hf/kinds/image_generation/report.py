@@ -11,7 +11,9 @@ For a model (the unlearned one, and with them at hand the retrain model and the 
    ``in_domain_retain_accuracy``: share of the kept concepts' images recognised (UnlearnCanvas's IRA);
    ``fid_classifier_features`` / ``kid_classifier_features``: FID and KID between the kept concepts' generated
    images and the real test images of those concepts, on the classifier's features (not Inception's:
-   offline there are no Inception weights, and the names say so).
+   offline there are no Inception weights, and the names say so); with ``fid_features`` ``inception`` (or
+   ``both``) ``fid_inception`` / ``kid_inception``, the standard ones on the same images through torchmetrics'
+   Inception v3 (``inception.py``; its weights are downloaded on first use, and fail before any sampling).
 
 The forgotten concepts are those with no image left in the retain split (a class-wise config
 ``<task>_class<k>``); under ratio deletion every concept keeps images, so UA is taken over the concepts of
@@ -47,6 +49,7 @@ from ..classification.report import RESULTS_FILE, config_name_of
 from ..reference_cache import REFERENCE_CACHE, folder_digest, value_key
 from .classifier import load_evaluation_classifier, predict_and_features, split_pixels, task_view
 from .figures import save_sample_grid
+from .inception import InceptionDistances, inception_extractor, uses_classifier, uses_inception
 from .model import TextToImageModel
 from .sampling import SamplingSettings, capped, concept_prompts, generate, settings_from_args
 
@@ -80,8 +83,11 @@ def score_model(
     kept: list[int],
     real_features: np.ndarray | None,
     settings: SamplingSettings,
+    inception: InceptionDistances | None = None,
 ) -> tuple[dict[str, float], torch.Tensor, np.ndarray]:
-    """The headline metrics of one model, its generated images and their concepts."""
+    """The headline metrics of one model, its generated images and their concepts (``real_features``: the
+    classifier's of the kept concepts' real images, ``None`` for no classifier-feature FID; ``inception``:
+    their Inception distances, ``None`` for none)."""
     prompts, concepts = concept_prompts(task.prompts(), [*forgotten, *kept], settings.images_per_concept)
     images = task_view(generate(model, prompts, capped(settings, task.sampling_batch_size)), task)
     predicted, features = predict_and_features(classifier, images)
@@ -93,6 +99,8 @@ def score_model(
             generated = features[np.isin(labels, kept)]
             metrics["fid_classifier_features"] = frechet_distance(generated, real_features)
             metrics["kid_classifier_features"] = kernel_distance(generated, real_features, seed=settings.seed)
+        if inception is not None:
+            metrics.update(inception(images[torch.from_numpy(np.isin(labels, kept))], settings.seed))
     return metrics, images, labels
 
 
@@ -117,6 +125,7 @@ def reference_scores(
     kept: list[int],
     real_features: np.ndarray | None,
     settings: SamplingSettings,
+    inception: InceptionDistances | None = None,
 ) -> dict[str, float] | None:
     """The headline metrics of the reference model saved at ``path`` (``None``: no reference)."""
     folder = _reference_folder(path)
@@ -124,7 +133,10 @@ def reference_scores(
         return None
     # the process's reference cache (kinds/reference_cache.py), keyed by the folder's content: every cell of
     # a sweep scores the same retrain model, which is sampled once, not once per cell
-    key = value_key(folder_digest(folder), dataclasses.asdict(settings), forgotten, kept, task.name)
+    described = dataclasses.asdict(settings)
+    if described["fid_features"] == "classifier":  # the default: keys written before the setting still hold
+        del described["fid_features"]
+    key = value_key(folder_digest(folder), described, forgotten, kept, task.name)
     scores = REFERENCE_CACHE.get(
         "image_generation_reference",
         key,
@@ -136,11 +148,17 @@ def reference_scores(
             kept,
             real_features,
             settings,
+            inception,
         )[0],
         dump=lambda values: {name: np.asarray(value) for name, value in values.items()},
         load=lambda data: {name: float(value) for name, value in data.items()},
     )
     return dict(scores)
+
+
+def _device_of(trainer: Any) -> Any:
+    """The device the trainer computes on (the Inception network is costly on a CPU), else the CPU."""
+    return getattr(getattr(trainer, "args", None), "device", None) or "cpu"
 
 
 def image_generation_report(
@@ -164,20 +182,30 @@ def image_generation_report(
     task = get_task(task_of_config(config)) if config else None
     if not isinstance(task, ImageGenerationTask):
         raise MubenchError(f"the forget split's config {config!r} is not of a text-to-image task")
+    # the Inception network first: a missing package or weights that cannot be downloaded fail before sampling
+    extractor = inception_extractor() if uses_inception(settings.fid_features) else None
     classifier = load_evaluation_classifier(base_model)
     forgotten, kept = concepts_of(task, splits)
-    real_features = None
+    real_features, inception = None, None
     if kept and "test" in splits:
         pixels, labels = split_pixels(task, splits["test"])
-        real_features = predict_and_features(classifier, pixels[np.isin(labels.numpy(), kept)])[1]
+        real = pixels[np.isin(labels.numpy(), kept)]
+        if uses_classifier(settings.fid_features):
+            real_features = predict_and_features(classifier, real)[1]
+        if extractor is not None:
+            inception = InceptionDistances(real, extractor, device=_device_of(trainer))
     model = trainer.accelerator.unwrap_model(trainer.model)
-    metrics, images, labels = score_model(model, classifier, task, forgotten, kept, real_features, settings)
+    metrics, images, labels = score_model(
+        model, classifier, task, forgotten, kept, real_features, settings, inception
+    )
     metrics = {**metrics, "forgotten_concepts": len(forgotten)}
     references = {"retrain": retrain}
     if base_model is not None and not isinstance(base_model, torch.nn.Module):
         references["original"] = base_model
     for prefix, reference in references.items():
-        scored = reference_scores(reference, classifier, task, forgotten, kept, real_features, settings)
+        scored = reference_scores(
+            reference, classifier, task, forgotten, kept, real_features, settings, inception
+        )
         metrics.update({f"{prefix}_{k}": v for k, v in (scored or {}).items()})
     if "retrain_unlearning_accuracy" in metrics:
         gaps = {

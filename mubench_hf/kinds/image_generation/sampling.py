@@ -19,12 +19,14 @@ import torch
 
 from ...errors import MubenchError
 from ...modalities.text_to_image import import_diffusers
+from .inception import check_fid_features
 from .model import TextToImageModel
 
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """How a report generates (every field has a CLI flag: ``--images-per-concept`` ...)."""
+    """How a report generates, and which features its FID and KID are taken on (``fid_features``: see
+    ``inception.py``); every field has a CLI flag: ``--images-per-concept`` ... ``--fid-features``."""
 
     images_per_concept: int = 20
     inference_steps: int = 10
@@ -38,8 +40,10 @@ class SamplingSettings:
     #: asserts 1e-6). Accelerators keep ``batch_size``
     cpu_batch_size: int = 100
     seed: int = 0
+    fid_features: str = "classifier"
 
     def __post_init__(self) -> None:
+        check_fid_features(self.fid_features)
         for name in ("images_per_concept", "inference_steps", "batch_size", "cpu_batch_size"):
             if int(getattr(self, name)) < 1:
                 raise MubenchError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -52,6 +56,7 @@ ARGUMENT_FIELDS = {
     "t2i_images_per_concept": "images_per_concept",
     "t2i_inference_steps": "inference_steps",
     "t2i_guidance_scale": "guidance_scale",
+    "t2i_fid_features": "fid_features",
 }
 
 
