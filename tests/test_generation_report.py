@@ -328,3 +328,20 @@ def test_bad_input_is_refused(tokenizer, splits):
         generation_report(model, tokenizer, splits, chat_template=True, progress=False)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         generation_report(model, tokenizer, splits, batch_size=0, progress=False)
+
+
+def test_prompt_and_answer_ids_of_a_batch_are_those_of_each_row(splits):
+    from mubench_hf.kinds.generation.tokenizer import train_tokenizer
+
+    prompts = [*splits["forget"]["prompt"], "", "  spaced  out  "]
+    answers = [*splits["forget"]["completion"], " x", ""]
+    for tokenizer in (make_tokenizer(splits), train_tokenizer({"train": splits["forget"]})):
+        for chat in (False, True):
+            if chat:
+                tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }} | {% endfor %}"
+            encoder = PromptEncoder(tokenizer, seq2seq=False, chat=chat, context=None)
+            assert encoder.prompt_ids(prompts) == [encoder.prompt_ids_of(p) for p in prompts]
+            assert encoder.answer_ids(prompts, answers) == [
+                encoder.completion_ids(p, a) for p, a in zip(prompts, answers)
+            ]
+    assert encoder.prompt_ids([]) == [] and encoder.answer_ids([], []) == []
