@@ -216,7 +216,11 @@ def test_the_summary_of_several_task_folders_is_one_leaderboard_with_a_section_p
 # boundary_expand --ratios 5 --classes 0 --seeds 42`): class 0 is half of this binary task, and once its rows
 # have been pushed into the shadow class and the shadow output is removed, the model calls every row class
 # 0 (forget accuracy 0.766 -> 1.000, test 0.500); boundary_shrink lowers it there (0.766 -> 0.446).
-NOT_LOWERED: set[tuple[str, str]] = {("digit_pairs", "boundary_expand")}
+# fisher on digit_pairs (the same command with --methods all, this stop): with class 0 forgotten the retain
+# set is class 1 only, whose Fisher information leaves the weights that tell the two classes apart
+# unconstrained; the noise scaled by its inverse swamps them and the model calls every row class 0 (forget
+# accuracy 0.752 -> 0.995, test 0.505). Every other method lowers it (28 of 30, retrain 0.000).
+NOT_LOWERED: set[tuple[str, str]] = {("digit_pairs", "boundary_expand"), ("digit_pairs", "fisher")}
 
 
 def test_ssd_gets_its_per_task_alpha_on_the_audio_and_video_tasks() -> None:
