@@ -216,10 +216,11 @@ def test_the_summary_of_several_task_folders_is_one_leaderboard_with_a_section_p
 # boundary_expand --ratios 5 --classes 0 --seeds 42`): class 0 is half of this binary task, and once its rows
 # have been pushed into the shadow class and the shadow output is removed, the model calls every row class
 # 0 (forget accuracy 0.766 -> 1.000, test 0.500); boundary_shrink lowers it there (0.766 -> 0.446).
-# fisher on digit_pairs (the same command with --methods all, this stop): with class 0 forgotten the retain
-# set is class 1 only, whose Fisher information leaves the weights that tell the two classes apart
-# unconstrained; the noise scaled by its inverse swamps them and the model calls every row class 0 (forget
-# accuracy 0.752 -> 0.995, test 0.505). Every other method lowers it (28 of 30, retrain 0.000).
+# fisher on digit_pairs (the same command with --methods all): measured, the model calls nearly every row class
+# 0 afterwards (forget accuracy 0.752 -> 0.995, test 0.505). Our reading, not checked further: with class 0
+# forgotten the retain set is class 1 only, whose Fisher information leaves the weights that tell the two
+# classes apart unconstrained, so the noise scaled by its inverse is largest there. The other 28 methods lower
+# it (retrain: 0.000).
 NOT_LOWERED: set[tuple[str, str]] = {("digit_pairs", "boundary_expand"), ("digit_pairs", "fisher")}
 
 
