@@ -146,7 +146,7 @@ class TaskKind(ABC):
     ) -> dict[str, float]:  # fmt: skip
         """``probe_metrics`` of ``model`` on the report's ``splits`` asked again in other words (the forget
         rows' prompts reworded, seeded by ``seed``; ``source`` says whether a row's own paraphrase is used);
-        with ``original`` (the original model, a module or its folder) its values on the same probes too, as
+        with ``original`` (the original model, a module) its values on the same probes too, as
         ``original_<metric>``.
 
         Not for classification: a classifier is not asked anything, and a perturbed input (an augmented

@@ -142,7 +142,7 @@ def sample_alternates(
         encoded = {k: v[:, -length:] for k, v in encoded.items()}
     encoded = {k: v.to(device) for k, v in encoded.items()}
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    forked = [device] if device.type == "cuda" else []
+    forked = [device] if device.type != "cpu" else []  # the accelerator's generator too, whichever it is
     with torch.no_grad(), torch.random.fork_rng(devices=forked, device_type=device.type):
         torch.manual_seed(seed)
         out = model.generate(

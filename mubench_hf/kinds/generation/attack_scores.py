@@ -15,7 +15,6 @@ batched as the report."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -33,7 +32,7 @@ from .probes import probe_rows
 from .report import _resolve_chat
 from .score import SplitScores, score_split, texts_of
 from .tokenizer import ensure_pad_token
-from .unlearning_report import CHAT_TEMPLATE_MODES, MAX_BATCH_SIZE, _load_model, _raw, settings_of
+from .unlearning_report import CHAT_TEMPLATE_MODES, MAX_BATCH_SIZE, _raw, settings_of
 
 #: what an attack on a language model is scored with (``<metric>_after_<attack>``): forget ROUGE-L (TOFU-shaped
 #: tasks) or VerbMem and KnowMem on the forget documents (MUSE-shaped tasks; :data:`MUSE_HEADLINES`), then the
@@ -175,8 +174,8 @@ def generation_probe_scores(
     """``PROBE_METRICS`` of ``model`` on the rephrased probes (:mod:`.probes`, drawn with ``seed``) of the
     report's ``splits``: the forget metrics on the forget rows, or on a MUSE-shaped task VerbMem on its forget
     documents' prefixes and KnowMem on their questions (the report's own MUSE axes; the passages themselves
-    are not asked, as the report does not generate on them). ``original`` (the original model, a module or
-    its folder): the same metrics of it on the same probes, as ``original_<metric>``."""
+    are not asked, as the report does not generate on them). ``original`` (the original model, a module:
+    the attacks load it once): the same metrics of it on the same probes, as ``original_<metric>``."""
     settings = settings_of(trainer, settings)
     forget = _raw(splits["forget"])
     probes = _muse_probes(forget, splits, trainer.processing_class, settings.max_new_tokens)
@@ -187,10 +186,6 @@ def generation_probe_scores(
         reworded = probe_rows(forget, seed, source)
         scorer = lambda m: _forget_metrics(trainer, m, reworded, settings, None)  # noqa: E731
     out = scorer(model)
-    reference = original
-    if original is not None and not isinstance(original, nn.Module):  # a folder, as the report loads it
-        device = next(model.parameters()).device
-        reference = _load_model(model, original, device) if Path(original).is_dir() else None
-    if reference is not None:
-        out.update({f"original_{name}": value for name, value in scorer(reference).items()})
+    if original is not None:
+        out.update({f"original_{name}": value for name, value in scorer(original).items()})
     return out
