@@ -117,7 +117,9 @@ def attack_metrics(
 
     for attack, bits in settings.quant_bits.items():
         record(attack, scored(rounded_copy(model, bits), forget), kind.attack_metrics)
-    reference_model = _original_module(model, original, device)
+    # the relearning and paraphrase shares' reference, loaded once and only for them
+    needs_original = "relearn" in settings.attacks or "paraphrase" in settings.attacks
+    reference_model = _original_module(model, original, device) if needs_original else None
     if "relearn" in settings.attacks:
         groups = kind.relearn_groups(forget, splits)
         train_rows, scored_rows = relearn_parts(len(forget), settings.relearn_share, seed, groups=groups)
