@@ -20,21 +20,21 @@ Compared in the same run (no asserts; times are measured here):
       the vocabulary-wide statistics (min-k %++'s mean and variance, the argmax) only where a metric reads
       them.
 The ratio report ÷ per-sample is the issue's target (≤ 0.2), CPU time beside wall time; the last lines say
-whether VerbMem and KnowMem (forget, retain) agree exactly and how far PrivLeak's two values are apart.
+whether VerbMem and KnowMem (forget, retain) agree exactly and how far PrivLeak's two values are apart. Each
+procedure runs ``--rounds`` times, alternated: round 1 is each one's first call in the process, later rounds
+what a sweep pays for its next model (the retrain model's cached scores are cleared before each report, so
+it does the same work again). The per-sample side is the lean one: muse_bench's ``privleak.py`` also reads
+each token's probability with a Python ``.item()`` and computes the loss again through ``labels=``.
 
-Measured (2 shared cores, load average 5.5-6.2 from other sessions, one thread; six runs of this file
-alternated with six of the previous code, b21afd1, medians): the report 0.50 CPU-s (previous code 0.59)
-against 2.34 for the per-sample procedure as muse_bench and 1.54 for the lean one: ratios **0.21** (runs
-0.209-0.242; previous code 0.24) and 0.33 (previous 0.38). Target 0.2 not met. Every report value is
-unchanged (this setup's whole report, with and without an original model, and a TOFU-shaped one compared key
-by key with the previous code's; VerbMem and KnowMem equal per-sample's in every run). Of the report's time
-(timed by part in the bench's order), about 40 % is the pooled generation on the 76 probes, 40 % the
-teacher-forced forwards (retain alone about 10 %: it gives ``retain_answer_prob`` and ``model_utility``, and
-muse_bench's ``privleak.py`` forwards retain as well, twice), 9 % the log-softmax and statistics, 10 %
-tokenisation, reading the texts and the metrics. Then prompts and answers tokenised in one call per split
-(the same ids): on the quiet machine (load < 1) 0.205-0.226 in four runs (batch 16; batch 8: 0.243, 32: 0.247,
-64: 0.269, where a random model's never-stopping rows make long padded decoding loops). Still not 0.2: the
-rest is the tiny model's forward passes themselves (addmm, attention, GELU dispatched per layer).
+Measured (quiet machine, load <= 1, one thread, batch 16; five runs of this file alternated with five of the
+previous stop's code, 86cee86): report 0.38-0.43 CPU-s against 2.15-2.34 for the per-sample procedure as
+muse_bench, ratio 0.169-0.200 (median 0.183) in round 1 and 0.184-0.207 (median 0.196) in round 2; the
+previous code 0.204-0.233 (median 0.218) and 0.218-0.239 (0.229). Batch 8, 32, 64 (rounds 1 / 2, one run
+each): 0.212 / 0.224, 0.197 / 0.187, 0.202 / 0.214 (16: 0.190 / 0.198 in the same series).
+What changed: KnowMem's probes share ~125 tokens of few-shot examples, now encoded once per batch
+group (decode.MIN_SHARED_PREFIX), and teacher-forced scoring computes the head at answer positions only.
+Of the report's first-round time, about 37 % is generation on the 76 probes and 50 % the teacher-forced
+forwards and their statistics: the tiny model's own forward passes (addmm, attention, GELU dispatched per layer).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 from mubench_hf.kinds.generation.muse_report import muse_probe_splits
 from mubench_hf.kinds.generation.report import PromptEncoder, generation_report
 from mubench_hf.kinds.generation.tokenizer import train_tokenizer
+from mubench_hf.kinds.reference_cache import REFERENCE_CACHE
 from mubench_hf.metrics.generative import mia_auc, min_k_scores, privleak
 from mubench_hf.metrics.generative.muse import knowmem, verbmem
 from mubench_hf.tasks import get_task
@@ -143,6 +144,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (tiny models: 1 is fastest)")
+    parser.add_argument("--rounds", type=int, default=2, help="times each procedure runs, alternated")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     datasets.disable_progress_bars()
@@ -155,37 +157,42 @@ def main() -> None:
         model, tokenizer, PromptEncoder(tokenizer, seq2seq=False, chat=False), ["NAME"], 4
     )  # warm-up
 
-    loops = {}
-    for as_muse in (True, False):
-        start, cpu = time.perf_counter(), time.process_time()
-        values = per_sample(model, retrain, tokenizer, probes, splits, args.max_new_tokens, as_muse)
-        loops[as_muse] = (values, time.perf_counter() - start, time.process_time() - cpu)
-    loop = loops[True][0]
-
-    report_splits = {**{n: splits[n] for n in ("forget", "retain", "test")}, **probes}
-    start, cpu = time.perf_counter(), time.process_time()
-    report = generation_report(model, tokenizer, report_splits, retrain_model=retrain, holdout_split="test",
-                               batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, progress=False,
-                               generate_splits=list(probes), generation_only=list(probes))  # fmt: skip
-    report_s, report_cpu = time.perf_counter() - start, time.process_time() - cpu
-
-    print()
-    print(f"{'what':<66}{'wall s':>10}{'CPU s':>10}")
     names = {True: "per-sample as muse_bench (PrivLeak: 3 splits, as written + lower)",
              False: "per-sample, lean (PrivLeak: forget + holdout once)"}  # fmt: skip
-    for as_muse, (_, wall, cpu_s) in loops.items():
-        print(f"{names[as_muse]:<66}{wall:>10.2f}{cpu_s:>10.2f}")
-    print(f"{'generation_report (all metrics)':<66}{report_s:>10.2f}{report_cpu:>10.2f}")
-    print()
-    same = all(report[k] == v for k, v in loop.items() if k != "privleak")
-    print("values:", ", ".join(f"{k}={report[k]:.4f} (per-sample {v:.4f})" for k, v in loop.items()))
-    print(f"same VerbMem and KnowMem: {same}")
-    # a random model's Min-k scores are near ties: float rounding of a padded batch can swap a pair
-    print(f"PrivLeak difference (percentage points): {abs(report['privleak'] - loop['privleak']):.4f}")
-    # CPU time is the steadier measure on a shared machine (wall time counts other processes' turns)
-    for as_muse, (_, wall, cpu_s) in loops.items():
-        print(f"ratio report / {names[as_muse]}: wall {report_s / wall:.3f}, CPU {report_cpu / cpu_s:.3f} "
-              "(target <= 0.2)")  # fmt: skip
+    report_splits = {**{n: splits[n] for n in ("forget", "retain", "test")}, **probes}
+    for round_ in range(1, args.rounds + 1):
+        # round 1 is each procedure's first call in this process; later rounds are what a sweep pays for its
+        # next model (the same procedures again, alternated, so both sides are equally warm)
+        loops = {}
+        for as_muse in (True, False):
+            start, cpu = time.perf_counter(), time.process_time()
+            values = per_sample(model, retrain, tokenizer, probes, splits, args.max_new_tokens, as_muse)
+            loops[as_muse] = (values, time.perf_counter() - start, time.process_time() - cpu)
+        loop = loops[True][0]
+        # the retrain model's scores are cached for a sweep's next model; here every round scores them again,
+        # as the per-sample procedures do
+        REFERENCE_CACHE.clear()
+        start, cpu = time.perf_counter(), time.process_time()
+        report = generation_report(model, tokenizer, report_splits, retrain_model=retrain, holdout_split="test",
+                                   batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, progress=False,
+                                   generate_splits=list(probes), generation_only=list(probes))  # fmt: skip
+        report_s, report_cpu = time.perf_counter() - start, time.process_time() - cpu
+
+        print()
+        print(f"round {round_} of {args.rounds}" + (" (first calls in this process)" if round_ == 1 else ""))
+        print(f"{'what':<66}{'wall s':>10}{'CPU s':>10}")
+        for as_muse, (_, wall, cpu_s) in loops.items():
+            print(f"{names[as_muse]:<66}{wall:>10.2f}{cpu_s:>10.2f}")
+        print(f"{'generation_report (all metrics)':<66}{report_s:>10.2f}{report_cpu:>10.2f}")
+        same = all(report[k] == v for k, v in loop.items() if k != "privleak")
+        print("values:", ", ".join(f"{k}={report[k]:.4f} (per-sample {v:.4f})" for k, v in loop.items()))
+        print(f"same VerbMem and KnowMem: {same}")
+        # a random model's Min-k scores are near ties: float rounding of a padded batch can swap a pair
+        print(f"PrivLeak difference (percentage points): {abs(report['privleak'] - loop['privleak']):.4f}")
+        # CPU time is the steadier measure on a shared machine (wall time counts other processes' turns)
+        for as_muse, (_, wall, cpu_s) in loops.items():
+            print(f"ratio report / {names[as_muse]}: wall {report_s / wall:.3f}, CPU {report_cpu / cpu_s:.3f} "
+                  "(target <= 0.2)")  # fmt: skip
 
 
 if __name__ == "__main__":

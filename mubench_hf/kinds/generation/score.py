@@ -78,20 +78,21 @@ OPTIONAL_STATISTICS = ("mean", "var", "argmax")
 
 def _token_statistics(
     logits: torch.Tensor,
-    rows: torch.Tensor,
-    positions: torch.Tensor,
+    rows: torch.Tensor | None,
+    positions: torch.Tensor | None,
     targets: torch.Tensor,
     statistics: frozenset[str],
 ) -> dict[str, np.ndarray]:
-    """Per scored token (``logits[rows, positions]`` predicting ``targets``): its log-probability
-    (``log_probs``) and those of :data:`OPTIONAL_STATISTICS` named in ``statistics``. Only the answer
-    positions are read (no padding), in blocks of :data:`STATISTICS_BLOCK` tokens; a statistic not asked for
-    is not computed (the vocabulary-wide mean and variance cost more than the log-softmax itself)."""
+    """Per scored token (``logits[rows, positions]``, or row by row of ``logits`` already taken at the
+    answer positions when ``rows`` is ``None``, predicting ``targets``): its log-probability (``log_probs``)
+    and those of :data:`OPTIONAL_STATISTICS` named in ``statistics``. Only the answer positions are read (no
+    padding), in blocks of :data:`STATISTICS_BLOCK` tokens; a statistic not asked for is not computed (the
+    vocabulary-wide mean and variance cost more than the log-softmax itself)."""
     moments = "mean" in statistics or "var" in statistics
     parts: dict[str, list[torch.Tensor]] = {"log_probs": [], **{name: [] for name in statistics}}
-    for start in range(0, len(rows), STATISTICS_BLOCK):
+    for start in range(0, len(targets), STATISTICS_BLOCK):
         end = start + STATISTICS_BLOCK
-        block = logits[rows[start:end], positions[start:end]].float()
+        block = (logits[start:end] if rows is None else logits[rows[start:end], positions[start:end]]).float()
         log_probs = torch.log_softmax(block, dim=-1)
         parts["log_probs"].append(log_probs.gather(-1, targets[start:end, None]).squeeze(-1).double())
         if moments:
@@ -159,11 +160,11 @@ def score_answers(
             rows, positions = target_mask.nonzero(as_tuple=True)
         else:
             ids, mask = right_pad([p + a for p, a in batch], pad_token_id, device)
-            logits = model(input_ids=ids, attention_mask=mask).logits
             # position len(prompt) + t - 1 predicts answer token t
             rows, steps = target_mask.nonzero(as_tuple=True)
             offsets = torch.tensor([len(p) - 1 for p, _ in batch], device=device)
             positions = offsets[rows] + steps
+            logits, rows, positions = _answer_logits(model, ids, mask, rows, positions), None, None
         values = _token_statistics(logits, rows, positions, target_ids[target_mask], wanted)
         start = 0
         for i, a in zip(chosen, targets):
@@ -172,6 +173,28 @@ def score_answers(
             results[i]["target"] = np.asarray(a, dtype=np.int64)
             start += n
     return [r for r in results if r is not None]
+
+
+def _answer_logits(
+    model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, positions: torch.Tensor
+) -> torch.Tensor:
+    """A causal LM's logits at the answer positions only, one row per scored token, in ``(rows, positions)``
+    order. transformers takes a boolean ``logits_to_keep`` and runs the head (and any soft-capping or
+    scaling after it) there alone, skipping prompt and padding columns; a model that does not take it gives
+    every position, read here."""
+    keep = torch.zeros(mask.shape, dtype=torch.bool, device=mask.device)
+    keep[rows, positions] = True
+    try:
+        logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
+    except (TypeError, IndexError, ValueError, RuntimeError):  # a model older than the boolean form
+        logits = model(input_ids=ids, attention_mask=mask).logits
+    if logits.dim() == 2 and logits.shape[0] == len(rows):
+        return logits
+    if logits.dim() == 3 and logits.shape[:2] == ids.shape:  # a model that ignores logits_to_keep
+        return logits[rows, positions]
+    raise MubenchError(
+        f"the model returned logits of shape {tuple(logits.shape)} for inputs {tuple(ids.shape)}"
+    )
 
 
 def _statistics(statistics: Collection[str]) -> frozenset[str]:
