@@ -106,7 +106,9 @@ class _PrefixCaches:
             ids = torch.tensor([prefix], device=device_of(self.model))
             with torch.no_grad():
                 out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
-            cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+            cache = getattr(out, "cache", None)
+            if cache is None:  # transformers before the rename
+                cache = getattr(out, "past_key_values", None)
             usable = cache is not None and hasattr(cache, "batch_repeat_interleave")
             self.computed[key] = cache if usable else None
         cache = self.computed[key]
