@@ -230,6 +230,15 @@ def _base_model(model: nn.Module) -> nn.Module:
     return get_base_model() if callable(get_base_model) else model
 
 
+def load_like(model: nn.Module, path: str | os.PathLike, device: Any) -> nn.Module:
+    """A saved model of ``model``'s architecture (its base model's, adapters set aside) loaded from the
+    folder ``path`` through :func:`load_pretrained` (the loading policy), frozen, in eval mode on ``device``:
+    a report's or an attack's reference (the original or the retrain model)."""
+    loaded = load_pretrained(type(_base_model(model)), path)
+    loaded.requires_grad_(False)
+    return loaded.to(device).eval()
+
+
 def fresh_model(model: nn.Module, seed: int) -> nn.Module:
     """A model of the same architecture as ``model`` with freshly initialised weights.
 

@@ -124,14 +124,21 @@ def write_training_args_json(args: TrainingArguments, output_dir: str | os.PathL
     return path
 
 
+def pinning_helps(device: Any) -> bool:
+    """Whether pinned host memory speeds the loader's copies to ``device``: for an accelerator that copies
+    from page-locked memory (CUDA, XPU, ...); not for the CPU itself (PyTorch warns once per loader) nor for
+    Apple's MPS (not supported there)."""
+    return torch.device(device).type not in ("cpu", "mps", "meta")
+
+
 class SafeTrainingMixin:
     """Mixed in before ``transformers.Trainer`` (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         check_hub_strategy(kwargs.get("args", args[1] if len(args) > 1 else None))
         super().__init__(*args, **kwargs)
-        if self.args.dataloader_pin_memory and self.args.device.type != "cuda":
-            self.args.dataloader_pin_memory = False  # pinned memory only helps copies to a GPU
+        if self.args.dataloader_pin_memory and not pinning_helps(self.args.device):
+            self.args.dataloader_pin_memory = False
         self._hub_token: str | None = None
         self._take_hub_token()
 

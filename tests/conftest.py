@@ -141,6 +141,16 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture
+def fresh_reference_cache():
+    """The process's reference cache, empty before and after the test (its counters read by the test)."""
+    from mubench_hf.kinds.reference_cache import REFERENCE_CACHE
+
+    REFERENCE_CACHE.clear()
+    yield REFERENCE_CACHE
+    REFERENCE_CACHE.clear()
+
+
 def _load_digits_config(repo: Path, config: str, cache: Path):
     import datasets
 

@@ -19,7 +19,7 @@ from mubench_hf.evaluation import RESULTS_FILE, load_predictions
 from mubench_hf.evaluation.eval_sample import sample_positions, sample_splits
 from mubench_hf.kinds import reference_cache
 from mubench_hf.kinds.classification import prepare_splits, reference_outputs
-from mubench_hf.kinds.reference_cache import REFERENCE_CACHE, rows_sha256
+from mubench_hf.kinds.reference_cache import rows_sha256
 from mubench_hf.trainers import UnlearnConfig, UnlearnTrainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -31,13 +31,6 @@ def trainer_for(model_dir: Path, raw, out: Path, **args) -> UnlearnTrainer:
     splits = prepare_splits(raw, "digits", model)
     config = UnlearnConfig(method="finetune", **quiet_args(out, **args))
     return UnlearnTrainer(model=model, args=config, splits=splits)
-
-
-@pytest.fixture
-def fresh_reference_cache():
-    REFERENCE_CACHE.clear()
-    yield REFERENCE_CACHE
-    REFERENCE_CACHE.clear()
 
 
 @pytest.fixture

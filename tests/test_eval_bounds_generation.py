@@ -20,7 +20,7 @@ from mubench_hf.kinds.generation.report import generation_report
 from mubench_hf.kinds.reference_cache import REFERENCE_CACHE, directory
 from tests.test_generation_report import NAMES, make_tokenizer, qa_rows, tiny_gpt2
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "fresh_reference_cache")
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +35,6 @@ def splits():
 @pytest.fixture(scope="module")
 def tokenizer(splits):
     return make_tokenizer(splits)
-
-
-@pytest.fixture(autouse=True)
-def fresh_reference_cache():
-    REFERENCE_CACHE.clear()
-    yield REFERENCE_CACHE
-    REFERENCE_CACHE.clear()
 
 
 @pytest.fixture

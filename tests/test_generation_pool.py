@@ -10,11 +10,10 @@ import torch
 
 from mubench_hf.kinds.generation.report import generation_report
 from mubench_hf.kinds.generation.score import generate_pooled, score_split
-from mubench_hf.kinds.reference_cache import REFERENCE_CACHE
 from mubench_hf.modalities.prompt_encoding import PromptEncoder
 from tests.test_generation_report import NAMES, make_tokenizer, qa_rows, tiny_gpt2
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "fresh_reference_cache")
 
 CACHE_KIND = "generation_scores"
 
@@ -33,13 +32,6 @@ def splits():
 @pytest.fixture(scope="module")
 def tokenizer(splits):
     return make_tokenizer(splits)
-
-
-@pytest.fixture(autouse=True)
-def fresh_reference_cache():
-    REFERENCE_CACHE.clear()
-    yield REFERENCE_CACHE
-    REFERENCE_CACHE.clear()
 
 
 def counting_generate(model) -> list[int]:

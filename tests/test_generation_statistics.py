@@ -19,7 +19,7 @@ from mubench_hf.kinds.generation.score import OPTIONAL_STATISTICS, score_answers
 from mubench_hf.kinds.reference_cache import REFERENCE_CACHE, directory
 from tests.test_generation_report import EOS, NAMES, PAD, make_tokenizer, qa_rows, tiny_gpt2
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "fresh_reference_cache")
 
 CACHE_KIND = "generation_scores"
 
@@ -36,13 +36,6 @@ def splits():
 @pytest.fixture(scope="module")
 def tokenizer(splits):
     return make_tokenizer(splits)
-
-
-@pytest.fixture(autouse=True)
-def fresh_reference_cache():
-    REFERENCE_CACHE.clear()
-    yield REFERENCE_CACHE
-    REFERENCE_CACHE.clear()
 
 
 def test_each_statistic_is_the_same_whichever_others_are_computed(tokenizer):

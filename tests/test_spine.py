@@ -293,3 +293,10 @@ def test_pin_memory_follows_the_device(tmp_path):
     assert args.dataloader_pin_memory  # transformers' default
     trainer = MubenchTrainer(model=tiny_linear(), args=args)
     assert trainer.args.dataloader_pin_memory is False  # no GPU: pinning would only warn
+
+
+def test_pinning_is_kept_for_accelerators_that_copy_from_pinned_memory():
+    from mubench_hf.training import pinning_helps
+
+    assert pinning_helps("cuda") and pinning_helps("cuda:1") and pinning_helps("xpu")
+    assert not pinning_helps("cpu") and not pinning_helps("mps")

@@ -44,14 +44,15 @@ class GenerationCurveScorer:
 
     def retrain_model(self) -> Any:
         """The retrain model (loaded once), or ``None`` without ``retrain_reference``."""
-        from ..kinds.generation.unlearning_report import _load_model, _retrain_folder
+        from ..kinds.generation.unlearning_report import _retrain_folder
+        from ..modeling import load_like
 
         reference = self.trainer.args.retrain_reference
         if reference is None:
             return None
         if self._retrain is None:
             model = self.trainer.accelerator.unwrap_model(self.trainer.model)
-            self._retrain = _load_model(model, _retrain_folder(reference), self.trainer.args.device)
+            self._retrain = load_like(model, _retrain_folder(reference), self.trainer.args.device)
         return self._retrain
 
     def __call__(self) -> dict[str, Any]:

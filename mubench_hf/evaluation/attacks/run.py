@@ -39,6 +39,7 @@ from typing import Any
 
 from torch import nn
 
+from ...modeling import load_like
 from .quantize import rounded_copy
 from .relearn import relearn_parts, relearned_copy
 from .settings import AttackSettings
@@ -68,15 +69,10 @@ def paraphrase_share(
 
 def _original_module(model: nn.Module, original: Any, device: Any) -> nn.Module | None:
     """The original model as a module: ``original`` itself, or loaded from its folder with the class of
-    ``model`` (adapters set aside), as the reports load it; ``None`` without one (a Hub id is not fetched)."""
+    ``model``, as the reports load it; ``None`` without one (a Hub id is not fetched)."""
     if original is None or isinstance(original, nn.Module):
         return original
-    if not Path(original).is_dir():
-        return None
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    loaded = type(base).from_pretrained(str(original))
-    loaded.requires_grad_(False)
-    return loaded.to(device).eval()
+    return load_like(model, original, device) if Path(original).is_dir() else None
 
 
 def attack_metrics(

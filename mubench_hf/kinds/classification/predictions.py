@@ -26,6 +26,7 @@ from ...errors import MubenchError
 from ...forward import logits_of
 from ...rows import RowDataset
 from ...tasks import SAMPLE_ID_COLUMN
+from ...training import pinning_helps
 from ..progress import show_progress
 
 PREDICTIONS_FILE = "predictions.npz"
@@ -67,7 +68,7 @@ def prediction_loader(trainer: Trainer, dataset: Any) -> torch.utils.data.DataLo
         drop_last=False,
         collate_fn=trainer.data_collator,
         num_workers=args.dataloader_num_workers,
-        pin_memory=args.dataloader_pin_memory and args.device.type == "cuda",
+        pin_memory=args.dataloader_pin_memory and pinning_helps(args.device),
     )
     return trainer.accelerator.prepare_data_loader(loader, device_placement=True)
 

@@ -30,7 +30,7 @@ from ...columns import column_numpy
 from ...errors import MubenchError
 from ...metrics import compute_unlearning_metrics
 from ...metrics.report_warnings import add_report_warnings
-from ...modeling import fresh_model
+from ...modeling import fresh_model, load_like
 from ...tasks import LABEL_COLUMN
 from .anchor import card_test_accuracy
 from .predictions import (
@@ -179,12 +179,11 @@ def _load_like(trainer: Trainer, path: str | os.PathLike) -> nn.Module:
     """Load a checkpoint of the same architecture as the trainer's model, on the trainer's device."""
     student = trainer.accelerator.unwrap_model(trainer.model)
     base = student.get_base_model() if hasattr(student, "get_base_model") else student
-    if (Path(path) / "adapter_config.json").is_file():
-        from peft import PeftModel
+    if not (Path(path) / "adapter_config.json").is_file():
+        return load_like(base, path, trainer.args.device)
+    from peft import PeftModel
 
-        loaded = PeftModel.from_pretrained(type(base).from_pretrained(_adapter_base(path)), str(path))
-    else:
-        loaded = type(base).from_pretrained(str(path))
+    loaded = PeftModel.from_pretrained(type(base).from_pretrained(_adapter_base(path)), str(path))
     loaded.requires_grad_(False)
     return loaded.to(trainer.args.device).eval()
 

@@ -34,6 +34,7 @@ from torch import nn
 
 from ...errors import MubenchError
 from ...metrics.generative import DEFAULT_K
+from ...modeling import load_like
 from ..progress import show_progress
 from .mcq import mcq_metrics
 from .muse_report import muse_probe_splits
@@ -130,13 +131,6 @@ def report_splits(splits: Mapping[str, Any], retain_rows: int | None = None) -> 
     return out
 
 
-def _load_model(like: nn.Module, path: str | os.PathLike, device: Any) -> nn.Module:
-    base = like.get_base_model() if hasattr(like, "get_base_model") else like
-    model = type(base).from_pretrained(str(path))
-    model.requires_grad_(False)
-    return model.to(device).eval()
-
-
 def _retrain_folder(retrain: Any) -> Path | None:
     if retrain is None or isinstance(retrain, Mapping):
         return None
@@ -180,9 +174,9 @@ def generation_unlearning_report(
     if isinstance(base_model, nn.Module):
         original = base_model
     elif base_model is not None and Path(base_model).is_dir():
-        original = _load_model(model, base_model, device)
+        original = load_like(model, base_model, device)
     folder = _retrain_folder(retrain)
-    retrain_model = _load_model(model, folder, device) if folder is not None else None
+    retrain_model = load_like(model, folder, device) if folder is not None else None
     was_training = model.training
     model.eval()
     try:
